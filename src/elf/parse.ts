@@ -155,10 +155,9 @@ export function parseElf(input: Uint8Array): ElfFile {
   const shstrtab = raw[shstrndx]!;
   const shstrData = bytes.subarray(shstrtab.offset, shstrtab.offset + shstrtab.size);
   const sections: ElfSection[] = raw.map((s, i) => {
-    const fromElfy = container.body.sections[i];
-    // elfy resolves names the same way; we re-check the offset it trusted.
-    const name = i === 0 && s.nameOffset === 0 ? '' : cString(shstrData, s.nameOffset, '.shstrtab', shstrtab.offset);
-    if (fromElfy && fromElfy.name !== name) throw new ElfError(`section ${i} name mismatch`, shoff + i * ELF64_SHDR_SIZE, `section header ${i}`);
+    // Check the name offset and termination elfy trusts, then take its decoded name.
+    if (i !== 0 || s.nameOffset !== 0) cString(shstrData, s.nameOffset, '.shstrtab', shstrtab.offset);
+    const name = container.body.sections[i]?.name ?? '';
     const data = s.type === SHT_NOBITS || i === 0 ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size);
     return { ...s, name, data };
   });
@@ -174,6 +173,7 @@ export function parseElf(input: Uint8Array): ElfFile {
 
 function readSymbols(symtab: ElfSection, sections: ElfSection[], view: DataView, le: boolean): ElfSymbol[] {
   const structure = `symbol table ${symtab.name}`;
+  if (symtab.entsize !== 0 && symtab.entsize !== ELF64_SYM_SIZE) throw new ElfError(`sh_entsize is ${symtab.entsize}, expected ${ELF64_SYM_SIZE}`, symtab.offset, structure);
   if (symtab.size % ELF64_SYM_SIZE !== 0) throw new ElfError(`size ${symtab.size} is not a multiple of ${ELF64_SYM_SIZE}`, symtab.offset, structure);
   const strtab = sections[symtab.link];
   if (!strtab || strtab.type !== SHT_STRTAB) throw new ElfError(`sh_link ${symtab.link} is not a string table`, symtab.offset, structure);

@@ -1,0 +1,4 @@
+export { readObject } from './read.js';
+export { ObjectError } from './errors.js';
+export { isMapSection, isGlobalDataSection } from './relocations.js';
+export type * from './model.js';
