@@ -1,0 +1,89 @@
+// The emulator's address space: a table of byte regions. A 64-bit pointer is (region id << 32) | offset,
+// so every access names its region and is checked against that region's size; host memory is never
+// reachable. Region 0 is never mapped, so small integers and NULL are not pointers.
+import { MAX_BPF_STACK } from '../isa/opcodes.js';
+
+/** Frames the kernel allows: the main program plus 7 nested bpf-to-bpf calls (verifier.c MAX_CALL_FRAMES). */
+export const MAX_CALL_FRAMES = 8;
+/** Region ids 1..MAX_CALL_FRAMES are the stack frames, frame k in region k + 1. */
+export const STACK_REGION_BASE = 1;
+/** Pseudo-region whose "pointers" are code addresses: offset = instruction index * 8 (BPF_PSEUDO_FUNC). */
+export const CODE_REGION = STACK_REGION_BASE + MAX_CALL_FRAMES;
+const FIRST_FREE_REGION = CODE_REGION + 1;
+
+export interface RegionInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly writable: boolean;
+}
+
+export class Memory {
+  /** Indexed by region id; the interpreter reads these directly. */
+  readonly views: (DataView | undefined)[] = [];
+  readonly sizes: number[] = [];
+  readonly writable: boolean[] = [];
+  private readonly regions: (RegionInfo | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  constructor() {
+    this.views[0] = undefined;
+    this.sizes[0] = 0;
+    this.writable[0] = false;
+    this.regions[0] = undefined;
+    for (let f = 0; f < MAX_CALL_FRAMES; f++) {
+      this.install(STACK_REGION_BASE + f, `stack frame ${f}`, new Uint8Array(MAX_BPF_STACK), true);
+    }
+    this.install(CODE_REGION, 'code', new Uint8Array(0), false);
+  }
+
+  /**
+   * Make `bytes` addressable (no copy: the program sees and changes the caller's array) and return the
+   * pointer to its first byte.
+   */
+  map(bytes: Uint8Array, name: string, writable = true): bigint {
+    const id = this.free.pop() ?? Math.max(FIRST_FREE_REGION, this.regions.length);
+    if (id >= 0x80000000) throw new RangeError('too many memory regions');
+    this.install(id, name, bytes, writable);
+    return BigInt(id) << 32n;
+  }
+
+  /** Remove a region mapped with map(); later accesses through old pointers fault. */
+  unmap(pointer: bigint): void {
+    const id = Number(pointer >> 32n);
+    if (id < FIRST_FREE_REGION || this.regions[id] === undefined) return;
+    this.views[id] = undefined;
+    this.sizes[id] = 0;
+    this.writable[id] = false;
+    this.regions[id] = undefined;
+    this.free.push(id);
+  }
+
+  /** The region a pointer's high half names, if any. */
+  region(id: number): RegionInfo | undefined {
+    return this.regions[id];
+  }
+
+  stackFrame(frame: number): Uint8Array {
+    return this.regions[STACK_REGION_BASE + frame]!.bytes;
+  }
+
+  /**
+   * A view of `len` bytes at (id, offset) if they lie inside one region (and it is writable when asked),
+   * else undefined. The view aliases emulator memory; it never reaches outside it.
+   */
+  slice(id: number, offset: number, len: number, write: boolean): Uint8Array | undefined {
+    const r = this.regions[id];
+    if (r === undefined || offset < 0 || len < 0 || offset + len > r.bytes.length) return undefined;
+    if (write && !r.writable) return undefined;
+    return r.bytes.subarray(offset, offset + len);
+  }
+
+  private install(id: number, name: string, bytes: Uint8Array, writable: boolean): void {
+    const region: RegionInfo = { id, name, bytes, writable };
+    this.regions[id] = region;
+    this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.sizes[id] = bytes.byteLength;
+    this.writable[id] = writable;
+  }
+}
