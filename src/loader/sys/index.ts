@@ -1,0 +1,3 @@
+export * from './bpf.js';
+export { Fd, type FdLike, fdNumber } from './fd.js';
+export { SyscallError, VerifierError, explainBpfErrno, verifierReason } from './errors.js';

@@ -1,0 +1,64 @@
+// The few libc entry points the loader calls, bound through koffi on first use so that merely
+// importing the loader works on machines without libc.so.6 (or without koffi's native module).
+import koffi from 'koffi';
+
+export interface Libc {
+  /** syscall(2) with the (int, void *, unsigned int) arguments of bpf(2). */
+  bpf(nr: number, cmd: number, attr: Uint8Array, size: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Uint8Array, len: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
+  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
+  setns(fd: number, nstype: number): number;
+}
+
+let bound: Libc | undefined;
+
+export function libc(): Libc {
+  if (bound) return bound;
+  const lib = koffi.load('libc.so.6');
+  const syscall = lib.func('long syscall(long, ...)');
+  const socket = lib.func('int socket(int, int, int)');
+  const bind = lib.func('int bind(int, const void *, uint32_t)');
+  const setsockopt = lib.func('int setsockopt(int, int, int, const void *, uint32_t)');
+  const sendto = lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)');
+  const recv = lib.func('intptr_t recv(int, _Out_ void *, size_t, int)');
+  const setns = lib.func('int setns(int, int)');
+  bound = {
+    bpf: (nr, cmd, attr, size) => Number(syscall(nr, 'int', cmd, 'void *', attr, 'unsigned int', size)),
+    socket: (d, t, p) => socket(d, t, p) as number,
+    bind: (fd, addr, len) => bind(fd, addr, len) as number,
+    setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
+    sendto: (fd, buf, len, flags, addr, addrLen) => Number(sendto(fd, buf, len, flags, addr, addrLen)),
+    recv: (fd, buf, len, flags) => Number(recv(fd, buf, len, flags)),
+    setns: (fd, nstype) => setns(fd, nstype) as number,
+  };
+  return bound;
+}
+
+/** errno as left by the last libc call made through koffi on this thread. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/**
+ * A zeroed byte buffer whose address stays fixed, for pointers stored inside bpf_attr. ArrayBuffer
+ * backing stores live outside the moving V8 heap, unlike the inline storage of small typed arrays.
+ */
+export function pinned(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(size));
+}
+
+/** A pinned copy of `src`. */
+export function pinnedCopy(src: Uint8Array): Uint8Array {
+  const out = pinned(src.byteLength);
+  out.set(src);
+  return out;
+}
+
+/** The address of a pinned buffer, as stored in a __u64 pointer field (0 for an empty buffer). */
+export function addressOf(buf: Uint8Array | undefined): bigint {
+  if (!buf || buf.byteLength === 0) return 0n;
+  return BigInt(koffi.address(buf));
+}
