@@ -3,9 +3,11 @@
 // (include/linux/socket.h in the kernel, include/uapi/asm-generic/socket.h).
 import { layout } from './layout.js';
 
-/** Socket API constants (include/linux/socket.h, include/linux/net.h). */
+/** Socket API constants (include/linux/socket.h, include/linux/net.h, include/uapi/asm-generic/socket.h). */
 export const SOCKET = {
   AF_UNSPEC: 0,
+  SOL_SOCKET: 1,
+  SO_RCVTIMEO: 20,
   AF_NETLINK: 16,
   SOCK_RAW: 3,
   SOCK_CLOEXEC: 0o2000000,

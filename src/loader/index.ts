@@ -1,0 +1,4 @@
+// The loader's system layer: the kernel ABI, the bpf() syscall and rtnetlink.
+export * from './abi/index.js';
+export * from './sys/index.js';
+export * from './netlink/index.js';
