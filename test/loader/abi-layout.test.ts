@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as abi from '../../src/loader/abi/index.js';
 import type { Layout } from '../../src/loader/abi/index.js';
+import { BPF_INSN_SIZE } from '../../src/isa/opcodes.js';
 import { tool } from '../helpers/env.js';
 
 type Consts = Readonly<Record<string, number>>;
@@ -83,7 +84,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
         NLA_F_NET_BYTEORDER: abi.NLA_F_NET_BYTEORDER, NLA_TYPE_MASK: abi.NLA_TYPE_MASK,
         TCA_BPF_FLAG_ACT_DIRECT: abi.TCA_BPF_FLAG_ACT_DIRECT, ETH_P_ALL: abi.ETH_P_ALL,
         CLONE_NEWNET: abi.CLONE_NEWNET, BPF_OBJ_NAME_LEN: abi.BPF_OBJ_NAME_LEN, BPF_TAG_SIZE: abi.BPF_TAG_SIZE,
-        BPF_INSN_SIZE: abi.BPF_INSN_SIZE,
+        BPF_INSN_SIZE,
       },
     ];
     const layouts: Record<string, Layout> = {

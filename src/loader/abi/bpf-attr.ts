@@ -190,6 +190,3 @@ export const BPF_MAP_INFO = layout('struct bpf_map_info', {
   btf_vmlinux_id: [76, 4],
   map_extra: [80, 8],
 });
-
-/** sizeof(struct bpf_insn) (include/uapi/linux/bpf.h). */
-export const BPF_INSN_SIZE = 8;

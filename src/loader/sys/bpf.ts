@@ -2,8 +2,8 @@
 // kernel returns is wrapped in an Fd owned by the caller; descriptors taken along the way are
 // closed in finally blocks.
 import { BpfError } from '../../errors.js';
+import { BPF_INSN_SIZE } from '../../isa/opcodes.js';
 import {
-  BPF_INSN_SIZE,
   BPF_MAP_INFO,
   BPF_OBJ_NAME_LEN,
   BPF_PROG_INFO,
