@@ -63,6 +63,11 @@ export const BPF_JLT = 0xa0;
 export const BPF_JLE = 0xb0;
 export const BPF_JSLT = 0xc0;
 export const BPF_JSLE = 0xd0;
+/** Conditional pseudo jumps such as may_goto (bpf.h, Linux 6.9). */
+export const BPF_JCOND = 0xe0;
+
+/** off of BPF_ALU64 | BPF_MOV | BPF_X that makes it an address-space cast (bpf.h, Linux 6.9). */
+export const BPF_ADDR_SPACE_CAST = 1;
 
 /** Atomic operations, in the imm field of BPF_ATOMIC instructions (bpf.h). */
 export const BPF_FETCH = 0x01;
