@@ -18,6 +18,7 @@ import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, sdiv64, smod64, toBigInt, udivmod64 } from './int64.js';
 import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
+import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 
 /**
  * A helper function. It reads its arguments with `vm.arg(1..5)` and memory through `vm.read`/`vm.view`,
@@ -56,6 +57,10 @@ export class Vm {
   readonly hi = new Int32Array(16);
   /** pc of the instruction being executed (valid inside helpers and faults). */
   pc = 0;
+  /** The CPU the program runs on, as per-CPU maps and bpf_get_smp_processor_id() see it. */
+  cpu = 0;
+  /** The program executing now: the entry program, or the target of the last tail call. */
+  current: Program;
 
   private depth = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
@@ -64,10 +69,13 @@ export class Vm {
   private packetId = 0;
   private packetStart = 0;
   private packetLen = 0;
+  private tailCalls = 0;
+  private pendingTail: Program | undefined;
 
   constructor(program: Uint8Array | Program, options: VmOptions = {}) {
     this.memory = options.memory ?? new Memory();
     this.program = program instanceof Uint8Array ? decodeProgram(program, options) : program;
+    this.current = this.program;
     this.helpers = options.helpers ?? new Map();
     this.budget = options.budget ?? DEFAULT_BUDGET;
   }
@@ -83,6 +91,9 @@ export class Vm {
     this.depth = 0;
     this.enterFrame(0);
     this.exitValue = undefined;
+    this.current = this.program;
+    this.tailCalls = 0;
+    this.pendingTail = undefined;
     const executed = this.exec();
     return { r0: toBigInt(H[0]!, L[0]!), executed };
   }
@@ -160,11 +171,23 @@ export class Vm {
     this.exitValue = BigInt.asUintN(64, BigInt(value));
   }
 
+  /**
+   * bpf_tail_call(): continue in `program` (same frame, registers and stack) once the helper returns.
+   * False when the chain already has MAX_TAIL_CALL_CNT calls, as the kernel then falls through.
+   */
+  tailCall(program: Program): boolean {
+    if (this.tailCalls >= MAX_TAIL_CALL_CNT) return false;
+    if (this.depth > 0) throw this.fault('helper', 'tail calls from a bpf-to-bpf subprogram are not emulated');
+    this.tailCalls++;
+    this.pendingTail = program;
+    return true;
+  }
+
   /** A fault at the current pc, for helpers to throw. */
   fault(kind: VmFaultKind, detail: string): VmFault {
-    const bytes = this.program.bytes;
+    const bytes = this.current.bytes;
     const pc = this.pc;
-    const insn = pc >= 0 && pc < this.program.count ? readInsn(bytes, pc) : undefined;
+    const insn = pc >= 0 && pc < this.current.count ? readInsn(bytes, pc) : undefined;
     return new VmFault(kind, pc, insn, formatAt(bytes, pc), detail);
   }
 
@@ -210,7 +233,7 @@ export class Vm {
   }
 
   private exec(): number {
-    const code = this.program.code;
+    let code = this.current.code;
     const L = this.lo;
     const H = this.hi;
     const startBudget = this.budget;
@@ -951,6 +974,13 @@ export class Vm {
             this.setReg(0, this.exitValue);
             return startBudget - budget;
           }
+          if (this.pendingTail !== undefined) {
+            this.current = this.pendingTail;
+            this.pendingTail = undefined;
+            code = this.current.code;
+            pc = 0;
+            break;
+          }
           pc++;
           break;
         case OP_CALL_LOCAL:
@@ -963,7 +993,7 @@ export class Vm {
           const l = L[d]!;
           if (h === CODE_REGION) {
             const target = l / BPF_INSN_SIZE;
-            const ok = Number.isInteger(target) && target >= 0 && target < this.program.count;
+            const ok = Number.isInteger(target) && target >= 0 && target < this.current.count;
             if (!ok || (code[target * STRIDE]! & 0xffff) === OP_LDDW_TAIL) {
               throw this.fault('helper', `callx to ${hex64(toBigInt(h, l))}, which is not an instruction`);
             }
@@ -1028,7 +1058,7 @@ export class Vm {
 
   private callHelper(id: number): void {
     const fn = this.helpers.get(id);
-    if (fn === undefined) throw this.fault('helper', `call to unknown helper #${id}`);
+    if (fn === undefined) throw this.fault('helper', `call to ${helperName(id)} (#${id}), which the emulator does not provide`);
     let result: bigint | number | void;
     try {
       result = fn(this);

@@ -106,7 +106,8 @@ describe('helpers', () => {
   });
 
   it('fault on unknown ids, bad pointers and their own errors', () => {
-    expect(faultOf(() => new Vm(encode([helper(77), exit])).run()).message).toMatch(/unknown helper #77/);
+    expect(faultOf(() => new Vm(encode([helper(1), exit])).run()).message).toMatch(/bpf_map_lookup_elem \(#1\), which the emulator does not provide/);
+    expect(faultOf(() => new Vm(encode([helper(5000), exit])).run()).message).toMatch(/unknown helper #5000/);
     const helpers = new Map<number, HelperFn>([
       [1, (vm) => {
         vm.read(vm.arg(1), 16);

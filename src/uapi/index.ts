@@ -1,0 +1,2 @@
+export * from './bpf.js';
+export * from './errno.js';

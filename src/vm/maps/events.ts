@@ -1,0 +1,75 @@
+// BPF_MAP_TYPE_PERF_EVENT_ARRAY (records captured per CPU slot) and BPF_MAP_TYPE_PROG_ARRAY (programs
+// for tail calls). Every perf slot counts as having an open event.
+import { EINVAL } from '../../uapi/errno.js';
+import type { Program } from '../decode.js';
+import type { Memory } from '../memory.js';
+import { arrayIndex } from './array.js';
+import { BpfMap, type MapDef } from './map.js';
+
+export interface PerfRecord {
+  cpu: number;
+  data: Uint8Array;
+}
+
+export class PerfEventArrayMap extends BpfMap {
+  readonly records: PerfRecord[] = [];
+
+  constructor(def: MapDef, memory: Memory) {
+    super(def, memory);
+  }
+
+  lookupPointer(): bigint {
+    return 0n;
+  }
+  lookup(): Uint8Array | undefined {
+    return undefined;
+  }
+  update(): number {
+    return -EINVAL;
+  }
+  delete(): number {
+    return -EINVAL;
+  }
+  nextKey(): Uint8Array | undefined {
+    return undefined;
+  }
+}
+
+export class ProgArrayMap extends BpfMap {
+  private readonly programs: (Program | undefined)[] = [];
+
+  constructor(def: MapDef, memory: Memory) {
+    super(def, memory);
+  }
+
+  /** Install (or with undefined remove) the program tail calls to `index` reach. */
+  setProgram(index: number, program: Program | undefined): void {
+    if (index < 0 || index >= this.def.maxEntries) throw new RangeError(`prog array index ${index} out of range`);
+    this.programs[index] = program;
+  }
+
+  program(index: number): Program | undefined {
+    return this.programs[index];
+  }
+
+  lookupPointer(): bigint {
+    return 0n;
+  }
+  lookup(): Uint8Array | undefined {
+    return undefined;
+  }
+  update(): number {
+    return -EINVAL;
+  }
+  delete(key: Uint8Array): number {
+    const i = arrayIndex(key);
+    if (i < 0 || i >= this.def.maxEntries) return -EINVAL;
+    this.programs[i] = undefined;
+    return 0;
+  }
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    const i = key === undefined ? -1 : arrayIndex(key);
+    const next = i < 0 || i >= this.def.maxEntries ? 0 : i + 1;
+    return next >= this.def.maxEntries ? undefined : new Uint8Array(new Uint32Array([next]).buffer);
+  }
+}

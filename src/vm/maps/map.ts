@@ -1,0 +1,59 @@
+// What every emulated map shares: its definition, a handle pointer programs pass to helpers, and the
+// bpf()-syscall-like operations that return 0 or a negative errno.
+import { BPF_EXIST, BPF_MAP_TYPE_NAMES } from '../../uapi/bpf.js';
+import { EINVAL } from '../../uapi/errno.js';
+import type { Memory } from '../memory.js';
+
+export interface MapDef {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  name?: string;
+}
+
+/** Key bytes as a string usable as a JS Map key. */
+export function keyString(key: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]!);
+  return s;
+}
+
+export function roundUp8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+export abstract class BpfMap {
+  readonly def: Required<MapDef>;
+  readonly memory: Memory;
+  /** What ld_imm64 BPF_PSEUDO_MAP_FD loads: a pointer to a zero-size region naming this map. */
+  readonly handle: bigint;
+  /** CPUs the per-CPU maps keep values for. */
+  readonly cpus: number;
+
+  constructor(def: MapDef, memory: Memory, cpus = 1) {
+    this.def = { flags: 0, name: '', ...def };
+    this.memory = memory;
+    this.cpus = cpus;
+    this.handle = memory.map(new Uint8Array(0), `map ${this.def.name || BPF_MAP_TYPE_NAMES[def.type]}`, false);
+  }
+
+  get typeName(): string {
+    return BPF_MAP_TYPE_NAMES[this.def.type] ?? `map type ${this.def.type}`;
+  }
+
+  /** bpf_map_lookup_elem() from a program: pointer to the value for `cpu`, or 0n. */
+  abstract lookupPointer(key: Uint8Array, cpu: number): bigint;
+  /** BPF_MAP_LOOKUP_ELEM: a copy of the value (per-CPU maps: every CPU's value, each padded to 8). */
+  abstract lookup(key: Uint8Array): Uint8Array | undefined;
+  /** BPF_MAP_UPDATE_ELEM, or bpf_map_update_elem() from a program running on `cpu`. */
+  abstract update(key: Uint8Array, value: Uint8Array, flags: number, cpu?: number): number;
+  abstract delete(key: Uint8Array): number;
+  /** BPF_MAP_GET_NEXT_KEY: the first key when `key` is undefined or absent, undefined after the last. */
+  abstract nextKey(key: Uint8Array | undefined): Uint8Array | undefined;
+
+  protected checkFlags(flags: number): number {
+    return flags < 0 || flags > BPF_EXIST ? -EINVAL : 0;
+  }
+}

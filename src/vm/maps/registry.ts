@@ -1,0 +1,116 @@
+// The maps of one emulated address space: creation by type, fd numbers, and the ld_imm64 resolver
+// programs need (BPF_PSEUDO_MAP_FD / _IDX load the map handle, _VALUE / _IDX_VALUE a pointer into an
+// array map's first element).
+import {
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_LPM_TRIE,
+  BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH,
+  BPF_MAP_TYPE_NAMES,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_STACK,
+} from '../../uapi/bpf.js';
+import { BpfError } from '../../errors.js';
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
+import type { LdImm64Request } from '../decode.js';
+import type { Memory } from '../memory.js';
+import { ArrayMap } from './array.js';
+import { PerfEventArrayMap, ProgArrayMap } from './events.js';
+import { HashMap } from './hash.js';
+import { LpmTrieMap } from './lpm.js';
+import type { BpfMap, MapDef } from './map.js';
+import { QueueStackMap } from './queue.js';
+import { RingBufMap } from './ringbuf.js';
+
+/** A map definition the emulator cannot honour. */
+export class MapError extends BpfError {}
+
+export function createMap(def: MapDef, memory: Memory, cpus = 1): BpfMap {
+  const name = BPF_MAP_TYPE_NAMES[def.type] ?? `type ${def.type}`;
+  const bad = (why: string) => new MapError(`map '${def.name ?? ''}' (${name}): ${why}`);
+  if (def.maxEntries <= 0 && def.type !== BPF_MAP_TYPE_PERF_EVENT_ARRAY) throw bad('max_entries must be positive');
+  switch (def.type) {
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      if (def.keySize <= 0 || def.valueSize <= 0) throw bad('key and value sizes must be positive');
+      return new HashMap(def, memory, cpus);
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      if (def.keySize !== 4 || def.valueSize <= 0) throw bad('arrays need 4-byte keys and a positive value size');
+      return new ArrayMap(def, memory, cpus);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      if (def.keySize <= 4 || def.valueSize <= 0) throw bad('LPM trie keys are a u32 prefix length plus data');
+      return new LpmTrieMap(def, memory);
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+      if (def.keySize !== 0 || def.valueSize <= 0) throw bad('queues and stacks have no key');
+      return new QueueStackMap(def, memory);
+    case BPF_MAP_TYPE_RINGBUF: {
+      const n = def.maxEntries;
+      if (n % 4096 !== 0 || (n & (n - 1)) !== 0) throw bad('ring buffer size must be a power of 2 multiple of 4096');
+      return new RingBufMap(def, memory);
+    }
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      return new PerfEventArrayMap({ ...def, maxEntries: def.maxEntries > 0 ? def.maxEntries : cpus }, memory);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+      if (def.keySize !== 4 || def.valueSize !== 4) throw bad('prog arrays need 4-byte keys and values');
+      return new ProgArrayMap(def, memory);
+    default:
+      throw bad('this map type is not emulated');
+  }
+}
+
+export class MapRegistry {
+  private readonly byRegion = new Map<number, BpfMap>();
+  private readonly byFd: BpfMap[] = [];
+
+  constructor(
+    readonly memory: Memory,
+    readonly cpus = 1,
+  ) {}
+
+  /** Create a map; its fd is its index in creation order (what BPF_PSEUDO_MAP_IDX refers to as well). */
+  create(def: MapDef): { fd: number; map: BpfMap } {
+    const map = createMap(def, this.memory, this.cpus);
+    this.byRegion.set(Number(map.handle >> 32n), map);
+    this.byFd.push(map);
+    return { fd: this.byFd.length - 1, map };
+  }
+
+  byHandle(pointer: bigint): BpfMap | undefined {
+    return (pointer & 0xffffffffn) === 0n ? this.byRegion.get(Number(pointer >> 32n)) : undefined;
+  }
+
+  fd(fd: number): BpfMap | undefined {
+    return this.byFd[fd];
+  }
+
+  /** For VmOptions.resolveLdImm64. */
+  readonly resolveLdImm64 = (req: LdImm64Request): bigint => {
+    const map = this.byFd[req.imm];
+    if (map === undefined) throw new MapError(`ld_imm64 at pc ${req.pc} refers to map ${req.imm}, which does not exist`);
+    switch (req.src) {
+      case BPF_PSEUDO_MAP_FD:
+      case BPF_PSEUDO_MAP_IDX:
+        return map.handle;
+      case BPF_PSEUDO_MAP_VALUE:
+      case BPF_PSEUDO_MAP_IDX_VALUE: {
+        if (!(map instanceof ArrayMap)) throw new MapError(`ld_imm64 at pc ${req.pc} takes a value address of a non-array map`);
+        if (req.nextImm < 0 || req.nextImm >= map.def.valueSize) {
+          throw new MapError(`ld_imm64 at pc ${req.pc}: offset ${req.nextImm} is outside the map value`);
+        }
+        return map.elementPointer(0) + BigInt(req.nextImm);
+      }
+      default:
+        throw new MapError(`ld_imm64 at pc ${req.pc} with src ${req.src} is not supported by the emulator`);
+    }
+  };
+}
