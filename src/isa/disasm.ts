@@ -23,6 +23,25 @@ export interface SourceLine {
  */
 export type LineInfoLookup = (section: string, insnOffset: number) => SourceLine | undefined;
 
+/** The shape of BTF.ext line_info as the btf layer parses it (structural, so isa needs no btf import). */
+export interface LineInfoSections {
+  section: string;
+  records: { insnOff: number; fileName: string; line: string; lineNum: number; column: number }[];
+}
+
+/** A LineInfoLookup over parsed .BTF.ext line_info (record offsets are in bytes, as stored). */
+export function lineInfoLookup(lineInfo: LineInfoSections[]): LineInfoLookup {
+  const bySection = new Map<string, Map<number, SourceLine>>();
+  for (const { section, records } of lineInfo) {
+    const lines = bySection.get(section) ?? new Map<number, SourceLine>();
+    for (const r of records) {
+      if (!lines.has(r.insnOff)) lines.set(r.insnOff, { file: r.fileName, line: r.lineNum, column: r.column, text: r.line });
+    }
+    bySection.set(section, lines);
+  }
+  return (section, insnOffset) => bySection.get(section)?.get(insnOffset);
+}
+
 export interface DisassembleOptions {
   /** Only this section (by name), disassembled even when it is not executable, like `-j`. */
   section?: string;
@@ -126,7 +145,7 @@ function disassembleSection(elf: ElfFile, section: ElfSection, options: Disassem
         continue;
       }
       const source = options.lineInfo?.(section.name, index);
-      if (source) out.push(`; ${source.text.trim()}\n`);
+      if (source) out.push(`; ${source.text.trimStart()}\n`);
       const remaining = size - index;
       let length = 1;
       let line: string | undefined;

@@ -3,6 +3,6 @@ export type { IsaErrorCode } from './errors.js';
 export { BPF_LD_IMM64, decodeProgram, ldImm64Value, readSlot } from './decode.js';
 export type { DecodedProgram, Insn, Slot } from './decode.js';
 export { branchDistance, formatInsn, hex, llvmText } from './format.js';
-export { disassemble } from './disasm.js';
-export type { DisassembleOptions, LineInfoLookup, SourceLine } from './disasm.js';
+export { disassemble, lineInfoLookup } from './disasm.js';
+export type { DisassembleOptions, LineInfoLookup, LineInfoSections, SourceLine } from './disasm.js';
 export * from './opcodes.js';
