@@ -89,7 +89,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
     ];
     const layouts: Record<string, Layout> = {
       NLMSGHDR: abi.NLMSGHDR, NLMSGERR: abi.NLMSGERR, SOCKADDR_NL: abi.SOCKADDR_NL, RTATTR: abi.RTATTR,
-      IFINFOMSG: abi.IFINFOMSG, TCMSG: abi.TCMSG,
+      IFINFOMSG: abi.IFINFOMSG, TCMSG: abi.TCMSG, TIMEVAL: abi.TIMEVAL,
     };
     let out: ReturnType<typeof parse>;
     beforeAll(() => {
@@ -109,7 +109,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
       out = parse(
         runC(dir, 'uapi', [
           '#define _GNU_SOURCE',
-          ...['errno.h', 'sched.h', 'stddef.h', 'stdio.h', 'sys/socket.h', 'sys/syscall.h', 'linux/netlink.h',
+          ...['errno.h', 'sched.h', 'stddef.h', 'stdio.h', 'sys/socket.h', 'sys/syscall.h', 'sys/time.h', 'linux/netlink.h',
             'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_ether.h', 'linux/pkt_sched.h', 'linux/pkt_cls.h',
             'linux/bpf.h'].map((h) => `#include <${h}>`),
         ], body),
@@ -150,7 +150,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
       MAP_CREATE_ATTR: abi.MAP_CREATE_ATTR, MAP_ELEM_ATTR: abi.MAP_ELEM_ATTR, PROG_LOAD_ATTR: abi.PROG_LOAD_ATTR,
       OBJ_ATTR: abi.OBJ_ATTR, TEST_RUN_ATTR: abi.TEST_RUN_ATTR, GET_ID_ATTR: abi.GET_ID_ATTR, INFO_ATTR: abi.INFO_ATTR,
       BTF_LOAD_ATTR: abi.BTF_LOAD_ATTR, LINK_CREATE_ATTR: abi.LINK_CREATE_ATTR, LINK_DETACH_ATTR: abi.LINK_DETACH_ATTR,
-      BPF_PROG_INFO: abi.BPF_PROG_INFO, BPF_MAP_INFO: abi.BPF_MAP_INFO,
+      BPF_PROG_INFO: abi.BPF_PROG_INFO, BPF_MAP_INFO: abi.BPF_MAP_INFO, BPF_BTF_INFO: abi.BPF_BTF_INFO,
     };
     let out: ReturnType<typeof parse>;
     beforeAll(() => {

@@ -190,3 +190,13 @@ export const BPF_MAP_INFO = layout('struct bpf_map_info', {
   btf_vmlinux_id: [76, 4],
   map_extra: [80, 8],
 });
+
+/** struct bpf_btf_info. */
+export const BPF_BTF_INFO = layout('struct bpf_btf_info', {
+  btf: [0, 8],
+  btf_size: [8, 4],
+  id: [12, 4],
+  name: [16, 8],
+  name_len: [24, 4],
+  kernel_btf: [28, 4],
+});

@@ -174,6 +174,16 @@ export const ETH_P_ALL = 0x0003;
 /** CLONE_NEWNET (include/uapi/linux/sched.h), for setns(2). */
 export const CLONE_NEWNET = 0x40000000;
 
+/** struct timeval as SO_RCVTIMEO takes it on 64-bit architectures (include/uapi/linux/time_types.h __kernel_old_timeval). */
+export const TIMEVAL = layout(
+  'struct timeval',
+  {
+    tv_sec: [0, 8],
+    tv_usec: [8, 8],
+  },
+  { size: 16 },
+);
+
 export const NLMSGHDR = layout(
   'struct nlmsghdr',
   {

@@ -1,6 +1,6 @@
 // An rtnetlink socket: requests with acknowledgements, dumps, and extended-ack error messages.
 import { BpfError } from '../../errors.js';
-import { NETLINK, NLMSG, NLMSGERR, NLMSGHDR, NLM_F, SOCKADDR_NL, SOCKET, nlmsgerr_attrs } from '../abi/netlink.js';
+import { NETLINK, NLMSG, NLMSGERR, NLMSGHDR, NLM_F, SOCKADDR_NL, SOCKET, TIMEVAL, nlmsgerr_attrs } from '../abi/netlink.js';
 import { StructView } from '../abi/layout.js';
 import { errnoName } from '../abi/errno.js';
 import { SyscallError } from '../sys/errors.js';
@@ -61,9 +61,8 @@ export class NetlinkSocket {
       const one = intOption(1);
       check('setsockopt', c.setsockopt(fd.value, SOCKET.SOL_NETLINK, NETLINK.NETLINK_EXT_ACK, one, 4), 'cannot enable NETLINK_EXT_ACK');
       check('setsockopt', c.setsockopt(fd.value, SOCKET.SOL_NETLINK, NETLINK.NETLINK_CAP_ACK, one, 4), 'cannot enable NETLINK_CAP_ACK');
-      const timeout = new Uint8Array(16);
-      new DataView(timeout.buffer).setBigInt64(0, BigInt(RECV_TIMEOUT_SECONDS), true);
-      check('setsockopt', c.setsockopt(fd.value, SOCKET.SOL_SOCKET, SOCKET.SO_RCVTIMEO, timeout, 16), 'cannot set SO_RCVTIMEO');
+      const timeout = new StructView(TIMEVAL, new Uint8Array(TIMEVAL.size)).set('tv_sec', RECV_TIMEOUT_SECONDS);
+      check('setsockopt', c.setsockopt(fd.value, SOCKET.SOL_SOCKET, SOCKET.SO_RCVTIMEO, timeout.bytes, TIMEVAL.size), 'cannot set SO_RCVTIMEO');
       const addr = new StructView(SOCKADDR_NL, new Uint8Array(SOCKADDR_NL.size)).set('nl_family', SOCKET.AF_NETLINK);
       check('bind', c.bind(fd.value, addr.bytes, SOCKADDR_NL.size), 'cannot bind the netlink socket');
       return new NetlinkSocket(fd);
@@ -99,6 +98,7 @@ export class NetlinkSocket {
           throw new NetlinkError(operation, -error, explanation, extAck, hint);
         }
         if (m.type === NLMSG.NLMSG_DONE) {
+          // A dump that fails part-way ends with NLMSG_DONE carrying the negative errno.
           const error = m.payload.length >= 4 ? new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true) : 0;
           if (error < 0) {
             const { explanation, hint } = explain(-error, undefined);

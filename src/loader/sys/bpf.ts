@@ -4,6 +4,7 @@
 import { BpfError } from '../../errors.js';
 import { BPF_INSN_SIZE } from '../../isa/opcodes.js';
 import {
+  BPF_BTF_INFO,
   BPF_MAP_INFO,
   BPF_OBJ_NAME_LEN,
   BPF_PROG_INFO,
@@ -567,4 +568,16 @@ export function mapGetInfo(map: FdLike): MapInfo {
     btfValueTypeId: info.num('btf_value_type_id'),
     mapExtra: info.u64('map_extra'),
   };
+}
+
+export interface BtfInfo {
+  id: number;
+  /** Size of the raw BTF blob in bytes. */
+  size: number;
+}
+
+export function btfGetInfo(btf: FdLike): BtfInfo {
+  const info = new StructView(BPF_BTF_INFO, pinned(BPF_BTF_INFO.size));
+  objInfo(btf, info);
+  return { id: info.num('id'), size: info.num('btf_size') };
 }
