@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as abi from '../../src/loader/abi/index.js';
+import * as uapi from '../../src/uapi/bpf.js';
 import type { Layout } from '../../src/loader/abi/index.js';
 import { BPF_INSN_SIZE } from '../../src/isa/opcodes.js';
 import { tool } from '../helpers/env.js';
@@ -143,8 +144,13 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
   const haveBtf = existsSync('/sys/kernel/btf/vmlinux');
   describe.skipIf(!bpftool || !haveBtf)('running kernel BTF (bpftool btf dump format c)', () => {
     const enums: Consts[] = [
-      abi.bpf_cmd, abi.bpf_map_type, abi.bpf_prog_type, abi.bpf_attach_type, abi.bpf_link_type,
-      abi.BPF_MAP_UPDATE_FLAGS, abi.BPF_MAP_CREATE_FLAGS,
+      abi.bpf_cmd, abi.bpf_prog_type, abi.bpf_attach_type, abi.bpf_link_type,
+      // The map types and flags the loader takes from src/uapi/bpf.ts.
+      Object.fromEntries(
+        Object.entries(uapi).filter(
+          (e): e is [string, number] => typeof e[1] === 'number' && /^(BPF_MAP_TYPE_|BPF_ANY$|BPF_NOEXIST$|BPF_EXIST$|BPF_F_LOCK$|BPF_F_NO_PREALLOC$)/.test(e[0]),
+        ),
+      ),
     ];
     const layouts: Record<string, Layout> = {
       MAP_CREATE_ATTR: abi.MAP_CREATE_ATTR, MAP_ELEM_ATTR: abi.MAP_ELEM_ATTR, PROG_LOAD_ATTR: abi.PROG_LOAD_ATTR,
@@ -166,7 +172,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
       out = parse(runC(dir, 'btf', prelude, lines, [`-I${dir}`]));
     }, 60_000);
 
-    it('matches enum bpf_cmd, bpf_map_type, bpf_prog_type, bpf_attach_type, bpf_link_type and the map flags', () => {
+    it('matches enum bpf_cmd, bpf_prog_type, bpf_attach_type, bpf_link_type, and bpf_map_type and map flags of src/uapi', () => {
       for (const group of enums) expect(pick(out.consts, Object.keys(group))).toEqual(expectedConsts(group));
     });
 

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   VerifierError,
-  bpf_map_type,
   bpf_prog_type,
   btfGetInfo,
   btfLoad,
@@ -13,6 +12,7 @@ import {
   progLoad,
   type Fd,
 } from '../../src/loader/index.js';
+import { BPF_MAP_TYPE_ARRAY } from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { json, returns, run } from './fixtures.js';
 
@@ -109,7 +109,7 @@ describe.skipIf(!root || !bpftool)('BPF_BTF_LOAD (oracle: bpftool btf dump)', ()
   it('creates a map whose key and value types refer to the BTF', () => {
     const btf = btfLoad(btfBlob()).fd;
     using([btf], () => {
-      const map = mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, btfFd: btf, btfKeyTypeId: 1, btfValueTypeId: 1, name: 'typed' });
+      const map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, btfFd: btf, btfKeyTypeId: 1, btfValueTypeId: 1, name: 'typed' });
       using([map], () => {
         const info = mapGetInfo(map);
         expect(info).toMatchObject({ btfKeyTypeId: 1, btfValueTypeId: 1 });

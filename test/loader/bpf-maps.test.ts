@@ -2,10 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_MAP_CREATE_FLAGS,
-  BPF_MAP_UPDATE_FLAGS,
   SyscallError,
-  bpf_map_type,
   mapCreate,
   mapDeleteElem,
   mapFreeze,
@@ -17,6 +14,7 @@ import {
   mapUpdateElem,
   type Fd,
 } from '../../src/loader/index.js';
+import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_NOEXIST } from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { json } from './fixtures.js';
 
@@ -47,7 +45,7 @@ function withMap<T>(fd: Fd, fn: (fd: Fd) => T): T {
 
 describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () => {
   it('creates a named hash map whose info matches bpftool map show', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 32, name: 'bpfts_hash', flags: BPF_MAP_CREATE_FLAGS.BPF_F_NO_PREALLOC }), (m) => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 32, name: 'bpfts_hash', flags: BPF_F_NO_PREALLOC }), (m) => {
       const info = mapGetInfo(m);
       const shown = json<Record<string, unknown>>(bpftool!, ['map', 'show', 'id', String(info.id), '-j']);
       expect(shown).toMatchObject({
@@ -57,14 +55,14 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
         bytes_key: 4,
         bytes_value: 8,
         max_entries: 32,
-        flags: BPF_MAP_CREATE_FLAGS.BPF_F_NO_PREALLOC,
+        flags: BPF_F_NO_PREALLOC,
       });
-      expect(info).toMatchObject({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 32, name: 'bpfts_hash' });
+      expect(info).toMatchObject({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 32, name: 'bpfts_hash' });
     });
   });
 
   it('update / lookup / get_next_key / delete round trip agrees with bpftool map dump', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 16 }), (m) => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 16 }), (m) => {
       const id = mapGetInfo(m).id;
       const entries = [1, 7, 0xdeadbeef, 42].map((k, i) => [u32(k), Uint8Array.from({ length: 8 }, (_, j) => (i * 31 + j * 7) & 0xff)] as const);
       for (const [k, v] of entries) mapUpdateElem(m, k, v);
@@ -83,18 +81,18 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
   });
 
   it('honours BPF_NOEXIST / BPF_EXIST with EEXIST / ENOENT errors that name the command', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 4 }), (m) => {
-      mapUpdateElem(m, u32(1), u32(10), BPF_MAP_UPDATE_FLAGS.BPF_NOEXIST);
+    withMap(mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 4 }), (m) => {
+      mapUpdateElem(m, u32(1), u32(10), BPF_NOEXIST);
       const dup = (() => {
         try {
-          mapUpdateElem(m, u32(1), u32(11), BPF_MAP_UPDATE_FLAGS.BPF_NOEXIST);
+          mapUpdateElem(m, u32(1), u32(11), BPF_NOEXIST);
         } catch (e) {
           return e;
         }
       })();
       expect(dup).toBeInstanceOf(SyscallError);
       expect(dup).toMatchObject({ errnoName: 'EEXIST', command: 'BPF_MAP_UPDATE_ELEM' });
-      expect(() => mapUpdateElem(m, u32(2), u32(20), BPF_MAP_UPDATE_FLAGS.BPF_EXIST)).toThrow(/BPF_MAP_UPDATE_ELEM failed with ENOENT/);
+      expect(() => mapUpdateElem(m, u32(2), u32(20), BPF_EXIST)).toThrow(/BPF_MAP_UPDATE_ELEM failed with ENOENT/);
       for (let k = 2; k <= 4; k++) mapUpdateElem(m, u32(k), u32(k));
       expect(() => mapUpdateElem(m, u32(5), u32(5))).toThrow(/E2BIG|ENOSPC/);
     });
@@ -105,7 +103,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
       fc.property(
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 }),
         (ops) => {
-          withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 16 }), (m) => {
+          withMap(mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 16 }), (m) => {
             const model = new Map<string, string>();
             for (const [del, k, v] of ops) {
               if (del) expect(mapDeleteElem(m, u32(k))).toBe(model.delete(hex(u32(k))));
@@ -125,7 +123,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
   });
 
   it('reads an array map in index order and refuses deletes with EINVAL', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 3 }), (m) => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 3 }), (m) => {
       mapUpdateElem(m, u32(2), u32(0x01020304));
       expect(mapKeys(m, 4).map(hex)).toEqual([0, 1, 2].map((i) => hex(u32(i))));
       expect([...bpftoolDump(mapGetInfo(m).id).values()]).toEqual(['00000000', '00000000', '04030201']);
@@ -134,7 +132,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
   });
 
   it('freezes a map so that user-space updates fail with EPERM', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }), (m) => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }), (m) => {
       mapUpdateElem(m, u32(0), u32(5));
       mapFreeze(m);
       expect(() => mapUpdateElem(m, u32(0), u32(6))).toThrow(/BPF_MAP_UPDATE_ELEM failed with EPERM/);
@@ -144,7 +142,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
   });
 
   it('finds a map by id and opens a second descriptor to it', () => {
-    withMap(mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, name: 'by_id' }), (m) => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, name: 'by_id' }), (m) => {
       const id = mapGetInfo(m).id;
       const ids: number[] = [];
       for (let i = mapGetNextId(0); i !== undefined; i = mapGetNextId(i)) ids.push(i);
@@ -162,7 +160,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
   it('explains invalid arguments: EINVAL for a zero key size in a hash map', () => {
     let err: unknown;
     try {
-      mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 0, valueSize: 4, maxEntries: 1 }).close();
+      mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 0, valueSize: 4, maxEntries: 1 }).close();
     } catch (e) {
       err = e;
     }

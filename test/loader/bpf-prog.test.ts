@@ -4,10 +4,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BPF_MAP_CREATE_FLAGS,
   SyscallError,
   VerifierError,
-  bpf_map_type,
   bpf_prog_type,
   mapCreate,
   mapGetInfo,
@@ -23,6 +21,7 @@ import {
   type Fd,
 } from '../../src/loader/index.js';
 import { BpfError } from '../../src/errors.js';
+import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH } from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { asm, concat, json, returns } from './fixtures.js';
 
@@ -125,7 +124,7 @@ describe.skipIf(!root || !bpftool)('BPF_PROG_LOAD and friends (oracles: the kern
   });
 
   it('reports the maps a program uses, as bpftool does', () => {
-    const map = mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     using([map], () => {
       const insns = concat(asm.ldMapFd(1, map.value), returns(0));
       const { fd } = progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, insns, license: 'GPL' });
@@ -161,7 +160,7 @@ describe.skipIf(!root || !bpftool)('BPF_OBJ_PIN / BPF_OBJ_GET under /sys/fs/bpf'
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('pins a map and a program and gets them back with the same ids', () => {
-    const map = mapCreate({ type: bpf_map_type.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: BPF_MAP_CREATE_FLAGS.BPF_F_NO_PREALLOC });
+    const map = mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: BPF_F_NO_PREALLOC });
     const { fd: prog } = progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, insns: returns(0), license: 'GPL' });
     using([map, prog], () => {
       objPin(map, join(dir, 'map'));

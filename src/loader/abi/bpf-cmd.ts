@@ -1,6 +1,7 @@
-// Command, program type, map type, attach type and link type numbers of the bpf() syscall,
-// named as in include/uapi/linux/bpf.h. Each object mirrors one C enum of that header so that
+// Command, program type, attach type and link type numbers of the bpf() syscall, named as in
+// include/uapi/linux/bpf.h. Each object mirrors one C enum of that header so that
 // test/loader/abi-layout.test.ts can compare every member with the kernel's own definition.
+// Map types and map/update flags are shared with the emulator and live in src/uapi/bpf.ts.
 
 /** Inverse lookup for diagnostics: the header's name for a value of one of the enums below. */
 export function enumName(e: Readonly<Record<string, number>>, value: number): string | undefined {
@@ -49,45 +50,6 @@ export const bpf_cmd = {
   BPF_PROG_BIND_MAP: 35,
   BPF_TOKEN_CREATE: 36,
   BPF_PROG_STREAM_READ_BY_FD: 37,
-} as const;
-/** enum bpf_map_type (include/uapi/linux/bpf.h). */
-export const bpf_map_type = {
-  BPF_MAP_TYPE_UNSPEC: 0,
-  BPF_MAP_TYPE_HASH: 1,
-  BPF_MAP_TYPE_ARRAY: 2,
-  BPF_MAP_TYPE_PROG_ARRAY: 3,
-  BPF_MAP_TYPE_PERF_EVENT_ARRAY: 4,
-  BPF_MAP_TYPE_PERCPU_HASH: 5,
-  BPF_MAP_TYPE_PERCPU_ARRAY: 6,
-  BPF_MAP_TYPE_STACK_TRACE: 7,
-  BPF_MAP_TYPE_CGROUP_ARRAY: 8,
-  BPF_MAP_TYPE_LRU_HASH: 9,
-  BPF_MAP_TYPE_LRU_PERCPU_HASH: 10,
-  BPF_MAP_TYPE_LPM_TRIE: 11,
-  BPF_MAP_TYPE_ARRAY_OF_MAPS: 12,
-  BPF_MAP_TYPE_HASH_OF_MAPS: 13,
-  BPF_MAP_TYPE_DEVMAP: 14,
-  BPF_MAP_TYPE_SOCKMAP: 15,
-  BPF_MAP_TYPE_CPUMAP: 16,
-  BPF_MAP_TYPE_XSKMAP: 17,
-  BPF_MAP_TYPE_SOCKHASH: 18,
-  BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED: 19,
-  BPF_MAP_TYPE_CGROUP_STORAGE: 19,
-  BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: 20,
-  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED: 21,
-  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: 21,
-  BPF_MAP_TYPE_QUEUE: 22,
-  BPF_MAP_TYPE_STACK: 23,
-  BPF_MAP_TYPE_SK_STORAGE: 24,
-  BPF_MAP_TYPE_DEVMAP_HASH: 25,
-  BPF_MAP_TYPE_STRUCT_OPS: 26,
-  BPF_MAP_TYPE_RINGBUF: 27,
-  BPF_MAP_TYPE_INODE_STORAGE: 28,
-  BPF_MAP_TYPE_TASK_STORAGE: 29,
-  BPF_MAP_TYPE_BLOOM_FILTER: 30,
-  BPF_MAP_TYPE_USER_RINGBUF: 31,
-  BPF_MAP_TYPE_CGRP_STORAGE: 32,
-  BPF_MAP_TYPE_ARENA: 33,
 } as const;
 /** enum bpf_prog_type (include/uapi/linux/bpf.h). */
 export const bpf_prog_type = {
@@ -207,36 +169,8 @@ export const bpf_link_type = {
 
 /** Types of the enums above, for signatures. */
 export type BpfCmd = (typeof bpf_cmd)[keyof typeof bpf_cmd];
-export type BpfMapType = (typeof bpf_map_type)[keyof typeof bpf_map_type];
 export type BpfProgType = (typeof bpf_prog_type)[keyof typeof bpf_prog_type];
 export type BpfAttachType = (typeof bpf_attach_type)[keyof typeof bpf_attach_type];
-
-/** flags for BPF_MAP_UPDATE_ELEM (anonymous enum in include/uapi/linux/bpf.h). */
-export const BPF_MAP_UPDATE_FLAGS = {
-  BPF_ANY: 0,
-  BPF_NOEXIST: 1,
-  BPF_EXIST: 2,
-  BPF_F_LOCK: 4,
-} as const;
-
-/** map_flags for BPF_MAP_CREATE (anonymous enum in include/uapi/linux/bpf.h). */
-export const BPF_MAP_CREATE_FLAGS = {
-  BPF_F_NO_PREALLOC: 1,
-  BPF_F_NO_COMMON_LRU: 2,
-  BPF_F_NUMA_NODE: 4,
-  BPF_F_RDONLY: 8,
-  BPF_F_WRONLY: 16,
-  BPF_F_STACK_BUILD_ID: 32,
-  BPF_F_ZERO_SEED: 64,
-  BPF_F_RDONLY_PROG: 128,
-  BPF_F_WRONLY_PROG: 256,
-  BPF_F_CLONE: 512,
-  BPF_F_MMAPABLE: 1024,
-  BPF_F_PRESERVE_ELEMS: 2048,
-  BPF_F_INNER_MAP: 4096,
-  BPF_F_LINK: 8192,
-  BPF_F_PATH_FD: 16384,
-} as const;
 
 /** prog_flags for BPF_PROG_LOAD (#defines in include/uapi/linux/bpf.h). */
 export const BPF_PROG_LOAD_FLAGS = {

@@ -20,7 +20,8 @@ import {
   SYS_bpf,
   TEST_RUN_ATTR,
 } from '../abi/index.js';
-import { BPF_MAP_UPDATE_FLAGS, bpf_cmd, enumName } from '../abi/bpf-cmd.js';
+import { BPF_ANY } from '../../uapi/bpf.js';
+import { bpf_cmd, enumName } from '../abi/bpf-cmd.js';
 import { ERRNO } from '../abi/errno.js';
 import { StructView, type Layout } from '../abi/layout.js';
 import { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
@@ -59,7 +60,7 @@ function bpf(cmd: number, a: StructView<string>): number {
 // Maps
 
 export interface MapCreateOptions {
-  /** enum bpf_map_type. */
+  /** enum bpf_map_type (BPF_MAP_TYPE_* in src/uapi/bpf.ts). */
   type: number;
   keySize: number;
   valueSize: number;
@@ -121,7 +122,7 @@ export function mapLookupElem(map: FdLike, key: Uint8Array, valueSize: number, f
 }
 
 /** Stores `value` under `key`; `flags` is BPF_ANY (default), BPF_NOEXIST, BPF_EXIST, optionally | BPF_F_LOCK. */
-export function mapUpdateElem(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number = BPF_MAP_UPDATE_FLAGS.BPF_ANY): void {
+export function mapUpdateElem(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number = BPF_ANY): void {
   const k = pinnedCopy(key);
   const v = pinnedCopy(value);
   const a = attr(MAP_ELEM_ATTR)
