@@ -178,6 +178,22 @@ describe.skipIf(!root || !ip || !tc || !bpftool)('rtnetlink in a network namespa
     expect(xdpQuery(nl, 'veth1')).toEqual({ attached: 'none' });
   });
 
+  it('replaces an XDP program only when the expected one is attached (IFLA_XDP_EXPECTED_FD)', () => {
+    const other = progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_XDP, insns: returns(1), license: 'GPL', name: 'bpfts_xdp2' }).fd;
+    try {
+      xdpAttach(nl, 'veth1', xdp, { mode: 'skb' });
+      const wrong = thrown(() => xdpAttach(nl, 'veth1', other, { mode: 'skb', expectedProg: other })) as NetlinkError;
+      expect(wrong).toBeInstanceOf(NetlinkError);
+      expect(wrong.extAck).toBeTruthy();
+      expect(links().find((l) => l.ifname === 'veth1')!.xdp).toMatchObject({ prog: { id: progGetInfo(xdp).id } });
+      xdpAttach(nl, 'veth1', other, { mode: 'skb', expectedProg: xdp });
+      expect(links().find((l) => l.ifname === 'veth1')!.xdp).toMatchObject({ prog: { id: progGetInfo(other).id } });
+      xdpDetach(nl, 'veth1', { mode: 'skb' });
+    } finally {
+      other.close();
+    }
+  });
+
   it('creates an XDP link in the namespace that blocks netlink attachment until it is detached', () => {
     const id = progGetInfo(xdp).id;
     const ifindex = linkIndex(nl, 'veth1');

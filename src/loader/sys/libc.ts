@@ -1,6 +1,7 @@
 // The few libc entry points the loader calls, bound through koffi on first use so that merely
 // importing the loader works on machines without libc.so.6 (or without koffi's native module).
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
+import { BpfError } from '../../errors.js';
 
 export interface Libc {
   /** syscall(2) with the (int, void *, unsigned int) arguments of bpf(2). */
@@ -17,7 +18,15 @@ let bound: Libc | undefined;
 
 export function libc(): Libc {
   if (bound) return bound;
-  const lib = koffi.load('libc.so.6');
+  let lib: LibraryHandle;
+  try {
+    lib = koffi.load('libc.so.6');
+  } catch (e) {
+    throw new BpfError(`cannot load libc.so.6 through koffi: ${(e as Error).message}`, {
+      hint: 'loading programs into the kernel needs Linux with glibc',
+      cause: e,
+    });
+  }
   const syscall = lib.func('long syscall(long, ...)');
   const socket = lib.func('int socket(int, int, int)');
   const bind = lib.func('int bind(int, const void *, uint32_t)');
