@@ -75,7 +75,7 @@ export class ArrayMap extends BpfMap {
     return 0;
   }
 
-  delete(): number {
+  delete(_key: Uint8Array): number {
     return -EINVAL;
   }
 

@@ -32,12 +32,12 @@ export class QueueStackMap extends BpfMap {
     return this.lifo ? this.items.pop() : this.items.shift();
   }
 
-  lookupPointer(): bigint {
+  lookupPointer(_key: Uint8Array, _cpu: number): bigint {
     return 0n;
   }
 
   /** BPF_MAP_LOOKUP_ELEM on a queue/stack peeks. */
-  lookup(): Uint8Array | undefined {
+  lookup(_key: Uint8Array): Uint8Array | undefined {
     return this.take(false)?.slice();
   }
 
@@ -45,11 +45,11 @@ export class QueueStackMap extends BpfMap {
     return this.push(value, flags);
   }
 
-  delete(): number {
+  delete(_key: Uint8Array): number {
     return -EINVAL;
   }
 
-  nextKey(): Uint8Array | undefined {
+  nextKey(_key: Uint8Array | undefined): Uint8Array | undefined {
     return undefined;
   }
 

@@ -73,19 +73,19 @@ export class RingBufMap extends BpfMap {
     return out;
   }
 
-  lookupPointer(): bigint {
+  lookupPointer(_key: Uint8Array, _cpu: number): bigint {
     return 0n;
   }
-  lookup(): Uint8Array | undefined {
+  lookup(_key: Uint8Array): Uint8Array | undefined {
     return undefined;
   }
-  update(): number {
+  update(_key: Uint8Array, _value: Uint8Array, _flags: number): number {
     return -EINVAL;
   }
-  delete(): number {
+  delete(_key: Uint8Array): number {
     return -EINVAL;
   }
-  nextKey(): Uint8Array | undefined {
+  nextKey(_key: Uint8Array | undefined): Uint8Array | undefined {
     return undefined;
   }
 }
