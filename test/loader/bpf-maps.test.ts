@@ -135,7 +135,7 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
     withMap(mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }), (m) => {
       mapUpdateElem(m, u32(0), u32(5));
       mapFreeze(m);
-      expect(() => mapUpdateElem(m, u32(0), u32(6))).toThrow(/BPF_MAP_UPDATE_ELEM failed with EPERM/);
+      expect(() => mapUpdateElem(m, u32(0), u32(6))).toThrow(/BPF_MAP_UPDATE_ELEM failed with EPERM: the map is frozen/);
       expect(hex(mapLookupElem(m, u32(0), 4)!)).toBe(hex(u32(5)));
       expect(json<{ frozen?: number }>(bpftool!, ['map', 'show', 'id', String(mapGetInfo(m).id), '-j']).frozen).toBe(1);
     });

@@ -58,6 +58,9 @@ export function explainBpfErrno(cmd: number, errno: number): string {
   const isLoad = c === 'BPF_PROG_LOAD' || c === 'BPF_BTF_LOAD';
   switch (errnoName(errno)) {
     case 'EPERM':
+      if (c === 'BPF_MAP_UPDATE_ELEM' || c === 'BPF_MAP_DELETE_ELEM') {
+        return `the map is frozen or read-only for user space (BPF_MAP_FREEZE, BPF_F_RDONLY), or ${PRIVILEGE}`;
+      }
       return isLoad
         ? `${PRIVILEGE}; for a privileged caller, the verifier refused an operation (see the log)`
         : PRIVILEGE;
