@@ -233,807 +233,809 @@ export class Vm {
   }
 
   private exec(): number {
-    let code = this.current.code;
     const L = this.lo;
     const H = this.hi;
     const startBudget = this.budget;
     let budget = startBudget;
     let pc = 0;
-    for (;;) {
-      if (--budget < 0) {
-        this.pc = pc;
-        throw this.fault('budget', `instruction budget of ${startBudget} exhausted`);
-      }
-      const p = pc * STRIDE;
-      const w = code[p]!;
-      const d = (w >>> 16) & 15;
-      switch (w & 0xffff) {
-        // ---- ALU64, immediate ----
-        case 0x07: {
-          const imm = code[p + 2]!;
-          const a = L[d]!;
-          const r = (a + imm) | 0;
-          H[d] = (H[d]! + (imm >> 31) + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
-          L[d] = r;
-          pc++;
-          break;
-        }
-        case 0x17: {
-          const imm = code[p + 2]!;
-          const a = L[d]!;
-          H[d] = (H[d]! - (imm >> 31) - ((a >>> 0) < (imm >>> 0) ? 1 : 0)) | 0;
-          L[d] = (a - imm) | 0;
-          pc++;
-          break;
-        }
-        case 0x27: {
-          const imm = code[p + 2]!;
-          mul64(H[d]!, L[d]!, imm >> 31, imm);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0x37: {
-          const imm = code[p + 2]!;
-          this.udiv64(d, imm >> 31, imm, false);
-          pc++;
-          break;
-        }
-        case 0x37 + SIGNED: {
-          const imm = code[p + 2]!;
-          sdiv64(H[d]!, L[d]!, imm >> 31, imm);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0x47: {
-          const imm = code[p + 2]!;
-          L[d] = L[d]! | imm;
-          H[d] = H[d]! | (imm >> 31);
-          pc++;
-          break;
-        }
-        case 0x57: {
-          const imm = code[p + 2]!;
-          L[d] = L[d]! & imm;
-          H[d] = H[d]! & (imm >> 31);
-          pc++;
-          break;
-        }
-        case 0x67:
-          this.lsh64(d, code[p + 2]! & 63);
-          pc++;
-          break;
-        case 0x77:
-          this.rsh64(d, code[p + 2]! & 63);
-          pc++;
-          break;
-        case 0x87:
-          negate(H[d]!, L[d]!);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        case 0x97: {
-          const imm = code[p + 2]!;
-          this.udiv64(d, imm >> 31, imm, true);
-          pc++;
-          break;
-        }
-        case 0x97 + SIGNED: {
-          const imm = code[p + 2]!;
-          smod64(H[d]!, L[d]!, imm >> 31, imm);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0xa7: {
-          const imm = code[p + 2]!;
-          L[d] = L[d]! ^ imm;
-          H[d] = H[d]! ^ (imm >> 31);
-          pc++;
-          break;
-        }
-        case 0xb7: {
-          const imm = code[p + 2]!;
-          L[d] = imm;
-          H[d] = imm >> 31;
-          pc++;
-          break;
-        }
-        case 0xc7:
-          this.arsh64(d, code[p + 2]! & 63);
-          pc++;
-          break;
-        case 0xd7:
-          this.swap(d, code[p + 2]!);
-          pc++;
-          break;
-
-        // ---- ALU64, register ----
-        case 0x0f: {
-          const s = w >>> 20;
-          const a = L[d]!;
-          const r = (a + L[s]!) | 0;
-          H[d] = (H[d]! + H[s]! + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
-          L[d] = r;
-          pc++;
-          break;
-        }
-        case 0x1f: {
-          const s = w >>> 20;
-          const a = L[d]!;
-          const b = L[s]!;
-          H[d] = (H[d]! - H[s]! - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          L[d] = (a - b) | 0;
-          pc++;
-          break;
-        }
-        case 0x2f: {
-          const s = w >>> 20;
-          mul64(H[d]!, L[d]!, H[s]!, L[s]!);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0x3f: {
-          const s = w >>> 20;
-          this.udiv64(d, H[s]!, L[s]!, false);
-          pc++;
-          break;
-        }
-        case 0x3f + SIGNED: {
-          const s = w >>> 20;
-          sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0x4f: {
-          const s = w >>> 20;
-          L[d] = L[d]! | L[s]!;
-          H[d] = H[d]! | H[s]!;
-          pc++;
-          break;
-        }
-        case 0x5f: {
-          const s = w >>> 20;
-          L[d] = L[d]! & L[s]!;
-          H[d] = H[d]! & H[s]!;
-          pc++;
-          break;
-        }
-        case 0x6f:
-          this.lsh64(d, L[w >>> 20]! & 63);
-          pc++;
-          break;
-        case 0x7f:
-          this.rsh64(d, L[w >>> 20]! & 63);
-          pc++;
-          break;
-        case 0x9f: {
-          const s = w >>> 20;
-          this.udiv64(d, H[s]!, L[s]!, true);
-          pc++;
-          break;
-        }
-        case 0x9f + SIGNED: {
-          const s = w >>> 20;
-          smod64(H[d]!, L[d]!, H[s]!, L[s]!);
-          H[d] = out[0]!;
-          L[d] = out[1]!;
-          pc++;
-          break;
-        }
-        case 0xaf: {
-          const s = w >>> 20;
-          L[d] = L[d]! ^ L[s]!;
-          H[d] = H[d]! ^ H[s]!;
-          pc++;
-          break;
-        }
-        case 0xbf: {
-          const s = w >>> 20;
-          L[d] = L[s]!;
-          H[d] = H[s]!;
-          pc++;
-          break;
-        }
-        case 0xbf + SIGNED: {
-          const s = w >>> 20;
-          const bits = code[p + 1]!;
-          const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
-          L[d] = v;
-          H[d] = v >> 31;
-          pc++;
-          break;
-        }
-        case 0xcf:
-          this.arsh64(d, L[w >>> 20]! & 63);
-          pc++;
-          break;
-
-        // ---- ALU32, immediate (results zero-extended) ----
-        case 0x04:
-          L[d] = (L[d]! + code[p + 2]!) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x14:
-          L[d] = (L[d]! - code[p + 2]!) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x24:
-          L[d] = Math.imul(L[d]!, code[p + 2]!);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x34: {
-          const b = code[p + 2]! >>> 0;
-          L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x34 + SIGNED: {
-          const b = code[p + 2]!;
-          // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
-          L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x44:
-          L[d] = L[d]! | code[p + 2]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x54:
-          L[d] = L[d]! & code[p + 2]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x64:
-          L[d] = L[d]! << (code[p + 2]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x74:
-          L[d] = L[d]! >>> (code[p + 2]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x84:
-          L[d] = -L[d]! | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x94: {
-          const b = code[p + 2]! >>> 0;
-          if (b !== 0) L[d] = (L[d]! >>> 0) % b;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x94 + SIGNED: {
-          const b = code[p + 2]!;
-          if (b !== 0) L[d] = (L[d]! % b) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0xa4:
-          L[d] = L[d]! ^ code[p + 2]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0xb4:
-          L[d] = code[p + 2]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0xc4:
-          L[d] = L[d]! >> (code[p + 2]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0xd4: {
-          const bits = code[p + 2]!;
-          if (bits === 16) L[d] = L[d]! & 0xffff;
-          if (bits !== 64) H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0xdc:
-          this.swap(d, code[p + 2]!);
-          pc++;
-          break;
-
-        // ---- ALU32, register ----
-        case 0x0c:
-          L[d] = (L[d]! + L[w >>> 20]!) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x1c:
-          L[d] = (L[d]! - L[w >>> 20]!) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x2c:
-          L[d] = Math.imul(L[d]!, L[w >>> 20]!);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x3c: {
-          const b = L[w >>> 20]! >>> 0;
-          L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x3c + SIGNED: {
-          const b = L[w >>> 20]!;
-          L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x4c:
-          L[d] = L[d]! | L[w >>> 20]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x5c:
-          L[d] = L[d]! & L[w >>> 20]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x6c:
-          L[d] = L[d]! << (L[w >>> 20]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x7c:
-          L[d] = L[d]! >>> (L[w >>> 20]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-        case 0x9c: {
-          const b = L[w >>> 20]! >>> 0;
-          if (b !== 0) L[d] = (L[d]! >>> 0) % b;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x9c + SIGNED: {
-          const b = L[w >>> 20]!;
-          if (b !== 0) L[d] = (L[d]! % b) | 0;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0xac:
-          L[d] = L[d]! ^ L[w >>> 20]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0xbc:
-          L[d] = L[w >>> 20]!;
-          H[d] = 0;
-          pc++;
-          break;
-        case 0xbc + SIGNED: {
-          const v = L[w >>> 20]!;
-          L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0xcc:
-          L[d] = L[d]! >> (L[w >>> 20]! & 31);
-          H[d] = 0;
-          pc++;
-          break;
-
-        // ---- 64-bit immediate load ----
-        case 0x18:
-          L[d] = code[p + 2]!;
-          H[d] = code[p + 3]!;
-          pc += 2;
-          break;
-
-        // ---- loads ----
-        case 0x61: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          L[d] = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x69: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          L[d] = this.access(this.eaId, a, 2, false, pc).getUint16(a, true);
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x71: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          L[d] = this.access(this.eaId, a, 1, false, pc).getUint8(a);
-          H[d] = 0;
-          pc++;
-          break;
-        }
-        case 0x79: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          const v = this.access(this.eaId, a, 8, false, pc);
-          L[d] = v.getInt32(a, true);
-          H[d] = v.getInt32(a + 4, true);
-          pc++;
-          break;
-        }
-        case 0x81: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          const v = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
-          L[d] = v;
-          H[d] = v >> 31;
-          pc++;
-          break;
-        }
-        case 0x89: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          const v = this.access(this.eaId, a, 2, false, pc).getInt16(a, true);
-          L[d] = v;
-          H[d] = v >> 31;
-          pc++;
-          break;
-        }
-        case 0x91: {
-          const a = this.ea(w >>> 20, code[p + 1]!);
-          const v = this.access(this.eaId, a, 1, false, pc).getInt8(a);
-          L[d] = v;
-          H[d] = v >> 31;
-          pc++;
-          break;
-        }
-
-        // ---- stores of an immediate ----
-        case 0x62: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 4, true, pc).setInt32(a, code[p + 2]!, true);
-          pc++;
-          break;
-        }
-        case 0x6a: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 2, true, pc).setInt16(a, code[p + 2]!, true);
-          pc++;
-          break;
-        }
-        case 0x72: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 1, true, pc).setInt8(a, code[p + 2]!);
-          pc++;
-          break;
-        }
-        case 0x7a: {
-          const a = this.ea(d, code[p + 1]!);
-          const v = this.access(this.eaId, a, 8, true, pc);
-          const imm = code[p + 2]!;
-          v.setInt32(a, imm, true);
-          v.setInt32(a + 4, imm >> 31, true);
-          pc++;
-          break;
-        }
-
-        // ---- stores of a register ----
-        case 0x63: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 4, true, pc).setInt32(a, L[w >>> 20]!, true);
-          pc++;
-          break;
-        }
-        case 0x6b: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 2, true, pc).setInt16(a, L[w >>> 20]!, true);
-          pc++;
-          break;
-        }
-        case 0x73: {
-          const a = this.ea(d, code[p + 1]!);
-          this.access(this.eaId, a, 1, true, pc).setInt8(a, L[w >>> 20]!);
-          pc++;
-          break;
-        }
-        case 0x7b: {
-          const a = this.ea(d, code[p + 1]!);
-          const v = this.access(this.eaId, a, 8, true, pc);
-          const s = w >>> 20;
-          v.setInt32(a, L[s]!, true);
-          v.setInt32(a + 4, H[s]!, true);
-          pc++;
-          break;
-        }
-
-        // ---- atomics ----
-        case 0xc3:
-        case 0xcb:
-        case 0xd3:
-        case 0xdb:
-          this.atomic(w, code[p + 1]!, code[p + 2]!, pc);
-          pc++;
-          break;
-
-        // ---- legacy packet loads ----
-        case 0x20:
-        case 0x28:
-        case 0x30:
-        case 0x40:
-        case 0x48:
-        case 0x50:
-          if (!this.legacyLoad(w, code[p + 2]!, pc)) return startBudget - budget;
-          pc++;
-          break;
-
-        // ---- jumps ----
-        case 0x05:
-          pc = code[p + 1]!;
-          break;
-
-        case 0x15: {
-          const imm = code[p + 2]!;
-          pc = L[d] === imm && H[d] === imm >> 31 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x1d: {
-          const s = w >>> 20;
-          pc = L[d] === L[s] && H[d] === H[s] ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x55: {
-          const imm = code[p + 2]!;
-          pc = L[d] !== imm || H[d] !== imm >> 31 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x5d: {
-          const s = w >>> 20;
-          pc = L[d] !== L[s] || H[d] !== H[s] ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x45: {
-          const imm = code[p + 2]!;
-          pc = (L[d]! & imm) !== 0 || (H[d]! & (imm >> 31)) !== 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x4d: {
-          const s = w >>> 20;
-          pc = (L[d]! & L[s]!) !== 0 || (H[d]! & H[s]!) !== 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x25: {
-          const imm = code[p + 2]!;
-          pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) > 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x2d: {
-          const s = w >>> 20;
-          pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) > 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x35: {
-          const imm = code[p + 2]!;
-          pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) >= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x3d: {
-          const s = w >>> 20;
-          pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) >= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xa5: {
-          const imm = code[p + 2]!;
-          pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) < 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xad: {
-          const s = w >>> 20;
-          pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) < 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xb5: {
-          const imm = code[p + 2]!;
-          pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) <= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xbd: {
-          const s = w >>> 20;
-          pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) <= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x65: {
-          const imm = code[p + 2]!;
-          pc = scmp(H[d]!, L[d]!, imm >> 31, imm) > 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x6d: {
-          const s = w >>> 20;
-          pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) > 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x75: {
-          const imm = code[p + 2]!;
-          pc = scmp(H[d]!, L[d]!, imm >> 31, imm) >= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0x7d: {
-          const s = w >>> 20;
-          pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) >= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xc5: {
-          const imm = code[p + 2]!;
-          pc = scmp(H[d]!, L[d]!, imm >> 31, imm) < 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xcd: {
-          const s = w >>> 20;
-          pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) < 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xd5: {
-          const imm = code[p + 2]!;
-          pc = scmp(H[d]!, L[d]!, imm >> 31, imm) <= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-        case 0xdd: {
-          const s = w >>> 20;
-          pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) <= 0 ? code[p + 1]! : pc + 1;
-          break;
-        }
-
-        // ---- 32-bit jumps: compare the low halves ----
-        case 0x16:
-          pc = L[d] === code[p + 2] ? code[p + 1]! : pc + 1;
-          break;
-        case 0x1e:
-          pc = L[d] === L[w >>> 20] ? code[p + 1]! : pc + 1;
-          break;
-        case 0x56:
-          pc = L[d] !== code[p + 2] ? code[p + 1]! : pc + 1;
-          break;
-        case 0x5e:
-          pc = L[d] !== L[w >>> 20] ? code[p + 1]! : pc + 1;
-          break;
-        case 0x46:
-          pc = (L[d]! & code[p + 2]!) !== 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x4e:
-          pc = (L[d]! & L[w >>> 20]!) !== 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x26:
-          pc = L[d]! >>> 0 > code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x2e:
-          pc = L[d]! >>> 0 > L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x36:
-          pc = L[d]! >>> 0 >= code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x3e:
-          pc = L[d]! >>> 0 >= L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0xa6:
-          pc = L[d]! >>> 0 < code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0xae:
-          pc = L[d]! >>> 0 < L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0xb6:
-          pc = L[d]! >>> 0 <= code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0xbe:
-          pc = L[d]! >>> 0 <= L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
-          break;
-        case 0x66:
-          pc = L[d]! > code[p + 2]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0x6e:
-          pc = L[d]! > L[w >>> 20]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0x76:
-          pc = L[d]! >= code[p + 2]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0x7e:
-          pc = L[d]! >= L[w >>> 20]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0xc6:
-          pc = L[d]! < code[p + 2]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0xce:
-          pc = L[d]! < L[w >>> 20]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0xd6:
-          pc = L[d]! <= code[p + 2]! ? code[p + 1]! : pc + 1;
-          break;
-        case 0xde:
-          pc = L[d]! <= L[w >>> 20]! ? code[p + 1]! : pc + 1;
-          break;
-
-        // ---- calls and exit ----
-        case 0x85:
+    // The outer loop only turns when a tail call switches programs; `code` stays constant inside.
+    program: for (;;) {
+      const code = this.current.code;
+      for (;;) {
+        if (--budget < 0) {
           this.pc = pc;
-          this.callHelper(code[p + 2]!);
-          if (this.exitValue !== undefined) {
-            this.setReg(0, this.exitValue);
-            return startBudget - budget;
-          }
-          if (this.pendingTail !== undefined) {
-            this.current = this.pendingTail;
-            this.pendingTail = undefined;
-            code = this.current.code;
-            pc = 0;
+          throw this.fault('budget', `instruction budget of ${startBudget} exhausted`);
+        }
+        const p = pc * STRIDE;
+        const w = code[p]!;
+        const d = (w >>> 16) & 15;
+        switch (w & 0xffff) {
+          // ---- ALU64, immediate ----
+          case 0x07: {
+            const imm = code[p + 2]!;
+            const a = L[d]!;
+            const r = (a + imm) | 0;
+            H[d] = (H[d]! + (imm >> 31) + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
+            L[d] = r;
+            pc++;
             break;
           }
-          pc++;
-          break;
-        case OP_CALL_LOCAL:
-          this.pushFrame(pc, code[p + 1]!);
-          pc = code[p + 1]!;
-          break;
-        case 0x8d: {
-          this.pc = pc;
-          const h = H[d]!;
-          const l = L[d]!;
-          if (h === CODE_REGION) {
-            const target = l / BPF_INSN_SIZE;
-            const ok = Number.isInteger(target) && target >= 0 && target < this.current.count;
-            if (!ok || (code[target * STRIDE]! & 0xffff) === OP_LDDW_TAIL) {
-              throw this.fault('helper', `callx to ${hex64(toBigInt(h, l))}, which is not an instruction`);
+          case 0x17: {
+            const imm = code[p + 2]!;
+            const a = L[d]!;
+            H[d] = (H[d]! - (imm >> 31) - ((a >>> 0) < (imm >>> 0) ? 1 : 0)) | 0;
+            L[d] = (a - imm) | 0;
+            pc++;
+            break;
+          }
+          case 0x27: {
+            const imm = code[p + 2]!;
+            mul64(H[d]!, L[d]!, imm >> 31, imm);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0x37: {
+            const imm = code[p + 2]!;
+            this.udiv64(d, imm >> 31, imm, false);
+            pc++;
+            break;
+          }
+          case 0x37 + SIGNED: {
+            const imm = code[p + 2]!;
+            sdiv64(H[d]!, L[d]!, imm >> 31, imm);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0x47: {
+            const imm = code[p + 2]!;
+            L[d] = L[d]! | imm;
+            H[d] = H[d]! | (imm >> 31);
+            pc++;
+            break;
+          }
+          case 0x57: {
+            const imm = code[p + 2]!;
+            L[d] = L[d]! & imm;
+            H[d] = H[d]! & (imm >> 31);
+            pc++;
+            break;
+          }
+          case 0x67:
+            this.lsh64(d, code[p + 2]! & 63);
+            pc++;
+            break;
+          case 0x77:
+            this.rsh64(d, code[p + 2]! & 63);
+            pc++;
+            break;
+          case 0x87:
+            negate(H[d]!, L[d]!);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          case 0x97: {
+            const imm = code[p + 2]!;
+            this.udiv64(d, imm >> 31, imm, true);
+            pc++;
+            break;
+          }
+          case 0x97 + SIGNED: {
+            const imm = code[p + 2]!;
+            smod64(H[d]!, L[d]!, imm >> 31, imm);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0xa7: {
+            const imm = code[p + 2]!;
+            L[d] = L[d]! ^ imm;
+            H[d] = H[d]! ^ (imm >> 31);
+            pc++;
+            break;
+          }
+          case 0xb7: {
+            const imm = code[p + 2]!;
+            L[d] = imm;
+            H[d] = imm >> 31;
+            pc++;
+            break;
+          }
+          case 0xc7:
+            this.arsh64(d, code[p + 2]! & 63);
+            pc++;
+            break;
+          case 0xd7:
+            this.swap(d, code[p + 2]!);
+            pc++;
+            break;
+
+          // ---- ALU64, register ----
+          case 0x0f: {
+            const s = w >>> 20;
+            const a = L[d]!;
+            const r = (a + L[s]!) | 0;
+            H[d] = (H[d]! + H[s]! + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
+            L[d] = r;
+            pc++;
+            break;
+          }
+          case 0x1f: {
+            const s = w >>> 20;
+            const a = L[d]!;
+            const b = L[s]!;
+            H[d] = (H[d]! - H[s]! - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+            L[d] = (a - b) | 0;
+            pc++;
+            break;
+          }
+          case 0x2f: {
+            const s = w >>> 20;
+            mul64(H[d]!, L[d]!, H[s]!, L[s]!);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0x3f: {
+            const s = w >>> 20;
+            this.udiv64(d, H[s]!, L[s]!, false);
+            pc++;
+            break;
+          }
+          case 0x3f + SIGNED: {
+            const s = w >>> 20;
+            sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0x4f: {
+            const s = w >>> 20;
+            L[d] = L[d]! | L[s]!;
+            H[d] = H[d]! | H[s]!;
+            pc++;
+            break;
+          }
+          case 0x5f: {
+            const s = w >>> 20;
+            L[d] = L[d]! & L[s]!;
+            H[d] = H[d]! & H[s]!;
+            pc++;
+            break;
+          }
+          case 0x6f:
+            this.lsh64(d, L[w >>> 20]! & 63);
+            pc++;
+            break;
+          case 0x7f:
+            this.rsh64(d, L[w >>> 20]! & 63);
+            pc++;
+            break;
+          case 0x9f: {
+            const s = w >>> 20;
+            this.udiv64(d, H[s]!, L[s]!, true);
+            pc++;
+            break;
+          }
+          case 0x9f + SIGNED: {
+            const s = w >>> 20;
+            smod64(H[d]!, L[d]!, H[s]!, L[s]!);
+            H[d] = out[0]!;
+            L[d] = out[1]!;
+            pc++;
+            break;
+          }
+          case 0xaf: {
+            const s = w >>> 20;
+            L[d] = L[d]! ^ L[s]!;
+            H[d] = H[d]! ^ H[s]!;
+            pc++;
+            break;
+          }
+          case 0xbf: {
+            const s = w >>> 20;
+            L[d] = L[s]!;
+            H[d] = H[s]!;
+            pc++;
+            break;
+          }
+          case 0xbf + SIGNED: {
+            const s = w >>> 20;
+            const bits = code[p + 1]!;
+            const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
+            L[d] = v;
+            H[d] = v >> 31;
+            pc++;
+            break;
+          }
+          case 0xcf:
+            this.arsh64(d, L[w >>> 20]! & 63);
+            pc++;
+            break;
+
+          // ---- ALU32, immediate (results zero-extended) ----
+          case 0x04:
+            L[d] = (L[d]! + code[p + 2]!) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x14:
+            L[d] = (L[d]! - code[p + 2]!) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x24:
+            L[d] = Math.imul(L[d]!, code[p + 2]!);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x34: {
+            const b = code[p + 2]! >>> 0;
+            L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x34 + SIGNED: {
+            const b = code[p + 2]!;
+            // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
+            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x44:
+            L[d] = L[d]! | code[p + 2]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x54:
+            L[d] = L[d]! & code[p + 2]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x64:
+            L[d] = L[d]! << (code[p + 2]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x74:
+            L[d] = L[d]! >>> (code[p + 2]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x84:
+            L[d] = -L[d]! | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x94: {
+            const b = code[p + 2]! >>> 0;
+            if (b !== 0) L[d] = (L[d]! >>> 0) % b;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x94 + SIGNED: {
+            const b = code[p + 2]!;
+            if (b !== 0) L[d] = (L[d]! % b) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0xa4:
+            L[d] = L[d]! ^ code[p + 2]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0xb4:
+            L[d] = code[p + 2]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0xc4:
+            L[d] = L[d]! >> (code[p + 2]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0xd4: {
+            const bits = code[p + 2]!;
+            if (bits === 16) L[d] = L[d]! & 0xffff;
+            if (bits !== 64) H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0xdc:
+            this.swap(d, code[p + 2]!);
+            pc++;
+            break;
+
+          // ---- ALU32, register ----
+          case 0x0c:
+            L[d] = (L[d]! + L[w >>> 20]!) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x1c:
+            L[d] = (L[d]! - L[w >>> 20]!) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x2c:
+            L[d] = Math.imul(L[d]!, L[w >>> 20]!);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x3c: {
+            const b = L[w >>> 20]! >>> 0;
+            L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x3c + SIGNED: {
+            const b = L[w >>> 20]!;
+            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x4c:
+            L[d] = L[d]! | L[w >>> 20]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x5c:
+            L[d] = L[d]! & L[w >>> 20]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x6c:
+            L[d] = L[d]! << (L[w >>> 20]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x7c:
+            L[d] = L[d]! >>> (L[w >>> 20]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+          case 0x9c: {
+            const b = L[w >>> 20]! >>> 0;
+            if (b !== 0) L[d] = (L[d]! >>> 0) % b;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x9c + SIGNED: {
+            const b = L[w >>> 20]!;
+            if (b !== 0) L[d] = (L[d]! % b) | 0;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0xac:
+            L[d] = L[d]! ^ L[w >>> 20]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0xbc:
+            L[d] = L[w >>> 20]!;
+            H[d] = 0;
+            pc++;
+            break;
+          case 0xbc + SIGNED: {
+            const v = L[w >>> 20]!;
+            L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0xcc:
+            L[d] = L[d]! >> (L[w >>> 20]! & 31);
+            H[d] = 0;
+            pc++;
+            break;
+
+          // ---- 64-bit immediate load ----
+          case 0x18:
+            L[d] = code[p + 2]!;
+            H[d] = code[p + 3]!;
+            pc += 2;
+            break;
+
+          // ---- loads ----
+          case 0x61: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            L[d] = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x69: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            L[d] = this.access(this.eaId, a, 2, false, pc).getUint16(a, true);
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x71: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            L[d] = this.access(this.eaId, a, 1, false, pc).getUint8(a);
+            H[d] = 0;
+            pc++;
+            break;
+          }
+          case 0x79: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            const v = this.access(this.eaId, a, 8, false, pc);
+            L[d] = v.getInt32(a, true);
+            H[d] = v.getInt32(a + 4, true);
+            pc++;
+            break;
+          }
+          case 0x81: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            const v = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
+            L[d] = v;
+            H[d] = v >> 31;
+            pc++;
+            break;
+          }
+          case 0x89: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            const v = this.access(this.eaId, a, 2, false, pc).getInt16(a, true);
+            L[d] = v;
+            H[d] = v >> 31;
+            pc++;
+            break;
+          }
+          case 0x91: {
+            const a = this.ea(w >>> 20, code[p + 1]!);
+            const v = this.access(this.eaId, a, 1, false, pc).getInt8(a);
+            L[d] = v;
+            H[d] = v >> 31;
+            pc++;
+            break;
+          }
+
+          // ---- stores of an immediate ----
+          case 0x62: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 4, true, pc).setInt32(a, code[p + 2]!, true);
+            pc++;
+            break;
+          }
+          case 0x6a: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 2, true, pc).setInt16(a, code[p + 2]!, true);
+            pc++;
+            break;
+          }
+          case 0x72: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 1, true, pc).setInt8(a, code[p + 2]!);
+            pc++;
+            break;
+          }
+          case 0x7a: {
+            const a = this.ea(d, code[p + 1]!);
+            const v = this.access(this.eaId, a, 8, true, pc);
+            const imm = code[p + 2]!;
+            v.setInt32(a, imm, true);
+            v.setInt32(a + 4, imm >> 31, true);
+            pc++;
+            break;
+          }
+
+          // ---- stores of a register ----
+          case 0x63: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 4, true, pc).setInt32(a, L[w >>> 20]!, true);
+            pc++;
+            break;
+          }
+          case 0x6b: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 2, true, pc).setInt16(a, L[w >>> 20]!, true);
+            pc++;
+            break;
+          }
+          case 0x73: {
+            const a = this.ea(d, code[p + 1]!);
+            this.access(this.eaId, a, 1, true, pc).setInt8(a, L[w >>> 20]!);
+            pc++;
+            break;
+          }
+          case 0x7b: {
+            const a = this.ea(d, code[p + 1]!);
+            const v = this.access(this.eaId, a, 8, true, pc);
+            const s = w >>> 20;
+            v.setInt32(a, L[s]!, true);
+            v.setInt32(a + 4, H[s]!, true);
+            pc++;
+            break;
+          }
+
+          // ---- atomics ----
+          case 0xc3:
+          case 0xcb:
+          case 0xd3:
+          case 0xdb:
+            this.atomic(w, code[p + 1]!, code[p + 2]!, pc);
+            pc++;
+            break;
+
+          // ---- legacy packet loads ----
+          case 0x20:
+          case 0x28:
+          case 0x30:
+          case 0x40:
+          case 0x48:
+          case 0x50:
+            if (!this.legacyLoad(w, code[p + 2]!, pc)) return startBudget - budget;
+            pc++;
+            break;
+
+          // ---- jumps ----
+          case 0x05:
+            pc = code[p + 1]!;
+            break;
+
+          case 0x15: {
+            const imm = code[p + 2]!;
+            pc = L[d] === imm && H[d] === imm >> 31 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x1d: {
+            const s = w >>> 20;
+            pc = L[d] === L[s] && H[d] === H[s] ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x55: {
+            const imm = code[p + 2]!;
+            pc = L[d] !== imm || H[d] !== imm >> 31 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x5d: {
+            const s = w >>> 20;
+            pc = L[d] !== L[s] || H[d] !== H[s] ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x45: {
+            const imm = code[p + 2]!;
+            pc = (L[d]! & imm) !== 0 || (H[d]! & (imm >> 31)) !== 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x4d: {
+            const s = w >>> 20;
+            pc = (L[d]! & L[s]!) !== 0 || (H[d]! & H[s]!) !== 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x25: {
+            const imm = code[p + 2]!;
+            pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) > 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x2d: {
+            const s = w >>> 20;
+            pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) > 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x35: {
+            const imm = code[p + 2]!;
+            pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) >= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x3d: {
+            const s = w >>> 20;
+            pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) >= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xa5: {
+            const imm = code[p + 2]!;
+            pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) < 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xad: {
+            const s = w >>> 20;
+            pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) < 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xb5: {
+            const imm = code[p + 2]!;
+            pc = ucmp(H[d]!, L[d]!, imm >> 31, imm) <= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xbd: {
+            const s = w >>> 20;
+            pc = ucmp(H[d]!, L[d]!, H[s]!, L[s]!) <= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x65: {
+            const imm = code[p + 2]!;
+            pc = scmp(H[d]!, L[d]!, imm >> 31, imm) > 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x6d: {
+            const s = w >>> 20;
+            pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) > 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x75: {
+            const imm = code[p + 2]!;
+            pc = scmp(H[d]!, L[d]!, imm >> 31, imm) >= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0x7d: {
+            const s = w >>> 20;
+            pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) >= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xc5: {
+            const imm = code[p + 2]!;
+            pc = scmp(H[d]!, L[d]!, imm >> 31, imm) < 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xcd: {
+            const s = w >>> 20;
+            pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) < 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xd5: {
+            const imm = code[p + 2]!;
+            pc = scmp(H[d]!, L[d]!, imm >> 31, imm) <= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+          case 0xdd: {
+            const s = w >>> 20;
+            pc = scmp(H[d]!, L[d]!, H[s]!, L[s]!) <= 0 ? code[p + 1]! : pc + 1;
+            break;
+          }
+
+          // ---- 32-bit jumps: compare the low halves ----
+          case 0x16:
+            pc = L[d] === code[p + 2] ? code[p + 1]! : pc + 1;
+            break;
+          case 0x1e:
+            pc = L[d] === L[w >>> 20] ? code[p + 1]! : pc + 1;
+            break;
+          case 0x56:
+            pc = L[d] !== code[p + 2] ? code[p + 1]! : pc + 1;
+            break;
+          case 0x5e:
+            pc = L[d] !== L[w >>> 20] ? code[p + 1]! : pc + 1;
+            break;
+          case 0x46:
+            pc = (L[d]! & code[p + 2]!) !== 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x4e:
+            pc = (L[d]! & L[w >>> 20]!) !== 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x26:
+            pc = L[d]! >>> 0 > code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x2e:
+            pc = L[d]! >>> 0 > L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x36:
+            pc = L[d]! >>> 0 >= code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x3e:
+            pc = L[d]! >>> 0 >= L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0xa6:
+            pc = L[d]! >>> 0 < code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0xae:
+            pc = L[d]! >>> 0 < L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0xb6:
+            pc = L[d]! >>> 0 <= code[p + 2]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0xbe:
+            pc = L[d]! >>> 0 <= L[w >>> 20]! >>> 0 ? code[p + 1]! : pc + 1;
+            break;
+          case 0x66:
+            pc = L[d]! > code[p + 2]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0x6e:
+            pc = L[d]! > L[w >>> 20]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0x76:
+            pc = L[d]! >= code[p + 2]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0x7e:
+            pc = L[d]! >= L[w >>> 20]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0xc6:
+            pc = L[d]! < code[p + 2]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0xce:
+            pc = L[d]! < L[w >>> 20]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0xd6:
+            pc = L[d]! <= code[p + 2]! ? code[p + 1]! : pc + 1;
+            break;
+          case 0xde:
+            pc = L[d]! <= L[w >>> 20]! ? code[p + 1]! : pc + 1;
+            break;
+
+          // ---- calls and exit ----
+          case 0x85:
+            this.pc = pc;
+            this.callHelper(code[p + 2]!);
+            if (this.exitValue !== undefined) {
+              this.setReg(0, this.exitValue);
+              return startBudget - budget;
             }
-            this.pushFrame(pc, target);
-            pc = target;
+            if (this.pendingTail !== undefined) {
+              this.current = this.pendingTail;
+              this.pendingTail = undefined;
+              pc = 0;
+              continue program;
+            }
+            pc++;
+            break;
+          case OP_CALL_LOCAL:
+            this.pushFrame(pc, code[p + 1]!);
+            pc = code[p + 1]!;
+            break;
+          case 0x8d: {
+            this.pc = pc;
+            const h = H[d]!;
+            const l = L[d]!;
+            if (h === CODE_REGION) {
+              const target = l / BPF_INSN_SIZE;
+              const ok = Number.isInteger(target) && target >= 0 && target < this.current.count;
+              if (!ok || (code[target * STRIDE]! & 0xffff) === OP_LDDW_TAIL) {
+                throw this.fault('helper', `callx to ${hex64(toBigInt(h, l))}, which is not an instruction`);
+              }
+              this.pushFrame(pc, target);
+              pc = target;
+              break;
+            }
+            if (h !== 0) throw this.fault('helper', `callx to ${hex64(toBigInt(h, l))}, which is not a function`);
+            this.callHelper(l);
+            if (this.exitValue !== undefined) {
+              this.setReg(0, this.exitValue);
+              return startBudget - budget;
+            }
+            pc++;
             break;
           }
-          if (h !== 0) throw this.fault('helper', `callx to ${hex64(toBigInt(h, l))}, which is not a function`);
-          this.callHelper(l);
-          if (this.exitValue !== undefined) {
-            this.setReg(0, this.exitValue);
-            return startBudget - budget;
+          case OP_CALL_KFUNC:
+            this.pc = pc;
+            throw this.fault('helper', `kfunc calls (btf id ${code[p + 2]!}) are not supported`);
+          case 0x95: {
+            const depth = this.depth;
+            if (depth === 0) return startBudget - budget;
+            const f = (depth - 1) * 9;
+            const frames = this.frames;
+            pc = frames[f]! + 1;
+            for (let r = 0; r < 4; r++) {
+              H[6 + r] = frames[f + 1 + 2 * r]!;
+              L[6 + r] = frames[f + 2 + 2 * r]!;
+            }
+            this.depth = depth - 1;
+            this.enterFrame(depth - 1);
+            break;
           }
-          pc++;
-          break;
-        }
-        case OP_CALL_KFUNC:
-          this.pc = pc;
-          throw this.fault('helper', `kfunc calls (btf id ${code[p + 2]!}) are not supported`);
-        case 0x95: {
-          const depth = this.depth;
-          if (depth === 0) return startBudget - budget;
-          const f = (depth - 1) * 9;
-          const frames = this.frames;
-          pc = frames[f]! + 1;
-          for (let r = 0; r < 4; r++) {
-            H[6 + r] = frames[f + 1 + 2 * r]!;
-            L[6 + r] = frames[f + 2 + 2 * r]!;
-          }
-          this.depth = depth - 1;
-          this.enterFrame(depth - 1);
-          break;
-        }
 
-        case OP_FALL_THROUGH:
-          this.pc = pc;
-          throw this.fault('fall-through', 'execution ran past the last instruction');
-        default:
-          this.pc = pc;
-          throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+          case OP_FALL_THROUGH:
+            this.pc = pc;
+            throw this.fault('fall-through', 'execution ran past the last instruction');
+          default:
+            this.pc = pc;
+            throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+        }
       }
     }
   }
