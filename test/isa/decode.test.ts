@@ -2,6 +2,7 @@
 // 4 and 5); the text follows LLVM's BPF assembly syntax as llvm-objdump-19 prints it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BpfError } from '../../src/errors.js';
 import type { ElfFile } from '../../src/elf/index.js';
 import { SHF_ALLOC, SHF_EXECINSTR, SHT_NULL, SHT_PROGBITS } from '../../src/elf/index.js';
 import { decodeProgram, disassemble, formatInsn, IsaError } from '../../src/isa/index.js';
@@ -132,7 +133,7 @@ describe('decodeProgram and formatInsn', () => {
       '18 01 00 00 00 00 00 00', // ld_imm64 cut short
     ].flatMap(hexBytes);
     const { insns, errors } = decodeProgram(Uint8Array.from([...code, 0x95, 0, 0]), true, 'xdp');
-    expect(errors.every((e) => e instanceof IsaError)).toBe(true);
+    expect(errors.every((e) => e instanceof IsaError && e instanceof BpfError)).toBe(true);
     expect(errors.map((e) => [e.code, e.index, e.offset])).toEqual([
       ['unknown-opcode', 1, 8],
       ['bad-register', 2, 16],
