@@ -254,7 +254,8 @@ function loadWithLog(
     if (r >= 0) return logLevel ? { fd: new Fd(r, kind), log: text } : { fd: new Fd(r, kind) };
     const errno = -r;
     if (errno === ERRNO.ENOSPC && level > 0 && size < MAX_LOG_SIZE) {
-      size = Math.min(MAX_LOG_SIZE, Math.max(a.num(f.trueSize), size * 4));
+      const needed = a.num(f.trueSize);
+      size = Math.min(MAX_LOG_SIZE, needed > size ? needed : size * 4);
       continue;
     }
     if (level === 0 && errno !== ERRNO.E2BIG && errno !== ERRNO.EBADF && errno !== ERRNO.EFAULT) {
