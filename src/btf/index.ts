@@ -1,0 +1,10 @@
+export { Btf, type BtfHeader } from './btf.js';
+export { BtfError } from './errors.js';
+export { BtfStrings } from './strings.js';
+export { parseBtf, isBtf, BTF_KIND_NAMES, type ParseBtfOptions } from './parse.js';
+export { parseBtfExt, CORE_RELO_KIND_NAMES } from './ext.js';
+export type { BtfExt, BtfExtSection, BtfFuncInfo, BtfLineInfo, BtfCoreRelo } from './ext.js';
+export { btfFromFile, btfFromElf } from './file.js';
+export { dumpRaw, dumpRawBytes } from './dump-raw.js';
+export { dumpJson } from './dump-json.js';
+export type * from './types.js';
