@@ -8,3 +8,4 @@ export { btfFromFile, btfFromElf } from './file.js';
 export { dumpRaw, dumpRawBytes } from './dump-raw.js';
 export { dumpJson } from './dump-json.js';
 export type * from './types.js';
+export { btfMapDefinitions, mapDefFromStruct, type BtfMapDef } from './maps.js';
