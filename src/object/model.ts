@@ -1,4 +1,5 @@
 import type { ElfFile, ElfSection, ElfSymbol } from '../elf/index.js';
+import type { Btf, BtfExt } from '../btf/index.js';
 
 /** How a diagnostic affects loading: `error` means some loader will refuse the object. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -101,6 +102,8 @@ export interface MapDefinition {
   valueTypeId?: number;
   /** Extra fields a BTF map may set (map_extra, ...). */
   mapExtra?: number;
+  /** BTF-defined: the type id of the definition struct. */
+  btfTypeId?: number;
 }
 
 export interface GlobalVariable {
@@ -133,5 +136,8 @@ export interface BpfObject {
   /** The raw `.BTF` section, when present. */
   btfSection?: ElfSection;
   btfExtSection?: ElfSection;
+  /** Parsed `.BTF`, when present and well formed (otherwise a `btf-invalid` diagnostic says why). */
+  btf?: Btf;
+  btfExt?: BtfExt;
   diagnostics: Diagnostic[];
 }

@@ -1,4 +1,7 @@
-import { parseElf, sectionByName, EM_NONE, ET_REL } from '../elf/index.js';
+import { parseElf, sectionByName, EM_NONE, ET_REL, type ElfFile } from '../elf/index.js';
+import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.js';
+import { BpfError } from '../errors.js';
+import { readBtfMaps } from './btf-maps.js';
 import { findPrograms } from './programs.js';
 import { attachRelocations } from './relocations.js';
 import { readLegacyMaps } from './legacy-maps.js';
@@ -35,9 +38,38 @@ export function readObject(bytes: Uint8Array): BpfObject {
   if (versionSection && versionSection.size >= 4) {
     object.kernelVersion = new DataView(versionSection.data.buffer, versionSection.data.byteOffset, 4).getUint32(0, elf.littleEndian);
   }
-  const btf = sectionByName(elf, '.BTF');
-  const btfExt = sectionByName(elf, '.BTF.ext');
-  if (btf) object.btfSection = btf;
-  if (btfExt) object.btfExtSection = btfExt;
+  readBtf(elf, object);
+  if (object.btf) object.maps.push(...readBtfMaps(object.btf, diagnostics));
+  else if (sectionByName(elf, '.maps')) {
+    diagnostics.push({ severity: 'error', code: 'btf-maps-without-btf', section: '.maps', message: 'the object defines maps in .maps but has no usable BTF to describe them', hint: 'build with clang -g' });
+  }
   return object;
+}
+
+/** Parse .BTF and .BTF.ext; a malformed one becomes a diagnostic, since the programs may still be usable. */
+function readBtf(elf: ElfFile, object: BpfObject): void {
+  const btfSection = sectionByName(elf, '.BTF');
+  const extSection = sectionByName(elf, '.BTF.ext');
+  if (extSection) object.btfExtSection = extSection;
+  if (!btfSection) return;
+  object.btfSection = btfSection;
+  let btf: Btf;
+  try {
+    btf = parseBtf(btfSection.data);
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    object.diagnostics.push({ severity: 'error', code: 'btf-invalid', section: '.BTF', message: e.message });
+    return;
+  }
+  object.btf = btf;
+  if (!extSection) return;
+  let ext: BtfExt;
+  try {
+    ext = parseBtfExt(extSection.data, btf);
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    object.diagnostics.push({ severity: 'error', code: 'btf-ext-invalid', section: '.BTF.ext', message: e.message });
+    return;
+  }
+  object.btfExt = ext;
 }

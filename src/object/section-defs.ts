@@ -3,7 +3,7 @@
 // handling in `bpf_object__init_prog`). Facts taken from libbpf master (libbpf/libbpf at 0f9c5a8d,
 // the 1.8 development cycle) and checked against Debian 12's libbpf 1.1.2 (libbpf.so.1), which the
 // tests use as an oracle.
-import { bpf_attach_type, bpf_prog_type } from '../loader/abi/index.js';
+import { bpf_attach_type, bpf_prog_type } from '../uapi/index.js';
 
 /**
  * libbpf's `enum sec_def_flags`. SEC_ATTACHABLE_OPT in libbpf.c is SEC_ATTACHABLE plus
@@ -27,7 +27,7 @@ export type ProgTypeName = keyof typeof bpf_prog_type;
 
 /**
  * Attach type names of enum bpf_attach_type (include/uapi/linux/bpf.h). The four after the union are
- * used by libbpf master but are newer than src/loader/abi's table, so they have no number yet.
+ * used by libbpf master but are newer than src/uapi's table, so they have no number yet.
  */
 export type AttachTypeName =
   | keyof typeof bpf_attach_type
@@ -214,7 +214,7 @@ export interface SectionMatch {
   flags: readonly SecFlag[];
 }
 
-/** The numeric value of an attach type name, when src/loader/abi knows it. */
+/** The numeric value of an attach type name, when src/uapi knows it. */
 export function attachTypeNumber(name: AttachTypeName): number | undefined {
   return (bpf_attach_type as Readonly<Record<string, number>>)[name];
 }

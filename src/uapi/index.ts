@@ -1,2 +1,3 @@
 export * from './bpf.js';
 export * from './errno.js';
+export * from './prog-types.js';
