@@ -22,7 +22,7 @@ export interface ParsedArgs {
 }
 
 export interface Io {
-  out(text: string): void;
+  out(text: string | Uint8Array): void;
   err(text: string): void;
 }
 

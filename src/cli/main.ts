@@ -6,6 +6,12 @@ import { InputError } from './files.js';
 import { commands } from './commands/index.js';
 import { ElfError } from '../elf/index.js';
 
+// `bpfts btf dump ... | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const io: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

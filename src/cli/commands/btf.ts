@@ -1,0 +1,32 @@
+import { btfFromFile, dumpJson, dumpRawBytes } from '../../btf/index.js';
+import { UsageError } from '../../errors.js';
+import { flag, onePositional, str, type Command } from '../command.js';
+import { readInput } from '../files.js';
+
+const formats = ['raw', 'json'] as const;
+
+export const btfDump: Command = {
+  path: ['btf', 'dump'],
+  summary: 'Print the BTF of an object or raw BTF file, as `bpftool btf dump file` does',
+  usage: 'FILE [--format raw|json] [--json] [--base FILE]',
+  details: `FILE is a BPF object (its .BTF section) or a raw BTF file such as /sys/kernel/btf/vmlinux.
+The raw format is byte-identical to bpftool's; --json (or --format json) matches \`bpftool -j btf dump file\`.
+A kernel module's split BTF needs its base: --base /sys/kernel/btf/vmlinux.`,
+  options: {
+    format: { type: 'string', valueName: 'FORMAT', description: 'raw (default) or json' },
+    json: { type: 'boolean', description: 'same as --format json' },
+    base: { type: 'string', valueName: 'FILE', description: 'base BTF for split BTF (a module over vmlinux)' },
+  },
+  run(args, io) {
+    const path = onePositional(args, 'BTF file or object', btfDump);
+    const format = flag(args, 'json') ? 'json' : (str(args, 'format') ?? 'raw');
+    if (!(formats as readonly string[]).includes(format)) {
+      throw new UsageError(`unknown --format '${format}'`, { hint: `formats: ${formats.join(', ')}` });
+    }
+    const basePath = str(args, 'base');
+    const base = basePath === undefined ? undefined : btfFromFile(readInput(basePath));
+    const btf = btfFromFile(readInput(path), base ? { base } : {});
+    io.out(format === 'json' ? dumpJson(btf) : dumpRawBytes(btf));
+    return 0;
+  },
+};
