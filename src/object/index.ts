@@ -2,3 +2,5 @@ export { readObject } from './read.js';
 export { ObjectError } from './errors.js';
 export { isMapSection, isGlobalDataSection } from './relocations.js';
 export type * from './model.js';
+export * from './section-defs.js';
+export * from './loader-rules.js';
