@@ -9,3 +9,4 @@ export { dumpRaw, dumpRawBytes } from './dump-raw.js';
 export { dumpJson } from './dump-json.js';
 export type * from './types.js';
 export { btfMapDefinitions, mapDefFromStruct, type BtfMapDef } from './maps.js';
+export { dumpC } from './dump-c.js';
