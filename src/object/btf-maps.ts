@@ -1,4 +1,4 @@
-import { btfMapDefinitions, type Btf, type BtfMapDef } from '../btf/index.js';
+import { btfMapDefinitions, mapDefFromStruct, type Btf, type BtfMapDef } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import type { Diagnostic, MapDefinition } from './model.js';
 
@@ -26,6 +26,16 @@ function fromBtf(btf: Btf, def: BtfMapDef, diagnostics: Diagnostic[]): MapDefini
   if (def.value !== undefined) map.valueTypeId = def.value;
   if (def.numaNode !== undefined) map.numaNode = def.numaNode;
   if (def.mapExtra !== undefined) map.mapExtra = def.mapExtra;
+  if (def.values !== undefined) {
+    // `__array(values, ...)` makes a map-in-map or prog_array, whose values are 4-byte fds
+    // (libbpf's parse_btf_map_def); for map-in-map the element type is the inner definition.
+    if (map.valueSize !== 0 && map.valueSize !== 4) {
+      diagnostics.push({ severity: 'error', code: 'btf-map-values-size', section: '.maps', message: `map ${def.name}: value size ${map.valueSize} with __array(values, ...), which needs 4-byte values (fds)` });
+    }
+    map.valueSize = 4;
+    const inner = btf.types[btf.skipModsAndTypedefs(def.values)];
+    if (inner?.kind === 'STRUCT') map.inner = fromBtf(btf, mapDefFromStruct(btf, def.values, `${def.name}.inner`), diagnostics);
+  }
   return map;
 }
 

@@ -4,3 +4,4 @@ export { isMapSection, isGlobalDataSection } from './relocations.js';
 export type * from './model.js';
 export * from './section-defs.js';
 export * from './loader-rules.js';
+export { summarizeObject, programTypeBySection, mapTypeName, type ObjectSummary } from './summary.js';

@@ -66,7 +66,10 @@ export interface BpfProgram {
   kind: 'entry' | 'subprog';
   /** Global symbol (libbpf only loads global functions as programs). */
   global: boolean;
-  /** The symbol's type was STT_NOTYPE rather than STT_FUNC (old clang). */
+  /**
+   * The program starts at an STT_NOTYPE symbol (old clang) or at none (the whole section is the
+   * program): libbpf 1.x skips such programs, the kernel and tc take them.
+   */
   notypeSymbol: boolean;
   relocations: ProgramRelocation[];
 }

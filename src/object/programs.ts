@@ -24,18 +24,20 @@ function functionSymbols(elf: ElfFile, section: ElfSection): ElfSymbol[] {
  */
 export function findPrograms(elf: ElfFile, diagnostics: Diagnostic[]): BpfProgram[] {
   const programs: BpfProgram[] = [];
-  for (const section of elf.sections) {
-    if (!isProgramSection(section)) continue;
+  const executable = elf.sections.filter(isProgramSection);
+  for (const section of executable) {
     if (section.size % BPF_INSN_SIZE !== 0) {
       diagnostics.push({
         severity: 'error', code: 'section-size', section: section.name,
         message: `section size ${section.size} is not a multiple of ${BPF_INSN_SIZE}, the instruction size`,
       });
     }
-    const isText = section.name === '.text';
     const symbols = functionSymbols(elf, section);
+    // libbpf's legacy rule (prog_is_subprog): a lone function in .text, in an object with no
+    // other program, is an entry point written without SEC(); otherwise .text holds sub-programs.
+    const isText = section.name === '.text' && !(executable.length === 1 && symbols.length === 1);
     if (symbols.length === 0) {
-      programs.push(makeProgram(section, section.name, 0, section.size, isText ? 'subprog' : 'entry', true, false));
+      programs.push(makeProgram(section, section.name, 0, section.size, isText ? 'subprog' : 'entry', true, true));
       continue;
     }
     if (symbols[0]!.value !== 0) {

@@ -55,6 +55,18 @@ function symbolSection(elf: ElfFile, symbol: ElfSymbol): ElfSection | undefined 
   return elf.sections[symbol.shndx];
 }
 
+/**
+ * The function a bpf-to-bpf call lands in. Against a section symbol the callee's instruction is
+ * symbol + imm + 1 (libbpf's bpf_program__record_reloc), so name the function found there.
+ */
+function calleeName(elf: ElfFile, section: ElfSection, offset: number, symbol: ElfSymbol, target: ElfSection | undefined): string {
+  if (symbol.type !== STT_SECTION || !target) return symbol.name;
+  const imm = new DataView(section.data.buffer, section.data.byteOffset + offset, 8).getInt32(4, elf.littleEndian);
+  const at = symbol.value + (imm + 1) * BPF_INSN_SIZE;
+  const callee = elf.symbols.find((s) => s.shndx === target.index && s.type !== STT_SECTION && s.name !== '' && s.value === at);
+  return callee?.name ?? `${target.name}+0x${at.toString(16)}`;
+}
+
 function classify(
   elf: ElfFile, section: ElfSection, offset: number, type: number, symbol: ElfSymbol,
   program: BpfProgram, diagnostics: Diagnostic[],
@@ -74,7 +86,7 @@ function classify(
       diagnostics.push({ severity: 'error', code: 'call-relocation-not-pseudo', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name} patches a helper call, not a bpf-to-bpf call` });
       return kind('unknown');
     }
-    return kind('call');
+    return kind('call', { target: calleeName(elf, section, offset, symbol, targetSection) });
   }
   if (opcode !== LD_IMM64) {
     diagnostics.push({ severity: 'error', code: 'relocation-bad-insn', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name} patches opcode 0x${opcode.toString(16)}, which is neither ld_imm64 nor call` });
@@ -92,7 +104,9 @@ function classify(
     const view = new DataView(section.data.buffer, section.data.byteOffset + offset, 8);
     const imm = view.getInt32(4, elf.littleEndian);
     const dataOffset = symbol.type === STT_SECTION ? imm : symbol.value + imm;
-    return kind('global-data', { dataOffset });
+    const variable = elf.symbols.find((s) => s.shndx === targetSection.index && s.type !== STT_SECTION &&
+      s.name !== '' && dataOffset >= s.value && dataOffset < s.value + Math.max(s.size, 1));
+    return kind('global-data', { dataOffset, target: variable?.name ?? targetSection.name });
   }
   diagnostics.push({ severity: 'error', code: 'relocation-unknown-section', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name} in section ${targetSection.name}, which is neither a map nor a global data section` });
   return kind('unknown');

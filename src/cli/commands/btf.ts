@@ -1,19 +1,20 @@
-import { btfFromFile, dumpJson, dumpRawBytes } from '../../btf/index.js';
+import { btfFromFile, dumpC, dumpJson, dumpRawBytes } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
 import { flag, onePositional, str, type Command } from '../command.js';
 import { readInput } from '../files.js';
 
-const formats = ['raw', 'json'] as const;
+const formats = ['raw', 'c', 'json'] as const;
 
 export const btfDump: Command = {
   path: ['btf', 'dump'],
   summary: 'Print the BTF of an object or raw BTF file, as `bpftool btf dump file` does',
-  usage: 'FILE [--format raw|json] [--json] [--base FILE]',
+  usage: 'FILE [--format raw|c|json] [--json] [--base FILE]',
   details: `FILE is a BPF object (its .BTF section) or a raw BTF file such as /sys/kernel/btf/vmlinux.
-The raw format is byte-identical to bpftool's; --json (or --format json) matches \`bpftool -j btf dump file\`.
+The raw format is byte-identical to bpftool's; --format c prints the C header bpftool's
+\`format c\` prints (vmlinux.h); --json (or --format json) matches \`bpftool -j btf dump file\`.
 A kernel module's split BTF needs its base: --base /sys/kernel/btf/vmlinux.`,
   options: {
-    format: { type: 'string', valueName: 'FORMAT', description: 'raw (default) or json' },
+    format: { type: 'string', valueName: 'FORMAT', description: 'raw (default), c or json' },
     json: { type: 'boolean', description: 'same as --format json' },
     base: { type: 'string', valueName: 'FILE', description: 'base BTF for split BTF (a module over vmlinux)' },
   },
@@ -26,7 +27,7 @@ A kernel module's split BTF needs its base: --base /sys/kernel/btf/vmlinux.`,
     const basePath = str(args, 'base');
     const base = basePath === undefined ? undefined : btfFromFile(readInput(basePath));
     const btf = btfFromFile(readInput(path), base ? { base } : {});
-    io.out(format === 'json' ? dumpJson(btf) : dumpRawBytes(btf));
+    io.out(format === 'json' ? dumpJson(btf) : format === 'c' ? dumpC(btf) : dumpRawBytes(btf));
     return 0;
   },
 };
