@@ -1,6 +1,6 @@
 // Debian 12's libbpf 1.1 as an oracle for the program model: bpf_object__open_file parses the ELF,
 // splits programs and reads map definitions without touching the kernel.
-import koffi from 'koffi';
+import { loadLibbpfLibrary } from './libbpf-oracle.js';
 
 export interface LibbpfView {
   programs: { name: string; section: string; insns: number }[];
@@ -10,16 +10,8 @@ export interface LibbpfView {
 export type LibbpfOpen = (path: string) => LibbpfView | undefined;
 
 export function libbpfOpener(): LibbpfOpen | undefined {
-  let lib: ReturnType<typeof koffi.load>;
-  try {
-    lib = koffi.load('libbpf.so.1');
-  } catch {
-    if (process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('libbpf.so.1 is not installed but BPFTS_REQUIRE_TOOLS=1 requires it');
-    console.warn('\n*** SKIPPING: libbpf.so.1 (Debian package libbpf1) is not available ***\n');
-    return undefined;
-  }
-  koffi.proto('int libbpf_print_fn_open(int level, const char *fmt, void *args)');
-  lib.func('void *libbpf_set_print(libbpf_print_fn_open *fn)')(null);
+  const lib = loadLibbpfLibrary();
+  if (!lib) return undefined;
   const open = lib.func('void *bpf_object__open_file(const char *path, void *opts)');
   const close = lib.func('void bpf_object__close(void *obj)');
   const libbpfGetError = lib.func('long libbpf_get_error(void *ptr)');

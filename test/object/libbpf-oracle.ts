@@ -9,7 +9,8 @@ export interface LibbpfOracle {
   attachType(name: string): number | undefined;
 }
 
-export function loadLibbpf11(): LibbpfOracle | undefined {
+/** Debian's libbpf.so.1 with its logging silenced, or undefined (loudly) when it is not installed. */
+export function loadLibbpfLibrary(): ReturnType<typeof koffi.load> | undefined {
   let lib: ReturnType<typeof koffi.load>;
   try {
     lib = koffi.load('libbpf.so.1');
@@ -19,9 +20,16 @@ export function loadLibbpf11(): LibbpfOracle | undefined {
     return undefined;
   }
   // libbpf_set_print(NULL) silences libbpf's messages about names it does not know.
-  koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)');
-  const setPrint = lib.func('void *libbpf_set_print(libbpf_print_fn *fn)');
-  setPrint(null);
+  printFn ??= koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)');
+  lib.func('void *libbpf_set_print(libbpf_print_fn *fn)')(null);
+  return lib;
+}
+
+let printFn: unknown;
+
+export function loadLibbpf11(): LibbpfOracle | undefined {
+  const lib = loadLibbpfLibrary();
+  if (!lib) return undefined;
   const byName = lib.func('int libbpf_prog_type_by_name(const char *name, _Out_ int *prog_type, _Out_ int *attach_type)');
   const attachByName = lib.func('int libbpf_attach_type_by_name(const char *name, _Out_ int *attach_type)');
   return {
