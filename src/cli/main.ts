@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { BpfError, UsageError } from '../errors.js';
-import { commandHelp, parseCommandArgs, type Command, type Io } from './command.js';
+import { commandHelp, parseCommandArgs, type Io } from './command.js';
 import { InputError } from './files.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 import { ElfError } from '../elf/index.js';
 
 // `bpfts btf dump ... | head` closes the pipe early; that is not an error.
@@ -38,8 +38,8 @@ function topHelp(prefix: string[] = []): string {
   ].join('\n');
 }
 
-function findCommand(argv: string[]): { command?: Command; rest: string[]; prefix: string[] } {
-  let best: Command | undefined;
+function findCommand(argv: string[]): { command?: CommandEntry; rest: string[]; prefix: string[] } {
+  let best: CommandEntry | undefined;
   for (const c of commands) {
     if (c.path.every((w, i) => argv[i] === w) && (!best || c.path.length > best.path.length)) best = c;
   }
@@ -66,8 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     io.out(`bpfts ${version()}\n`);
     return 0;
   }
-  const { command, rest, prefix } = findCommand(argv);
-  if (!command) {
+  const { command: entry, rest, prefix } = findCommand(argv);
+  if (!entry) {
     if (prefix.length > 0 && (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h')) {
       io.out(topHelp(prefix));
       return rest.length === 0 ? 2 : 0;
@@ -75,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     io.err(`bpfts: unknown command '${[...prefix, rest[0] ?? ''].join(' ').trim()}'\n\n${topHelp(prefix)}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(commandHelp(command));
     return 0;

@@ -124,3 +124,14 @@ describe.skipIf(!haveConformance())('bpfts conformance-plugin speaks the suite r
     }
   });
 });
+
+describe('command table', () => {
+  it('lists each command with the path and summary its module declares', async () => {
+    const { commands } = await import('../../src/cli/commands/index.js');
+    for (const entry of commands) {
+      const command = await entry.load();
+      expect(command.path).toEqual(entry.path);
+      expect(command.summary).toBe(entry.summary);
+    }
+  });
+});
