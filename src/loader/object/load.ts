@@ -1,0 +1,218 @@
+// Loading an object into the kernel: BTF, maps (created or reused from pins, global data filled and
+// frozen), then each chosen program linked and verified. Everything created is registered in an
+// Undo, so a failure at any step leaves no descriptor open and no pin behind.
+import { existsSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
+import { BPF_OBJ_NAME_LEN } from '../abi/index.js';
+import { objPin, progGetInfo, progLoad } from '../sys/bpf.js';
+import { VerifierError, verifierReason } from '../sys/errors.js';
+import type { Fd } from '../sys/fd.js';
+import { loadObjectBtf } from './btf-load.js';
+import { LoadError, ProgramRejectedError } from './errors.js';
+import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
+import { linkProgram } from './link.js';
+import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
+import { chooseProgType, progTypeName } from './prog-type.js';
+import { Undo } from './undo.js';
+import { annotateVerifierLog } from './verifier-log.js';
+
+export interface LoadOptions {
+  /** Programs to load, by function or section name; default every entry program outside `.text`. */
+  programs?: string[];
+  /** Program type for every program (a libbpf section name or a bpf_prog_type name). */
+  type?: string;
+  /** The attach point the programs are meant for: decides the type when the section does not. */
+  attach?: AttachIntent;
+  /** libbpf's object name (for global data map names); default: the file name up to its first dot. */
+  objectName?: string;
+  /** Directory for pinned maps (LIBBPF_PIN_BY_NAME) and, with pinAll, every map and program. */
+  pinDir?: string;
+  /** Pin every map and program under pinDir, sharing maps already pinned there. */
+  pinAll?: boolean;
+  /** Verifier log level for successful loads (the log is always taken on failure). */
+  logLevel?: number;
+  /** Receives warnings: sections libbpf would refuse, BTF the kernel refused, ... */
+  warn?: (message: string) => void;
+  /** Registers what is created here instead of owning a transaction: the caller commits or rolls back. */
+  undo?: Undo;
+}
+
+export interface LoadedProgram {
+  name: string;
+  section: string;
+  type: number;
+  typeName: string;
+  expectedAttachType: number;
+  fd: Fd;
+  id: number;
+  tag: string;
+  pinnedAt?: string;
+  /** The verifier log, when a log level was asked for. */
+  log?: string;
+}
+
+export interface LoadedObject {
+  object: BpfObject;
+  programs: LoadedProgram[];
+  maps: CreatedMap[];
+  btfFd?: Fd;
+  warnings: string[];
+  /** Closes every descriptor; what is pinned or attached stays in the kernel. */
+  close(): void;
+}
+
+/** libbpf's object name: the file name up to its first dot. */
+export function objectNameOf(path: string): string {
+  return basename(path).split('.')[0] ?? '';
+}
+
+function chosenPrograms(obj: BpfObject, names: string[] | undefined): BpfProgram[] {
+  if (!names || names.length === 0) {
+    const entries = obj.programs.filter((p) => p.kind === 'entry' && !p.section.startsWith('?'));
+    if (entries.length === 0) throw new LoadError('the object has no programs outside .text', { hint: 'name a .text function with --prog NAME and give --type TYPE' });
+    return entries;
+  }
+  return names.map((n) => {
+    const byName = obj.programs.filter((p) => p.name === n);
+    const found = byName.length > 0 ? byName : obj.programs.filter((p) => p.section === n && p.kind === 'entry');
+    if (found.length === 0) {
+      throw new LoadError(`the object has no program '${n}'`, {
+        hint: `programs: ${obj.programs.filter((p) => p.kind === 'entry').map((p) => `${p.name} (section ${p.section})`).join(', ') || 'none'}`,
+      });
+    }
+    if (found.length > 1) throw new LoadError(`'${n}' names ${found.length} programs (${found.map((p) => p.name).join(', ')})`, { hint: 'name one by its function name' });
+    return found[0]!;
+  });
+}
+
+function kernelProgName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, BPF_OBJ_NAME_LEN - 1);
+}
+
+/** Loads an object (its bytes, or an already-read BpfObject) into the kernel. */
+export function loadObject(input: Uint8Array | BpfObject, o: LoadOptions = {}): LoadedObject {
+  const obj = input instanceof Uint8Array ? readObject(input) : input;
+  if (!obj.littleEndian) {
+    throw new LoadError('the object is big-endian (bpfeb), but this kernel runs little-endian programs', { hint: 'build it with clang --target=bpfel (or -target bpf on a little-endian machine)' });
+  }
+  const own = o.undo === undefined;
+  const undo = o.undo ?? new Undo();
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    o.warn?.(m);
+  };
+  try {
+    const result = load(obj, o, undo, warn, warnings);
+    if (own) undo.commit();
+    return result;
+  } catch (e) {
+    if (own) undo.rollback();
+    throw e;
+  }
+}
+
+function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => void, warnings: string[]): LoadedObject {
+  const chosen = chosenPrograms(obj, o.programs);
+  const types = new Map(chosen.map((p) => {
+    const choice = chooseProgType(p.section, p.name, { ...(o.type !== undefined ? { type: o.type } : {}), ...(o.attach ? { attach: o.attach } : {}) });
+    if (choice.warning) warn(choice.warning);
+    return [p, choice] as const;
+  }));
+
+  let btfFd: Fd | undefined;
+  let ext: RawBtfExt = {};
+  if (obj.btf && obj.btfSection) {
+    try {
+      const loaded = loadObjectBtf(obj.btfSection.data, obj.btf, obj.elf);
+      btfFd = loaded.fd;
+      undo.push('close BTF', () => loaded.fd.close());
+      if (loaded.sanitized.length > 0) warn(`BTF kinds this kernel lacks were rewritten: ${loaded.sanitized.join(', ')}`);
+      if (obj.btfExtSection) ext = readRawBtfExt(obj.btfExtSection.data, obj.btf, obj.littleEndian);
+    } catch (e) {
+      if (!(e instanceof VerifierError)) throw e;
+      warn(`the kernel refused the object's BTF (${verifierReason(e.log) ?? e.errnoName}); loading without it, so maps and programs carry no type information`);
+    }
+  }
+
+  const maps = createMaps(planMaps(obj, {
+    objectName: o.objectName ?? 'obj',
+    ...(o.pinDir !== undefined ? { pinDir: o.pinDir } : {}),
+    ...(o.pinAll ? { pinAll: true } : {}),
+  }), btfFd, undo, warn);
+
+  const mapFd = (reloc: ProgramRelocation, fn: BpfProgram): number => {
+    const off = reloc.symbol.value;
+    const defs = maps.filter((c) => c.spec.definition?.section === reloc.targetSection);
+    // BTF maps by name: clang leaves .maps variable offsets 0; legacy maps by name, else by offset.
+    const m = defs.find((c) => c.spec.definition!.name === reloc.target) ??
+      defs.find((c) => c.spec.definition!.style !== 'btf' && c.spec.definition!.offset === off);
+    if (!m) throw new LoadError(`program '${fn.name}' refers to map '${reloc.target}', which the object does not define`, { program: fn.name, section: fn.section });
+    return m.fd.value;
+  };
+  const dataFd = (section: string, reloc: ProgramRelocation, fn: BpfProgram): number => {
+    const m = maps.find((c) => c.spec.data?.section === section);
+    if (!m) {
+      throw new LoadError(`program '${fn.name}' uses '${reloc.target}' in section ${section}, which bpfts cannot provide`, {
+        program: fn.name, section: fn.section, ...(section === '.kconfig' ? { hint: '__kconfig externs are not supported yet' } : {}),
+      });
+    }
+    return m.fd.value;
+  };
+
+  const programs: LoadedProgram[] = [];
+  for (const p of chosen) {
+    const choice = types.get(p)!;
+    const linked = linkProgram(p, { obj, ext, mapFd, dataFd });
+    let loaded;
+    try {
+      loaded = progLoad({
+        type: choice.type,
+        insns: linked.insns,
+        license: obj.license ?? '',
+        kernVersion: obj.kernelVersion ?? 0,
+        name: kernelProgName(p.name),
+        expectedAttachType: choice.expectedAttachType,
+        ...(btfFd ? { progBtfFd: btfFd } : {}),
+        ...(btfFd && linked.funcInfo ? { funcInfo: linked.funcInfo } : {}),
+        ...(btfFd && linked.lineInfo ? { lineInfo: linked.lineInfo } : {}),
+        ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof VerifierError)) throw e;
+      const log = annotateVerifierLog(e.log, linked.lines);
+      throw new ProgramRejectedError(
+        `the kernel's verifier rejected program '${p.name}' (section ${p.section}, ${progTypeName(choice.type)}): ${verifierReason(e.log) ?? e.errnoName}`,
+        log, e.errno,
+        { program: p.name, section: p.section, cause: e, hint: 'the verifier log above shows where, with the C source lines' },
+      );
+    }
+    const fd = loaded.fd;
+    undo.push(`close program ${p.name}`, () => fd.close());
+    const info = progGetInfo(fd);
+    const lp: LoadedProgram = {
+      name: p.name, section: p.section, type: choice.type, typeName: progTypeName(choice.type),
+      expectedAttachType: choice.expectedAttachType, fd, id: info.id, tag: info.tag,
+      ...(loaded.log !== undefined ? { log: loaded.log } : {}),
+    };
+    if (o.pinAll && o.pinDir) {
+      const path = `${o.pinDir}/${p.name}`;
+      if (existsSync(path)) throw new LoadError(`cannot pin program '${p.name}': ${path} already exists`, { program: p.name, hint: 'remove it or pin elsewhere with --pin DIR' });
+      ensureDir(dirname(path), undo);
+      objPin(fd, path);
+      undo.push(`unpin ${path}`, () => rmSync(path, { force: true }));
+      lp.pinnedAt = path;
+    }
+    programs.push(lp);
+  }
+
+  return {
+    object: obj, programs, maps, ...(btfFd ? { btfFd } : {}), warnings,
+    close() {
+      for (const p of programs) p.fd.close();
+      for (const m of maps) m.fd.close();
+      btfFd?.close();
+    },
+  };
+}
