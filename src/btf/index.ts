@@ -10,3 +10,8 @@ export { dumpJson } from './dump-json.js';
 export type * from './types.js';
 export { btfMapDefinitions, mapDefFromStruct, type BtfMapDef } from './maps.js';
 export { dumpC } from './dump-c.js';
+export { encodeBtf, btfContent, BtfStringTable, BTF_KIND_BY_NAME, type BtfContent } from './encode.js';
+export {
+  sanitizeBtf, btfFeaturesOf, kernelHasBtf, parseKernelVersion, BTF_FEATURES, BTF_MIN_KERNEL,
+  type BtfFeature, type BtfFeatureInfo, type SanitizeChange,
+} from './sanitize.js';
