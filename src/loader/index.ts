@@ -2,3 +2,5 @@
 export * from './abi/index.js';
 export * from './sys/index.js';
 export * from './netlink/index.js';
+export * from './object/index.js';
+export * from './attach/index.js';

@@ -6,3 +6,4 @@ export { linkProgram, type LinkedProgram, type SourceLine } from './link.js';
 export { chooseProgType, parseProgType, progTypeName, ATTACH_PROG_TYPES, type ProgTypeChoice } from './prog-type.js';
 export { annotateVerifierLog } from './verifier-log.js';
 export { loadObjectBtf, fixupDatasecs, sanitizeBtf, probeBtfFeatures, rawBtf, type BtfFeatures } from './btf-load.js';
+export { kernelTestRun, type KernelTestRunOptions, type KernelTestRunResult } from './test-run.js';

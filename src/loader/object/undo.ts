@@ -4,12 +4,28 @@
 
 export class Undo {
   private steps: { what: string; fn: () => void }[] = [];
+  private finals: (() => void)[] = [];
   /** Undo steps that failed during the last rollback, for the error report. */
   readonly failures: string[] = [];
 
   /** Registers how to take back something just created. */
   push(what: string, fn: () => void): void {
     this.steps.push({ what, fn });
+  }
+
+  /** Runs `fn` when the work ends either way (commit or rollback), e.g. to close a descriptor only the undo needed. */
+  finally(fn: () => void): void {
+    this.finals.push(fn);
+  }
+
+  private runFinals(): void {
+    for (const fn of this.finals.splice(0)) {
+      try {
+        fn();
+      } catch (e) {
+        this.failures.push((e as Error).message);
+      }
+    }
   }
 
   /** Takes back everything registered, newest first. */
@@ -22,11 +38,13 @@ export class Undo {
       }
     }
     this.steps = [];
+    this.runFinals();
   }
 
   /** Keeps everything: nothing will be undone. */
   commit(): void {
     this.steps = [];
+    this.runFinals();
   }
 }
 
