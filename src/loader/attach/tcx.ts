@@ -1,7 +1,7 @@
 // tcx attachment (Linux 6.6+): a bpf link on the device's ingress or egress hook. A tcx link lives
 // only as long as its descriptor or a pin, so bpfts pins it under /sys/fs/bpf/bpfts/tcx/, one
 // directory per namespace, device and direction; detaching unpins (and detaches) them.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { BpfError } from '../../errors.js';
 import { bpf_attach_type } from '../../uapi/index.js';
@@ -74,7 +74,7 @@ export function detachTcx(o: { dev: string; direction: Direction; netns?: string
   // Drop the now empty directories up to the root, so nothing is left behind.
   for (let d = dir; d.startsWith(`${TCX_PIN_ROOT}/`) || d === TCX_PIN_ROOT; d = dirname(d)) {
     if (readdirSync(d).length > 0) break;
-    rmSync(d, { recursive: false, force: true });
+    rmdirSync(d);
     if (d === TCX_PIN_ROOT) break;
   }
   return pins;

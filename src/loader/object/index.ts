@@ -7,3 +7,5 @@ export { chooseProgType, parseProgType, progTypeName, ATTACH_PROG_TYPES, type Pr
 export { annotateVerifierLog } from './verifier-log.js';
 export { loadObjectBtf, fixupDatasecs, sanitizeBtf, probeBtfFeatures, rawBtf, type BtfFeatures } from './btf-load.js';
 export { kernelTestRun, type KernelTestRunOptions, type KernelTestRunResult } from './test-run.js';
+export { fetchBtf, btfGetFdById } from './btf-fetch.js';
+export { formatBtfValue, type FormattedValue } from './btf-value.js';

@@ -1,7 +1,7 @@
 // The maps of an object: one per map definition (legacy bpf_map_def, iproute2 bpf_elf_map, BTF
 // .maps) and one single-element array per global data section, named, sized and typed the way
 // libbpf creates them so that bpftool shows the same thing for both loaders.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mapDefFromStruct, type Btf } from '../../btf/index.js';
 import type { BpfObject, GlobalDataSection, MapDefinition } from '../../object/index.js';
@@ -256,7 +256,7 @@ export function ensureDir(dir: string, undo: Undo): void {
   if (existsSync(dir)) return;
   ensureDir(dirname(dir), undo);
   mkdirSync(dir);
-  undo.push(`remove directory ${dir}`, () => rmSync(dir, { recursive: false, force: true }));
+  undo.push(`remove directory ${dir}`, () => rmdirSync(dir));
 }
 
 /** Creates (or reuses pinned) maps, fills global data and pins; every step is registered in `undo`. */

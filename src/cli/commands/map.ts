@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Btf } from '../../btf/index.js';
+import { UsageError } from '../../errors.js';
+import {
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_NAMES,
+} from '../../uapi/index.js';
+import {
+  fetchBtf, formatBtfValue, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
+  type Fd, type FormattedValue, type MapInfo,
+} from '../../loader/index.js';
+import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
+import { json, table } from '../format.js';
+import { requirePrivilege } from './load.js';
+
+const PERCPU = new Set([BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE]);
+
+function mapTypeName(type: number): string {
+  return BPF_MAP_TYPE_NAMES[type]?.replace(/^BPF_MAP_TYPE_/, '').toLowerCase() ?? `type ${type}`;
+}
+
+/** Possible CPUs, as the kernel sizes per-CPU values: "0-3,5" → 6. */
+function possibleCpus(): number {
+  const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+  return text.split(',').reduce((n, part) => {
+    const [a, b] = part.split('-').map(Number);
+    return n + (b === undefined ? 1 : b - a! + 1);
+  }, 0);
+}
+
+function allMaps(): MapInfo[] {
+  const out: MapInfo[] = [];
+  for (let id = mapGetNextId(0); id !== undefined; id = mapGetNextId(id)) {
+    try {
+      const fd = mapGetFdById(id);
+      try {
+        out.push(mapGetInfo(fd));
+      } finally {
+        fd.close();
+      }
+    } catch {
+      // removed while listing
+    }
+  }
+  return out;
+}
+
+/** A map given as an id, a pin path, or --name. */
+function openMap(args: ParsedArgs, command: Command): Fd {
+  const name = str(args, 'name');
+  const target = args.positionals[0];
+  if ((name === undefined) === (target === undefined)) {
+    throw new UsageError('name the map by ID, by pin path, or with --name NAME', { hint: `usage: bpfts ${command.path.join(' ')} ${command.usage}` });
+  }
+  if (name !== undefined) {
+    const found = allMaps().filter((m) => m.name === name);
+    if (found.length === 0) throw new UsageError(`no map named '${name}' is loaded`, { hint: "see 'bpfts map list'" });
+    if (found.length > 1) throw new UsageError(`${found.length} maps are named '${name}' (ids ${found.map((m) => m.id).join(', ')})`, { hint: 'give the id instead' });
+    return mapGetFdById(found[0]!.id);
+  }
+  if (/^\d+$/.test(target!)) return mapGetFdById(Number(target));
+  if (!target!.startsWith('/sys/fs/bpf/')) throw new UsageError(`'${target}' is neither a map id nor a pin path under /sys/fs/bpf`);
+  return objGet(target!, 0, 'map');
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** "0a 00 00 01", "0a:00:00:01", "0a000001" or "0x0a000001": bytes in memory order. */
+function parseHex(text: string, size: number, what: string): Uint8Array {
+  const digits = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
+  if (!/^([0-9a-f]{2})*$/i.test(digits)) throw new UsageError(`--${what} wants hex bytes, got '${text}'`);
+  const bytes = Uint8Array.from(digits.match(/../g) ?? [], (h) => parseInt(h, 16));
+  if (bytes.length !== size) throw new UsageError(`--${what} has ${bytes.length} bytes, the map wants ${size}`);
+  return bytes;
+}
+
+interface Entry { key: string; value: string | string[]; formatted?: { key: FormattedValue; value: FormattedValue | FormattedValue[] } }
+
+function dumpOnce(fd: Fd, info: MapInfo, btf: Btf | undefined, cpus: number): Entry[] {
+  const percpu = PERCPU.has(info.type);
+  const stride = Math.ceil(info.valueSize / 8) * 8;
+  const entries: Entry[] = [];
+  for (const key of mapKeys(fd, info.keySize)) {
+    const raw = mapLookupElem(fd, key, percpu ? stride * cpus : info.valueSize);
+    if (!raw) continue;
+    const values = percpu ? Array.from({ length: cpus }, (_, c) => raw.subarray(c * stride, c * stride + info.valueSize)) : [raw];
+    const e: Entry = { key: hex(key), value: percpu ? values.map(hex) : hex(raw) };
+    if (btf && (info.btfKeyTypeId || info.btfValueTypeId)) {
+      const fk = info.btfKeyTypeId ? formatBtfValue(btf, info.btfKeyTypeId, key) : hex(key);
+      const fv = info.btfValueTypeId ? values.map((v) => formatBtfValue(btf, info.btfValueTypeId, v)) : values.map(hex);
+      e.formatted = { key: fk, value: percpu ? fv : fv[0]! };
+    }
+    entries.push(e);
+  }
+  return entries;
+}
+
+export const mapList: Command = {
+  path: ['map', 'list'],
+  summary: 'List the BPF maps in the kernel (like bpftool map list)',
+  usage: '[--json]',
+  options: { json: { type: 'boolean', description: 'print JSON' } },
+  run(args, io) {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    requirePrivilege('bpfts map list');
+    const list = allMaps().map((m) => ({
+      id: m.id, type: mapTypeName(m.type), name: m.name, keySize: m.keySize, valueSize: m.valueSize,
+      maxEntries: m.maxEntries, flags: m.flags, btfId: m.btfId,
+    }));
+    if (flag(args, 'json')) io.out(json(list));
+    else io.out(table(['ID', 'TYPE', 'NAME', 'KEY', 'VALUE', 'MAX_ENTRIES', 'FLAGS', 'BTF'], list.map((m) => [m.id, m.type, m.name, m.keySize, m.valueSize, m.maxEntries, `0x${m.flags.toString(16)}`, m.btfId || '-'])));
+    return 0;
+  },
+};
+
+export const mapDump: Command = {
+  path: ['map', 'dump'],
+  summary: "Print a map's entries, decoded through its BTF when it has one",
+  usage: 'ID|PIN|--name NAME [--watch SECONDS [--count N]] [--json]',
+  details: `
+Keys and values are shown as hex bytes and, when the map carries BTF key/value types, as C values
+("formatted"). Per-CPU maps show one value per possible CPU. --watch prints the map again every
+SECONDS seconds until interrupted (or --count times).`,
+  options: {
+    name: { type: 'string', valueName: 'NAME', description: 'the map with this name' },
+    watch: { type: 'string', valueName: 'SECONDS', description: 'print the map every SECONDS seconds' },
+    count: { type: 'string', valueName: 'N', description: 'with --watch: stop after N dumps' },
+    json: { type: 'boolean', description: 'print JSON (one document per dump)' },
+  },
+  async run(args, io) {
+    if (args.positionals.length > 1) throw new UsageError('expected one map');
+    const watch = intOption(args, 'watch');
+    const count = intOption(args, 'count');
+    if (count !== undefined && watch === undefined) throw new UsageError('--count goes with --watch');
+    if (watch === 0) throw new UsageError('--watch wants at least 1 second');
+    requirePrivilege('bpfts map dump');
+    const fd = openMap(args, mapDump);
+    let stop = false;
+    const onSignal = () => { stop = true; };
+    process.once('SIGINT', onSignal);
+    try {
+      const info = mapGetInfo(fd);
+      const btf = info.btfId ? fetchBtf(info.btfId) : undefined;
+      const cpus = possibleCpus();
+      for (let n = 0; ; n++) {
+        const entries = dumpOnce(fd, info, btf, cpus);
+        if (flag(args, 'json')) io.out(json(entries));
+        else {
+          if (watch !== undefined) io.out(`--- ${info.name} (id ${info.id}) at ${new Date().toISOString()}\n`);
+          for (const e of entries) {
+            io.out(e.formatted ? `${JSON.stringify(e.formatted.key)}: ${JSON.stringify(e.formatted.value)}\n` : `key: ${e.key}  value: ${Array.isArray(e.value) ? e.value.join(' | ') : e.value}\n`);
+          }
+          io.out(`Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
+        }
+        if (watch === undefined || stop || (count !== undefined && n + 1 >= count)) break;
+        await sleep(watch * 1000);
+        if (stop) break;
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      fd.close();
+    }
+    return 0;
+  },
+};
+
+export const mapUpdate: Command = {
+  path: ['map', 'update'],
+  summary: 'Store one element in a map',
+  usage: 'ID|PIN|--name NAME --key HEX --value HEX [--flags any|noexist|exist]',
+  options: {
+    name: { type: 'string', valueName: 'NAME', description: 'the map with this name' },
+    key: { type: 'string', valueName: 'HEX', description: 'key bytes in memory order, e.g. "0a 00 00 01"' },
+    value: { type: 'string', valueName: 'HEX', description: 'value bytes in memory order' },
+    flags: { type: 'string', valueName: 'F', description: 'any (default), noexist or exist' },
+  },
+  run(args, io) {
+    const k = str(args, 'key');
+    const v = str(args, 'value');
+    if (k === undefined || v === undefined) throw new UsageError('--key and --value are required');
+    const f = str(args, 'flags') ?? 'any';
+    const flags = { any: 0, noexist: 1, exist: 2 }[f];
+    if (flags === undefined) throw new UsageError(`--flags is any, noexist or exist, got '${f}'`);
+    requirePrivilege('bpfts map update');
+    const fd = openMap(args, mapUpdate);
+    try {
+      const info = mapGetInfo(fd);
+      if (PERCPU.has(info.type)) throw new UsageError('updating per-CPU maps is not supported');
+      mapUpdateElem(fd, parseHex(k, info.keySize, 'key'), parseHex(v, info.valueSize, 'value'), flags);
+      io.out(`updated ${info.name} (id ${info.id})\n`);
+    } finally {
+      fd.close();
+    }
+    return 0;
+  },
+};
+
+export const mapDelete: Command = {
+  path: ['map', 'delete'],
+  summary: 'Delete one element of a map',
+  usage: 'ID|PIN|--name NAME --key HEX',
+  options: {
+    name: { type: 'string', valueName: 'NAME', description: 'the map with this name' },
+    key: { type: 'string', valueName: 'HEX', description: 'key bytes in memory order' },
+  },
+  run(args, io) {
+    const k = str(args, 'key');
+    if (k === undefined) throw new UsageError('--key is required');
+    requirePrivilege('bpfts map delete');
+    const fd = openMap(args, mapDelete);
+    try {
+      const info = mapGetInfo(fd);
+      if (!mapDeleteElem(fd, parseHex(k, info.keySize, 'key'))) throw new UsageError(`${info.name} has no element with key ${k}`);
+      io.out(`deleted from ${info.name} (id ${info.id})\n`);
+    } finally {
+      fd.close();
+    }
+    return 0;
+  },
+};
