@@ -69,10 +69,14 @@ export function parseIpv6(text: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952: lower case, no leading zeros, the longest run (2+) of zero groups as `::`, leftmost on ties. */
+/**
+ * RFC 5952: lower case, no leading zeros, the longest run (2+) of zero groups as `::`, leftmost on
+ * ties, and IPv4-mapped addresses (§5) as `::ffff:a.b.c.d`.
+ */
 export function formatIpv6(bytes: Uint8Array): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${formatIpv4(bytes.subarray(12))}`;
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
