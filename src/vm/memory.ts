@@ -48,6 +48,17 @@ export class Memory {
     return BigInt(id) << 32n;
   }
 
+  /**
+   * Point an existing region at other bytes (same id, so pointers into it stay pointers into it): the
+   * emulator reuses one region per packet across runs instead of allocating a new one each time.
+   */
+  remap(pointer: bigint, bytes: Uint8Array, writable: boolean): void {
+    const id = Number(pointer >> 32n);
+    const r = this.regions[id];
+    if (id < FIRST_FREE_REGION || r === undefined) throw new RangeError(`region ${id} is not mapped`);
+    this.install(id, r.name, bytes, writable);
+  }
+
   /** Remove a region mapped with map(); later accesses through old pointers fault. */
   unmap(pointer: bigint): void {
     const id = Number(pointer >> 32n);

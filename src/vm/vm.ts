@@ -26,6 +26,22 @@ import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
  */
 export type HelperFn = (vm: Vm) => bigint | number | void;
 
+/**
+ * Loads and stores through the program's context pointer (`struct __sk_buff`, `struct xdp_md`, ...):
+ * the kernel rewrites them into accesses of its own structures, so they are served by code here
+ * rather than by plain memory. Accesses to region `region` never reach Memory.
+ */
+export interface ContextAccess {
+  readonly region: number;
+  /** Put the field at [offset, offset + size) in register `dst` (vm.setReg), or throw vm.fault(). */
+  load(vm: Vm, dst: number, offset: number, size: number): void;
+  /** Store the low `size` bytes of (hi, lo) at offset, or throw vm.fault(). */
+  store(vm: Vm, offset: number, size: number, hi: number, lo: number): void;
+}
+
+/** Called before each instruction when tracing; registers hold their values before it executes. */
+export type Tracer = (vm: Vm, pc: number) => void;
+
 export interface VmOptions extends DecodeOptions {
   /** Helper functions by id (BPF_CALL imm, or the value of the register of a callx). */
   helpers?: ReadonlyMap<number, HelperFn>;
@@ -33,6 +49,9 @@ export interface VmOptions extends DecodeOptions {
   budget?: number;
   /** The address space; a fresh one by default. Share one to let several programs see the same maps. */
   memory?: Memory;
+  context?: ContextAccess;
+  /** Name of a kfunc call's target by its imm, for the fault such a call raises. */
+  kfuncName?: (imm: number) => string | undefined;
 }
 
 export interface RunResult {
@@ -61,6 +80,11 @@ export class Vm {
   cpu = 0;
   /** The program executing now: the entry program, or the target of the last tail call. */
   current: Program;
+  context: ContextAccess | undefined;
+  /** When set, called before every instruction (slow: for --trace only). */
+  tracer: Tracer | undefined;
+  private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
+  private traced = 0;
 
   private depth = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
@@ -78,6 +102,8 @@ export class Vm {
     this.current = this.program;
     this.helpers = options.helpers ?? new Map();
     this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.context = options.context;
+    this.kfuncName = options.kfuncName;
   }
 
   /** Run from the first instruction with r1..r5 = args; the stack starts zeroed. */
@@ -94,6 +120,7 @@ export class Vm {
     this.current = this.program;
     this.tailCalls = 0;
     this.pendingTail = undefined;
+    this.traced = 0;
     const executed = this.exec();
     return { r0: toBigInt(H[0]!, L[0]!), executed };
   }
@@ -232,19 +259,43 @@ export class Vm {
     throw this.memFault(h, a, size, write, pc);
   }
 
+  /** Instructions executed, from what is left of the budget (or the trace count when tracing). */
+  private executedCount(startBudget: number, budget: number): number {
+    return this.tracer === undefined ? startBudget - budget : this.traced;
+  }
+
+  private ctxLoad(ctx: ContextAccess, d: number, a: number, size: number, pc: number): void {
+    this.pc = pc;
+    ctx.load(this, d, a, size);
+  }
+
+  private ctxStore(ctx: ContextAccess, a: number, size: number, hi: number, lo: number, pc: number): void {
+    this.pc = pc;
+    ctx.store(this, a, size, hi, lo);
+  }
+
   private exec(): number {
     const L = this.lo;
     const H = this.hi;
     const startBudget = this.budget;
-    let budget = startBudget;
+    const tracer = this.tracer;
+    // Tracing keeps the budget at zero so that every instruction takes the slow branch below.
+    let budget = tracer === undefined ? startBudget : 0;
     let pc = 0;
+    const ctx = this.context;
+    const ctxId = ctx === undefined ? -1 : ctx.region;
     // The outer loop only turns when a tail call switches programs; `code` stays constant inside.
     program: for (;;) {
       const code = this.current.code;
       for (;;) {
         if (--budget < 0) {
           this.pc = pc;
-          throw this.fault('budget', `instruction budget of ${startBudget} exhausted`);
+          if (tracer === undefined || this.traced >= startBudget) {
+            throw this.fault('budget', `instruction budget of ${startBudget} exhausted`);
+          }
+          this.traced++;
+          tracer(this, pc);
+          budget = 0;
         }
         const p = pc * STRIDE;
         const w = code[p]!;
@@ -654,6 +705,11 @@ export class Vm {
           // ---- loads ----
           case 0x61: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxLoad(ctx!, d, a, 4, pc);
+              pc++;
+              break;
+            }
             L[d] = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
             H[d] = 0;
             pc++;
@@ -661,6 +717,11 @@ export class Vm {
           }
           case 0x69: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxLoad(ctx!, d, a, 2, pc);
+              pc++;
+              break;
+            }
             L[d] = this.access(this.eaId, a, 2, false, pc).getUint16(a, true);
             H[d] = 0;
             pc++;
@@ -668,6 +729,11 @@ export class Vm {
           }
           case 0x71: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxLoad(ctx!, d, a, 1, pc);
+              pc++;
+              break;
+            }
             L[d] = this.access(this.eaId, a, 1, false, pc).getUint8(a);
             H[d] = 0;
             pc++;
@@ -675,6 +741,11 @@ export class Vm {
           }
           case 0x79: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxLoad(ctx!, d, a, 8, pc);
+              pc++;
+              break;
+            }
             const v = this.access(this.eaId, a, 8, false, pc);
             L[d] = v.getInt32(a, true);
             H[d] = v.getInt32(a + 4, true);
@@ -683,6 +754,7 @@ export class Vm {
           }
           case 0x81: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) throw this.memFault(ctxId, a, 4, false, pc);
             const v = this.access(this.eaId, a, 4, false, pc).getInt32(a, true);
             L[d] = v;
             H[d] = v >> 31;
@@ -691,6 +763,7 @@ export class Vm {
           }
           case 0x89: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) throw this.memFault(ctxId, a, 2, false, pc);
             const v = this.access(this.eaId, a, 2, false, pc).getInt16(a, true);
             L[d] = v;
             H[d] = v >> 31;
@@ -699,6 +772,7 @@ export class Vm {
           }
           case 0x91: {
             const a = this.ea(w >>> 20, code[p + 1]!);
+            if (this.eaId === ctxId) throw this.memFault(ctxId, a, 1, false, pc);
             const v = this.access(this.eaId, a, 1, false, pc).getInt8(a);
             L[d] = v;
             H[d] = v >> 31;
@@ -709,24 +783,48 @@ export class Vm {
           // ---- stores of an immediate ----
           case 0x62: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              const imm = code[p + 2]!;
+              this.ctxStore(ctx!, a, 4, imm >> 31, imm, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 4, true, pc).setInt32(a, code[p + 2]!, true);
             pc++;
             break;
           }
           case 0x6a: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              const imm = code[p + 2]!;
+              this.ctxStore(ctx!, a, 2, imm >> 31, imm, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 2, true, pc).setInt16(a, code[p + 2]!, true);
             pc++;
             break;
           }
           case 0x72: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              const imm = code[p + 2]!;
+              this.ctxStore(ctx!, a, 1, imm >> 31, imm, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 1, true, pc).setInt8(a, code[p + 2]!);
             pc++;
             break;
           }
           case 0x7a: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              const imm = code[p + 2]!;
+              this.ctxStore(ctx!, a, 8, imm >> 31, imm, pc);
+              pc++;
+              break;
+            }
             const v = this.access(this.eaId, a, 8, true, pc);
             const imm = code[p + 2]!;
             v.setInt32(a, imm, true);
@@ -738,24 +836,44 @@ export class Vm {
           // ---- stores of a register ----
           case 0x63: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxStore(ctx!, a, 4, H[w >>> 20]!, L[w >>> 20]!, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 4, true, pc).setInt32(a, L[w >>> 20]!, true);
             pc++;
             break;
           }
           case 0x6b: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxStore(ctx!, a, 2, H[w >>> 20]!, L[w >>> 20]!, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 2, true, pc).setInt16(a, L[w >>> 20]!, true);
             pc++;
             break;
           }
           case 0x73: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxStore(ctx!, a, 1, H[w >>> 20]!, L[w >>> 20]!, pc);
+              pc++;
+              break;
+            }
             this.access(this.eaId, a, 1, true, pc).setInt8(a, L[w >>> 20]!);
             pc++;
             break;
           }
           case 0x7b: {
             const a = this.ea(d, code[p + 1]!);
+            if (this.eaId === ctxId) {
+              this.ctxStore(ctx!, a, 8, H[w >>> 20]!, L[w >>> 20]!, pc);
+              pc++;
+              break;
+            }
             const v = this.access(this.eaId, a, 8, true, pc);
             const s = w >>> 20;
             v.setInt32(a, L[s]!, true);
@@ -780,7 +898,7 @@ export class Vm {
           case 0x40:
           case 0x48:
           case 0x50:
-            if (!this.legacyLoad(w, code[p + 2]!, pc)) return startBudget - budget;
+            if (!this.legacyLoad(w, code[p + 2]!, pc)) return this.executedCount(startBudget, budget);
             pc++;
             break;
 
@@ -974,7 +1092,7 @@ export class Vm {
             this.callHelper(code[p + 2]!);
             if (this.exitValue !== undefined) {
               this.setReg(0, this.exitValue);
-              return startBudget - budget;
+              return this.executedCount(startBudget, budget);
             }
             if (this.pendingTail !== undefined) {
               this.current = this.pendingTail;
@@ -1006,17 +1124,17 @@ export class Vm {
             this.callHelper(l);
             if (this.exitValue !== undefined) {
               this.setReg(0, this.exitValue);
-              return startBudget - budget;
+              return this.executedCount(startBudget, budget);
             }
             pc++;
             break;
           }
           case OP_CALL_KFUNC:
             this.pc = pc;
-            throw this.fault('helper', `kfunc calls (btf id ${code[p + 2]!}) are not supported`);
+            throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
           case 0x95: {
             const depth = this.depth;
-            if (depth === 0) return startBudget - budget;
+            if (depth === 0) return this.executedCount(startBudget, budget);
             const f = (depth - 1) * 9;
             const frames = this.frames;
             pc = frames[f]! + 1;

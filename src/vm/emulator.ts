@@ -1,0 +1,347 @@
+// The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
+// packet at a time as BPF_PROG_TEST_RUN would run it.
+import { matchSection, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
+import { bpf_prog_type, enumName } from '../uapi/index.js';
+import { ETH_HLEN, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
+import { VmFault } from './errors.js';
+import { KernelEnv } from './kernel-helpers.js';
+import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
+import type { BpfMap } from './maps/map.js';
+import { MapRegistry } from './maps/registry.js';
+import { RingBufMap } from './maps/ringbuf.js';
+import { Memory } from './memory.js';
+import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
+import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides } from './skb.js';
+import { DEFAULT_BUDGET, Vm, type HelperFn, type Tracer } from './vm.js';
+import { XdpContext, type XdpOverrides } from './xdp.js';
+
+export { EmulatorError };
+
+export interface EmulatorOptions {
+  /** Function name (or section name) of the program to run; optional when the object has one program. */
+  program?: string;
+  /**
+   * Program type, overriding the one libbpf (upstream) derives from the section: a bpf_prog_type number,
+   * its name (`BPF_PROG_TYPE_SCHED_CLS`) or bpftool's short name (`sched_cls`, `xdp`, `socket_filter`).
+   */
+  type?: string | number;
+  /** CPUs per-CPU maps keep values for (default 1); runs happen on `cpu` (default 0). */
+  cpus?: number;
+  cpu?: number;
+  /** Seed of bpf_get_prandom_u32(). */
+  seed?: number;
+  /** bpf_ktime_get_ns(): start value and advance per read. */
+  clock?: { startNs?: bigint; tickNs?: bigint };
+  /** Instruction budget per run (default 1,000,000). */
+  budget?: number;
+  /** ifindexes bpf_clone_redirect() accepts (default [1], the loopback device). */
+  interfaces?: readonly number[];
+}
+
+export type ContextOverrides = SkbOverrides & XdpOverrides;
+
+export interface RunOutput {
+  /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
+  retval: number;
+  /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
+  verdict?: string;
+  /** The packet after the run, as the test run's data_out (for XDP without the metadata). */
+  packet: Uint8Array;
+  /** XDP only: the bytes between data_meta and data. */
+  meta?: Uint8Array;
+  /** Target of the last bpf_redirect(). */
+  redirect?: Redirect;
+  /** Packets bpf_clone_redirect() sent. */
+  clones: ClonedPacket[];
+  /** Lines bpf_trace_printk() wrote during this run. */
+  printk: string[];
+  /** Records submitted to each ring buffer map during this run. */
+  ringbuf: Record<string, Uint8Array[]>;
+  /** Records written with bpf_perf_event_output() to each perf event array during this run. */
+  perf: Record<string, PerfRecord[]>;
+  /** __sk_buff fields after the run (mark, priority, tc_index, cb, ...), for skb programs. */
+  skb?: Record<string, number | bigint | number[]>;
+  executed: number;
+}
+
+const SHORT_TYPES: Record<string, number> = Object.fromEntries(
+  Object.entries(bpf_prog_type).map(([k, v]) => [k.replace('BPF_PROG_TYPE_', '').toLowerCase(), v]),
+);
+
+function parseType(t: string | number): number {
+  if (typeof t === 'number') return t;
+  const n = (bpf_prog_type as Readonly<Record<string, number>>)[t] ?? SHORT_TYPES[t.toLowerCase()] ??
+    (/^\d+$/.test(t) ? Number(t) : undefined);
+  if (n === undefined) {
+    throw new EmulatorError(`unknown program type '${t}'`, { hint: 'use a name like sched_cls, sched_act, xdp, socket_filter or cgroup_skb' });
+  }
+  return n;
+}
+
+type Kind = SkbKind | 'xdp';
+
+function kindOf(progType: number): Kind | undefined {
+  switch (progType) {
+    case bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS:
+    case bpf_prog_type.BPF_PROG_TYPE_SCHED_ACT:
+      return 'tc';
+    case bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER:
+      return 'socket';
+    case bpf_prog_type.BPF_PROG_TYPE_CGROUP_SKB:
+      return 'cgroup';
+    case bpf_prog_type.BPF_PROG_TYPE_XDP:
+      return 'xdp';
+    default:
+      return undefined;
+  }
+}
+
+/** A map of the emulated object, addressed with raw key and value bytes. */
+export class EmulatedMap {
+  constructor(
+    readonly name: string,
+    readonly raw: BpfMap,
+  ) {}
+
+  get type(): string {
+    return this.raw.typeName;
+  }
+  get keySize(): number {
+    return this.raw.def.keySize;
+  }
+  get valueSize(): number {
+    return this.raw.def.valueSize;
+  }
+  /** A copy of the value (per-CPU maps: each CPU's value padded to 8 bytes, back to back), or undefined. */
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    return this.raw.lookup(key);
+  }
+  /** BPF_MAP_UPDATE_ELEM; throws on a kernel error return. */
+  update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    const r = this.raw.update(key, value, flags);
+    if (r < 0) throw new EmulatorError(`update of map '${this.name}' failed with errno ${-r}`);
+  }
+  delete(key: Uint8Array): boolean {
+    return this.raw.delete(key) === 0;
+  }
+  /** Every (key, value) pair in BPF_MAP_GET_NEXT_KEY order. */
+  entries(): [Uint8Array, Uint8Array][] {
+    const out: [Uint8Array, Uint8Array][] = [];
+    for (let k = this.raw.nextKey(undefined); k !== undefined; k = this.raw.nextKey(k)) {
+      const v = this.raw.lookup(k);
+      if (v !== undefined) out.push([k, v]);
+      if (out.length > this.raw.def.maxEntries) break;
+    }
+    return out;
+  }
+}
+
+export class EmulatedMaps {
+  private readonly byName = new Map<string, EmulatedMap>();
+
+  constructor(maps: readonly ObjectMap[]) {
+    for (const m of maps) if (m.map) this.byName.set(m.name, new EmulatedMap(m.name, m.map));
+  }
+
+  /** The map named in the object (global data sections by section name: `.bss`, `.data`, `.rodata`). */
+  get(name: string): EmulatedMap {
+    const m = this.byName.get(name);
+    if (m === undefined) {
+      throw new EmulatorError(`no map named '${name}'`, { hint: `maps: ${[...this.byName.keys()].join(', ') || '(none)'}` });
+    }
+    return m;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+export class Emulator {
+  readonly object: BpfObject;
+  readonly program: BpfProgram;
+  /** enum bpf_prog_type the program runs as. */
+  readonly progType: number;
+  readonly maps: EmulatedMaps;
+  private readonly kind: Kind;
+  private readonly registry: MapRegistry;
+  private readonly objectMaps: ObjectMap[];
+  private readonly env: KernelEnv;
+  private readonly vm: Vm;
+  private readonly linked = new Map<unknown, LinkedProgram>();
+  private readonly skb: SkbContext | undefined;
+  private readonly xdp: XdpContext | undefined;
+  private readonly helpers: Map<number, HelperFn>;
+
+  static fromObject(input: Uint8Array | BpfObject, options: EmulatorOptions = {}): Emulator {
+    return new Emulator(input instanceof Uint8Array ? readObject(input) : input, options);
+  }
+
+  private constructor(obj: BpfObject, options: EmulatorOptions) {
+    this.object = obj;
+    const entries = obj.programs.filter((p) => p.kind === 'entry');
+    const names = entries.map((p) => p.name).join(', ') || '(none)';
+    let prog: BpfProgram | undefined;
+    if (options.program !== undefined) {
+      prog = entries.find((p) => p.name === options.program) ?? entries.find((p) => p.section === options.program);
+      if (prog === undefined) throw new EmulatorError(`no program '${options.program}' in the object`, { hint: `programs: ${names}` });
+    } else if (entries.length === 1) {
+      prog = entries[0]!;
+    } else {
+      throw new EmulatorError(`the object has ${entries.length} programs; say which one to run`, { hint: `programs: ${names}` });
+    }
+    this.program = prog;
+    if (options.type !== undefined) this.progType = parseType(options.type);
+    else {
+      const match = matchSection(prog.section, { libbpf: 'upstream' });
+      if (match === undefined) {
+        throw new EmulatorError(`libbpf cannot tell the program type of section '${prog.section}'`, {
+          hint: 'give the type (e.g. --type sched_cls for a tc classifier)',
+        });
+      }
+      this.progType = match.progType;
+    }
+    const kind = kindOf(this.progType);
+    if (kind === undefined) {
+      throw new EmulatorError(`program type ${enumName(bpf_prog_type, this.progType) ?? this.progType} cannot be run on packets`, {
+        hint: 'the emulator runs sched_cls, sched_act, xdp, socket_filter and cgroup_skb programs',
+      });
+    }
+    this.kind = kind;
+    const memory = new Memory();
+    this.registry = new MapRegistry(memory, options.cpus ?? 1);
+    this.objectMaps = createObjectMaps(obj, this.registry);
+    this.maps = new EmulatedMaps(this.objectMaps);
+    this.env = new KernelEnv(this.registry, {
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.clock?.startNs !== undefined ? { startNs: options.clock.startNs } : {}),
+      ...(options.clock?.tickNs !== undefined ? { tickNs: options.clock.tickNs } : {}),
+    });
+    this.helpers = this.env.helpers();
+    let context;
+    if (kind === 'xdp') {
+      this.xdp = new XdpContext(memory);
+      for (const [id, fn] of this.xdp.helpers()) this.helpers.set(id, fn);
+      context = this.xdp;
+    } else {
+      this.skb = new SkbContext(kind, memory, options.interfaces);
+      for (const [id, fn] of this.skb.helpers(this.registry)) this.helpers.set(id, fn);
+      context = this.skb;
+    }
+    const linked = linkProgram(obj, prog, this.objectMaps, this.registry);
+    this.linked.set(linked.program, linked);
+    this.vm = new Vm(linked.program, {
+      memory,
+      helpers: this.helpers,
+      budget: options.budget ?? DEFAULT_BUDGET,
+      context,
+      kfuncName: (imm) => this.kfuncName(imm),
+    });
+    this.vm.cpu = options.cpu ?? 0;
+  }
+
+  private kfuncName(imm: number): string | undefined {
+    const linked = this.linked.get(this.vm.current);
+    return linked?.kfuncs[imm];
+  }
+
+  /** Point entry `index` of prog array `mapName` at another program of the object, for tail calls. */
+  setTailCall(mapName: string, index: number, programName: string | undefined): void {
+    const raw = this.maps.get(mapName).raw;
+    if (!(raw instanceof ProgArrayMap)) throw new EmulatorError(`map '${mapName}' is a ${raw.typeName}, not a prog array`);
+    if (programName === undefined) {
+      raw.setProgram(index, undefined);
+      return;
+    }
+    const prog = this.object.programs.find((p) => p.kind === 'entry' && p.name === programName);
+    if (prog === undefined) throw new EmulatorError(`no program '${programName}' in the object`);
+    const linked = linkProgram(this.object, prog, this.objectMaps, this.registry);
+    this.linked.set(linked.program, linked);
+    raw.setProgram(index, linked.program);
+  }
+
+  /** Print every executed instruction with the registers before it (undefined turns tracing off). */
+  set tracer(t: Tracer | undefined) {
+    this.vm.tracer = t;
+  }
+
+  /** The linked program text the VM runs (entry program then .text), for tracing and debugging. */
+  get code(): Uint8Array {
+    return this.vm.program.bytes;
+  }
+
+  /** Run the program once on `packet` (a frame starting at its Ethernet header). */
+  run(packet: Uint8Array, ctx: ContextOverrides = {}): RunOutput {
+    if (packet.length < ETH_HLEN) {
+      throw new EmulatorError(`the packet is ${packet.length} bytes; BPF_PROG_TEST_RUN needs at least an Ethernet header (${ETH_HLEN})`);
+    }
+    const vm = this.vm;
+    let pointer: bigint;
+    if (this.xdp) {
+      this.xdp.reset(packet, ctx);
+      pointer = this.xdp.pointer;
+    } else {
+      this.skb!.reset(packet, ctx);
+      const p = this.skb!.packet;
+      vm.setLegacyPacket(p.base + BigInt(p.data - p.meta), p.length);
+      pointer = this.skb!.pointer;
+    }
+    const printkStart = this.env.trace.length;
+    let r0: bigint;
+    let executed: number;
+    try {
+      ({ r0, executed } = vm.run([pointer]));
+    } catch (e) {
+      if (e instanceof VmFault) this.addSourceLine(e);
+      throw e;
+    } finally {
+      if (this.skb) vm.setLegacyPacket(0n, 0);
+    }
+    const retval = Number(r0 & 0xffffffffn);
+    const out: RunOutput = {
+      retval,
+      packet: this.xdp ? this.xdp.output() : this.skb!.output(),
+      clones: this.skb?.clones ?? [],
+      printk: this.env.trace.splice(printkStart),
+      ringbuf: {},
+      perf: {},
+      executed,
+    };
+    const verdict = this.kind === 'tc' ? TC_ACT_NAMES[retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[retval] : undefined;
+    if (verdict !== undefined) out.verdict = verdict;
+    const redirect = this.xdp?.redirect ?? this.skb?.redirect;
+    if (redirect) out.redirect = redirect;
+    if (this.xdp) out.meta = this.xdp.meta();
+    if (this.skb) out.skb = this.skbFields();
+    for (const m of this.objectMaps) {
+      if (m.map instanceof RingBufMap) out.ringbuf[m.name] = m.map.drain();
+      else if (m.map instanceof PerfEventArrayMap) out.perf[m.name] = m.map.records.splice(0);
+    }
+    return out;
+  }
+
+  private skbFields(): Record<string, number | bigint | number[]> {
+    const s = this.skb!;
+    const out: Record<string, number | bigint | number[]> = {};
+    for (const name of ['len', 'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto',
+      'priority', 'ingress_ifindex', 'ifindex', 'tc_index', 'hash', 'tc_classid', 'tstamp', 'wire_len'] as const) {
+      out[name] = s.get(name);
+    }
+    out.cb = s.cb();
+    return out;
+  }
+
+  private addSourceLine(e: VmFault): void {
+    const linked = this.linked.get(this.vm.current);
+    if (!linked) return;
+    const { section, offset } = linked.origin(e.pc);
+    const line = sourceLineAt(this.object.btfExt, section, offset);
+    const where = `in ${linked.name}`;
+    e.message = `${e.message} (${where}${line ? `, ${line}` : ''})`;
+    if (line) e.sourceLine = line;
+  }
+}

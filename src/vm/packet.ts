@@ -1,0 +1,118 @@
+// The packet a program sees: bytes with headroom before them, and the [data_meta, data, data_end)
+// window over them. The window is one emulator memory region, so every packet access is checked
+// against data_end (and data_meta) exactly; the region keeps its id across runs and changes, as the
+// program may only hold pointers the verifier lets it keep.
+import type { Memory } from './memory.js';
+
+export class PacketBuffer {
+  buf = new Uint8Array(0);
+  /** Offsets in buf: meta <= data <= end. */
+  meta = 0;
+  data = 0;
+  end = 0;
+  /** Pointer to the first byte of the window (data_meta). */
+  readonly base: bigint;
+  /** Region id of the window. */
+  readonly region: number;
+
+  constructor(
+    private readonly memory: Memory,
+    private readonly writable: boolean,
+  ) {
+    this.base = memory.map(new Uint8Array(0), 'packet', writable);
+    this.region = Number(this.base >> 32n);
+  }
+
+  /** Start a run on a copy of `bytes` with `headroom` zero bytes before it and room up to `capacity`. */
+  load(bytes: Uint8Array, headroom: number, capacity = headroom + bytes.length): void {
+    const size = Math.max(capacity, headroom + bytes.length);
+    if (this.buf.length >= size) this.buf.fill(0, 0, size);
+    else this.buf = new Uint8Array(size);
+    this.buf.set(bytes, headroom);
+    this.meta = headroom;
+    this.data = headroom;
+    this.end = headroom + bytes.length;
+    this.sync();
+  }
+
+  get length(): number {
+    return this.end - this.data;
+  }
+
+  /** The bytes from data to data_end. */
+  bytes(): Uint8Array {
+    return this.buf.slice(this.data, this.end);
+  }
+
+  /** Make sure at least `n` bytes of headroom precede data_meta, moving the contents if needed. */
+  growHead(n: number): void {
+    if (this.meta >= n) return;
+    const extra = n - this.meta;
+    const next = new Uint8Array(this.buf.length + extra);
+    next.set(this.buf, extra);
+    this.buf = next;
+    this.meta += extra;
+    this.data += extra;
+    this.end += extra;
+  }
+
+  /** Make sure the buffer extends at least to offset `end` (new bytes are zero). */
+  growTail(end: number): void {
+    if (end <= this.buf.length) return;
+    const next = new Uint8Array(end);
+    next.set(this.buf);
+    this.buf = next;
+  }
+
+  /** Re-point the region at the window after the offsets or the buffer changed. */
+  sync(): void {
+    this.memory.remap(this.base, this.buf.subarray(this.meta, this.end), this.writable);
+  }
+}
+
+// Internet checksum arithmetic on 32-bit partial sums, in the packet's byte order, as
+// include/net/checksum.h defines it: the helpers only ever combine values taken from memory.
+
+export function csumAdd(a: number, b: number): number {
+  const r = (a >>> 0) + (b >>> 0);
+  return (r + (r > 0xffffffff ? 1 : 0)) >>> 0;
+}
+
+export function csumSub(a: number, b: number): number {
+  return csumAdd(a, ~b >>> 0);
+}
+
+/** Fold a 32-bit partial sum into the complemented 16-bit checksum. */
+export function csumFold(sum: number): number {
+  let s = (sum & 0xffff) + (sum >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** csum_replace4: the stored 16-bit checksum after the 32-bit word `from` became `to`. */
+export function csumReplace4(check: number, from: number, to: number): number {
+  return csumFold(csumAdd(csumSub(~check >>> 0, from), to));
+}
+
+function csum16Add(a: number, b: number): number {
+  const r = (a + b) & 0xffff;
+  return (r + (r < b ? 1 : 0)) & 0xffff;
+}
+
+/** csum_replace2: the same for a 16-bit field, in 16-bit arithmetic as the kernel does it. */
+export function csumReplace2(check: number, from: number, to: number): number {
+  return ~csum16Add(csum16Add(~check & 0xffff, ~from & 0xffff), to) & 0xffff;
+}
+
+/** csum_replace_by_diff: the stored checksum after adding the partial sum `diff`. */
+export function csumReplaceByDiff(check: number, diff: number): number {
+  return csumFold(csumAdd(diff, ~check >>> 0));
+}
+
+/** A partial sum of 32-bit little-endian words plus `seed` (csum_partial on x86-64, unfolded). */
+export function csumPartialWords(bytes: Uint8Array, seed: number): number {
+  let sum = seed >>> 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i + 4 <= bytes.length; i += 4) sum = csumAdd(sum, view.getUint32(i, true));
+  return sum;
+}
