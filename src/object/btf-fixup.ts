@@ -83,12 +83,24 @@ function sizeOr(btf: Btf, id: number, fallback: number): number {
   }
 }
 
+export interface BtfFixupOptions {
+  /**
+   * Lay out `.kconfig` / `.ksyms` externs as libbpf does just before loading (default true). An
+   * object written back to disk must keep them as externs, or libbpf no longer recognises them.
+   */
+  externs?: boolean;
+  /** Turn hidden globals into static VARs, as libbpf does in memory (default true). */
+  hiddenToStatic?: boolean;
+}
+
 /**
  * Fill in DATASEC sizes and variable offsets from `elf`, lay out `.kconfig` / `.ksyms` externs and
  * sort every DATASEC's variables by offset, as libbpf does when it opens an object. Nothing in
  * `btf` is modified.
  */
-export function fixupBtf(elf: ElfFile, btf: Btf): BtfFixupResult {
+export function fixupBtf(elf: ElfFile, btf: Btf, options: BtfFixupOptions = {}): BtfFixupResult {
+  const externs = options.externs ?? true;
+  const hiddenToStatic = options.hiddenToStatic ?? true;
   const content = btfContent(btf);
   const strings = new BtfStringTable(content.strings);
   const types = content.types;
@@ -109,6 +121,7 @@ export function fixupBtf(elf: ElfFile, btf: Btf): BtfFixupResult {
       });
     };
 
+    if (!externs && (KCONFIG_SECTIONS.has(t.name) || t.name === KSYMS_SECTION)) continue;
     if (KCONFIG_SECTIONS.has(t.name)) {
       // Externs get offsets by alignment (largest first), then size, then name; the whole
       // section becomes one map whose size is the end of the last one.
@@ -188,7 +201,7 @@ export function fixupBtf(elf: ElfFile, btf: Btf): BtfFixupResult {
           continue;
         }
         if (fixOffsets) x.v.offset = sym.value;
-        if (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL) x.var.linkage = BTF_VAR_STATIC;
+        if (hiddenToStatic && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL)) x.var.linkage = BTF_VAR_STATIC;
         noteVar(x.v, x.var, before);
       }
     }

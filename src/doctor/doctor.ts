@@ -1,0 +1,277 @@
+// `bpfts doctor`: why an object would fail to load with libbpf (upstream and Debian's 1.1), tc,
+// aya or bpfts, and what to do about it.
+import {
+  LOADERS, loaderView, suggestSections, fixupBtf,
+  type AttachIntent, type BpfObject, type BpfProgram, type LoaderId, type LoaderView, type Suggestion,
+} from '../object/index.js';
+import { sectionByName } from '../elf/index.js';
+import { encodeBtf, sanitizeBtf, btfFeaturesOf, parseKernelVersion, type BtfFeature } from '../btf/index.js';
+import { decodeProgram, BPF_CALL, BPF_JMP } from '../isa/index.js';
+import { UsageError } from '../errors.js';
+import { checkBtf, featureSince, LOADER_FIXED_CODES, type BtfProblem } from './btf-check.js';
+import { GPL_COMPATIBLE_LICENSES, GPL_ONLY_HELPERS, helperByID } from './helpers.js';
+import { inferIntent } from './intent.js';
+
+export type LoaderName = LoaderId | 'bpfts';
+export const LOADER_NAMES: readonly LoaderName[] = [...LOADERS, 'bpfts'];
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  /** Stable id for scripts. */
+  code: string;
+  message: string;
+  /** Loaders the problem stops; empty means every loader. Only meaningful for errors. */
+  loaders: LoaderName[];
+  program?: string;
+  section?: string;
+  insn?: number;
+  typeId?: number;
+  hint?: string;
+}
+
+export interface ProgramDiagnosis {
+  name: string;
+  section: string;
+  views: (LoaderView | BpftsView)[];
+  intent?: AttachIntent;
+  intentReason?: string;
+  /** Names and commands that work, when some loader refuses the section. */
+  suggestions: Suggestion[];
+}
+
+export interface BpftsView {
+  loader: 'bpfts';
+  accepted: boolean;
+  progType?: string;
+  note?: string;
+}
+
+export interface Report {
+  loader?: LoaderName;
+  kernel?: string;
+  programs: ProgramDiagnosis[];
+  findings: Finding[];
+  /** Per loader: does the object load (as far as bpfts can tell without the kernel)? */
+  verdicts: Record<LoaderName, boolean>;
+  /** The verdict for `loader`, or for every loader when none was chosen. */
+  ok: boolean;
+}
+
+export interface DoctorOptions {
+  /** Focus the verdict on one loader. */
+  loader?: LoaderName;
+  /** Kernel release for BTF kind support ("5.10"). */
+  kernel?: string;
+  /** The object's path, used in suggested commands. */
+  path?: string;
+  /** Network device used in suggested commands. */
+  dev?: string;
+}
+
+const LIBBPF: LoaderName[] = ['libbpf', 'libbpf-1.1'];
+
+function sectionByNameOf(obj: BpfObject, name: string) {
+  return sectionByName(obj.elf, name);
+}
+
+function bpftsView(p: BpfProgram, libbpf: LoaderView, intent: AttachIntent | undefined): BpftsView {
+  if (libbpf.accepted) return { loader: 'bpfts', accepted: true, ...(libbpf.progType ? { progType: libbpf.progType } : {}) };
+  if (intent) {
+    return { loader: 'bpfts', accepted: true, note: `bpfts loads it when told the attach point (see the bpfts command below); section '${p.section}' alone names no type` };
+  }
+  return { loader: 'bpfts', accepted: false, note: 'bpfts needs a known section name or an explicit attach point' };
+}
+
+/** Helper calls in an entry program (helper id, instruction index). */
+function helperCalls(p: BpfProgram, le: boolean): { id: number; insn: number }[] {
+  const { insns } = decodeProgram(p.bytes, le);
+  return insns.filter((i) => i.opcode === (BPF_JMP | BPF_CALL) && i.src === 0).map((i) => ({ id: i.imm, insn: i.index }));
+}
+
+function needsBtf(obj: BpfObject): boolean {
+  return sectionByNameOf(obj, '.maps') !== undefined || sectionByNameOf(obj, '.kconfig') !== undefined || sectionByNameOf(obj, '.ksyms') !== undefined;
+}
+
+/** Diagnose `obj`. Never throws for problems in the object; only a bad option is a UsageError. */
+export function doctor(obj: BpfObject, options: DoctorOptions = {}): Report {
+  if (options.loader && !LOADER_NAMES.includes(options.loader)) {
+    throw new UsageError(`unknown loader '${options.loader}'`, { hint: `one of ${LOADER_NAMES.join(', ')}` });
+  }
+  if (options.kernel !== undefined && !parseKernelVersion(options.kernel)) {
+    throw new UsageError(`'${options.kernel}' is not a kernel version`, { hint: 'e.g. --kernel 5.10' });
+  }
+  const findings: Finding[] = [];
+  const programs: ProgramDiagnosis[] = [];
+  const objPath = options.path ?? 'OBJ';
+
+  for (const d of obj.diagnostics) {
+    if (d.code === 'btf-invalid' || d.code === 'btf-ext-invalid') continue;
+    findings.push({
+      severity: d.severity, code: d.code, message: d.message, loaders: [],
+      ...(d.program ? { program: d.program } : {}), ...(d.section ? { section: d.section } : {}),
+      ...(d.insn !== undefined ? { insn: d.insn } : {}), ...(d.hint ? { hint: d.hint } : {}),
+    });
+  }
+
+  for (const p of obj.programs.filter((x) => x.kind === 'entry')) {
+    const views: (LoaderView | BpftsView)[] = LOADERS.map((l) => loaderView(p.section, l, p.name));
+    const guess = inferIntent(p, obj.littleEndian);
+    views.push(bpftsView(p, views[0] as LoaderView, guess?.intent));
+    const failing = views.filter((v) => !v.accepted);
+    const diag: ProgramDiagnosis = { name: p.name, section: p.section, views, suggestions: [] };
+    if (guess) {
+      diag.intent = guess.intent;
+      diag.intentReason = guess.reason;
+    }
+    if (failing.length > 0) {
+      if (guess) diag.suggestions = suggestSections(guess.intent, { object: objPath, ...(options.dev ? { dev: options.dev } : {}), section: p.section });
+      const common = commonName(diag.suggestions, failing.map((v) => v.loader));
+      for (const v of failing) {
+        const l = v as LoaderView;
+        const text = v.loader === 'bpfts' ? v.note ?? '' : `${l.error ?? ''}${l.note ? ` (${l.note})` : ''}`;
+        findings.push({
+          severity: 'error', code: 'section-name', loaders: [v.loader], program: p.name, section: p.section,
+          message: `${v.loader}: ${text}`,
+          hint: common ? `rename the section: bpfts fix ${objPath} -o fixed.o --section ${p.section}=${common}` : 'rename the section to one the loader knows (bpfts doctor --json lists each loader\'s view)',
+        });
+      }
+    }
+    programs.push(diag);
+  }
+
+  checkMaps(obj, findings);
+  checkLicense(obj, findings);
+  checkSections(obj, findings);
+  checkExterns(obj, findings);
+  checkBtfFindings(obj, options.kernel, objPath, findings);
+
+  const verdicts = Object.fromEntries(LOADER_NAMES.map((l) => [l, !findings.some((f) => f.severity === 'error' && (f.loaders.length === 0 || f.loaders.includes(l)))])) as Record<LoaderName, boolean>;
+  const ok = options.loader ? verdicts[options.loader] : LOADER_NAMES.every((l) => verdicts[l]);
+  return {
+    ...(options.loader ? { loader: options.loader } : {}), ...(options.kernel ? { kernel: options.kernel } : {}),
+    programs, findings, verdicts, ok,
+  };
+}
+
+/** The first section name every failing loader accepts for the intended attach point. */
+function commonName(suggestions: Suggestion[], failing: LoaderName[]): string | undefined {
+  const lists = suggestions.filter((s) => failing.includes(s.loader as LoaderName) && s.sections.length > 0).map((s) => s.sections);
+  if (lists.length === 0) return undefined;
+  return lists[0]!.find((name) => lists.every((l) => l.includes(name)));
+}
+
+function checkMaps(obj: BpfObject, findings: Finding[]): void {
+  const legacy = obj.maps.filter((m) => m.style === 'legacy' || m.style === 'iproute2');
+  const mapsSection = sectionByNameOf(obj, 'maps');
+  if (legacy.length > 0 || mapsSection) {
+    findings.push({
+      severity: 'error', code: 'legacy-maps', loaders: LIBBPF, section: 'maps',
+      message: "libbpf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+",
+      hint: 'define maps in SEC(".maps") with __uint/__type (BTF-defined maps); tc and aya still read the legacy section',
+    });
+  }
+}
+
+function checkLicense(obj: BpfObject, findings: Finding[]): void {
+  const gpl = obj.license !== undefined && GPL_COMPATIBLE_LICENSES.has(obj.license);
+  if (obj.license === undefined) {
+    findings.push({ severity: 'warning', code: 'no-license', loaders: [], message: "no 'license' section: the kernel treats the programs as non-GPL", hint: 'add char LICENSE[] SEC("license") = "GPL";' });
+  }
+  if (gpl) return;
+  for (const p of obj.programs) {
+    for (const call of helperCalls(p, obj.littleEndian)) {
+      const name = helperByID(call.id);
+      if (!name || !GPL_ONLY_HELPERS.has(name)) continue;
+      findings.push({
+        severity: 'error', code: 'gpl-only-helper', loaders: [], program: p.name, section: p.section, insn: call.insn,
+        message: `cannot call GPL-restricted function from non-GPL compatible program (bpf_${name} at insn ${call.insn}; license ${obj.license === undefined ? 'missing' : JSON.stringify(obj.license)})`,
+        hint: 'use a GPL-compatible license string ("GPL", "Dual BSD/GPL", ...) or avoid the helper',
+      });
+    }
+  }
+}
+
+function checkSections(obj: BpfObject, findings: Finding[]): void {
+  for (const s of obj.elf.sections) {
+    if (s.name === '.eh_frame') {
+      findings.push({
+        severity: 'warning', code: 'eh-frame', loaders: [], section: s.name,
+        message: '.eh_frame (unwind tables) is not BPF: libbpf skips it and its .rel.eh_frame; older loaders trip over the relocations',
+        hint: 'build with -fno-asynchronous-unwind-tables, or: bpfts fix OBJ -o OUT --strip-eh-frame',
+      });
+    }
+  }
+}
+
+function checkExterns(obj: BpfObject, findings: Finding[]): void {
+  const ksyms = new Set(obj.btf?.ownTypes().filter((t) => t.kind === 'DATASEC' && t.name === '.ksyms')
+    .flatMap((t) => (t.kind === 'DATASEC' ? t.vars.map((v) => obj.btf!.types[v.type]?.name ?? '') : [])) ?? []);
+  for (const p of obj.programs) {
+    for (const r of p.relocations) {
+      if (r.kind === 'extern-call' && !ksyms.has(r.target)) {
+        findings.push({
+          severity: 'error', code: 'unresolved-call', loaders: [], program: p.name, section: p.section, insn: r.insn,
+          message: `call to undefined function '${r.target}', which is neither a BPF helper nor a kfunc declared __ksym`,
+          hint: 'call helpers through their id (bpf_helpers.h), define the function in the object, or declare a kfunc with __ksym',
+        });
+      } else if (r.kind === 'unknown') {
+        findings.push({
+          severity: 'error', code: 'unknown-relocation', loaders: [], program: p.name, section: p.section, insn: r.insn,
+          message: `relocation against '${r.target}' that no loader can resolve`,
+        });
+      }
+    }
+  }
+}
+
+function btfFinding(p: BtfProblem, severity: Severity, loaders: LoaderName[], extra: string, hint?: string): Finding {
+  return {
+    severity, code: p.code, loaders, section: '.BTF', message: `${p.message}${extra}`,
+    ...(p.typeId !== undefined ? { typeId: p.typeId } : {}), ...(hint ? { hint } : {}),
+  };
+}
+
+function checkBtfFindings(obj: BpfObject, kernel: string | undefined, objPath: string, findings: Finding[]): void {
+  const required = needsBtf(obj);
+  if (!obj.btfSection) {
+    if (required) findings.push({ severity: 'error', code: 'btf-missing', loaders: [], message: 'the object needs BTF (.maps, .kconfig or .ksyms) but has no .BTF section', hint: 'build with clang -g' });
+    return;
+  }
+  const raw = checkBtf(obj.btfSection.data, kernel ? { kernel } : {});
+  const unparsable = raw.find((p) => p.code === 'btf-unparsable' || p.code.startsWith('btf-header') || p.code === 'btf-magic' || p.code === 'btf-sections');
+  const severity: Severity = required ? 'error' : 'warning';
+  const optional = required ? '' : ' (libbpf: "BTF is optional, ignoring")';
+  if (unparsable || !obj.btf) {
+    for (const p of raw) findings.push(btfFinding(p, severity, [], optional));
+    return;
+  }
+  // What a raw loader hands the kernel: the clang output as it is.
+  const fixedHere = raw.filter((p) => LOADER_FIXED_CODES.has(p.code));
+  for (const p of fixedHere) {
+    findings.push(btfFinding(p, 'warning', ['tc'], ' — libbpf and bpfts fill DATASEC sizes and variable offsets from the ELF before BPF_BTF_LOAD; raw loaders (iproute2\'s legacy loader: "BTF debug data section \'.BTF\' rejected: Invalid argument (22)") do not',
+      `bpfts fix ${objPath} -o fixed.o writes the sizes and offsets into the object`));
+  }
+  // What libbpf hands the kernel: fixed up, and sanitised for the named kernel.
+  const fixed = fixupBtf(obj.elf, obj.btf);
+  for (const p of fixed.problems) {
+    findings.push({ severity: 'error', code: 'btf-fixup', loaders: LIBBPF, section: p.section, typeId: p.typeId, message: `libbpf: sec '${p.section}': ${p.message}` });
+  }
+  let features: Set<BtfFeature> | undefined;
+  if (kernel) {
+    features = btfFeaturesOf(kernel);
+    const unsupported = raw.filter((p) => p.feature && !features!.has(p.feature));
+    for (const p of unsupported) {
+      findings.push(btfFinding(p, 'warning', ['tc'], ` — ${kernel} predates it (${p.feature} arrived in ${featureSince(p.feature!)}); libbpf rewrites such types before loading, raw loaders do not`,
+        `bpfts fix ${objPath} -o fixed.o --sanitize-btf=${kernel}`));
+    }
+    sanitizeBtf(fixed.content, features);
+  }
+  const after = checkBtf(encodeBtf(fixed.content), kernel ? { kernel } : {});
+  const seen = new Set([...fixedHere, ...(kernel ? raw.filter((p) => p.feature) : [])].map((p) => p.message));
+  for (const p of after) {
+    if (seen.has(p.message)) continue;
+    findings.push(btfFinding(p, severity, [], `${optional} — the kernel rejects this even after libbpf's fix-ups`));
+  }
+}

@@ -1,0 +1,51 @@
+// Human-readable rendering of a doctor Report.
+import type { LoaderView } from '../object/index.js';
+import type { BpftsView, Finding, LoaderName, Report } from './doctor.js';
+
+function viewText(v: LoaderView | BpftsView): string {
+  const l = v as LoaderView;
+  if (!v.accepted) return `FAILS  ${l.error ?? v.note ?? ''}${l.error && v.note ? `\n${' '.repeat(20)}${v.note}` : ''}`;
+  const type = v.progType ?? '';
+  const attach = l.expectedAttachType ? ` (${l.expectedAttachType})` : '';
+  return `ok     ${type}${attach}${v.note ? ` — ${v.note}` : ''}`;
+}
+
+function findingText(f: Finding): string {
+  const where = [f.program && !f.message.includes(`prog '${f.program}'`) ? `prog '${f.program}'` : undefined, f.section && !f.program ? f.section : undefined, f.insn !== undefined ? `insn ${f.insn}` : undefined]
+    .filter(Boolean).join(', ');
+  const who = f.severity === 'error' && f.loaders.length > 0 ? ` [${f.loaders.join(', ')}]` : '';
+  let out = `  ${f.severity}${who}: ${where ? `${where}: ` : ''}${f.message}\n`;
+  if (f.hint) out += `    hint: ${f.hint}\n`;
+  return out;
+}
+
+/** The report as text: per program the loaders' views and what works, then the object's problems. */
+export function formatReport(report: Report, path: string): string {
+  let out = '';
+  for (const p of report.programs) {
+    out += `program '${p.name}' in section '${p.section}':\n`;
+    for (const v of p.views) out += `  ${v.loader.padEnd(12)}${viewText(v)}\n`;
+    if (p.intent) out += `  likely meant for: ${p.intent} (${p.intentReason})\n`;
+    if (p.suggestions.length > 0) {
+      out += '  what works:\n';
+      for (const s of p.suggestions) {
+        const names = s.sections.length > 0 ? `SEC("${s.sections.join('") or SEC("')}")` : 'any section name';
+        out += `    ${s.loader.padEnd(12)}${names}${s.note ? ` — ${s.note}` : ''}\n`;
+        for (const c of s.commands) out += `${' '.repeat(18)}$ ${c}\n`;
+      }
+    }
+    if (p.intent?.startsWith('tc') || p.views.some((v) => v.loader === 'tc' && !v.accepted)) {
+      out += "  note: tc's \"Error: TC classifier not found.\" is a different problem: the kernel has no\n" +
+        "        'bpf' classifier (cls_bpf not built or not loaded: modprobe cls_bpf), not a section name issue.\n";
+    }
+    out += '\n';
+  }
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  const others = report.findings.filter((f) => f.severity !== 'error');
+  if (errors.length > 0) out += `errors (${errors.length}):\n${errors.map(findingText).join('')}\n`;
+  if (others.length > 0) out += `warnings and notes (${others.length}):\n${others.map(findingText).join('')}\n`;
+  const verdict = (Object.entries(report.verdicts) as [LoaderName, boolean][])
+    .map(([l, ok]) => `${l} ${ok ? 'ok' : 'FAILS'}`).join(', ');
+  out += `${path}: ${report.ok ? 'ok' : 'will not load'}${report.loader ? ` with ${report.loader}` : ''} (${verdict})${report.kernel ? ` [BTF checked for Linux ${report.kernel}]` : ''}\n`;
+  return out;
+}
