@@ -18,7 +18,8 @@ export class HexError extends BpfError {
     readonly line?: number,
     readonly column?: number,
   ) {
-    super(`${message}${line !== undefined ? ` (line ${line}${column !== undefined ? `, column ${column}` : ''})` : ''}`, {
+    const where = [line !== undefined ? `line ${line}` : '', column !== undefined ? `column ${column}` : ''].filter(Boolean).join(', ');
+    super(`${message}${where ? ` (${where})` : ''}`, {
       hint: 'write bytes as pairs of hex digits, optionally separated by spaces or colons',
     });
   }

@@ -51,12 +51,18 @@ export interface WritePcapOptions {
   snapLength?: number;
 }
 
+/** A plain Uint8Array view, so that slices of a Node Buffer come out as copies, not Buffer views. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Reads a classic libpcap file. Throws PcapError for anything malformed or cut short. */
-export function readPcap(bytes: Uint8Array): CaptureFile {
+export function readPcap(input: Uint8Array): CaptureFile {
+  const bytes = plain(input);
   const dv = view(bytes);
   if (bytes.length < PCAP_HEADER_LEN) throw new PcapError(`file of ${bytes.length} bytes is shorter than the 24-byte pcap header`, 0);
   const magicLe = dv.getUint32(0, true);
@@ -163,7 +169,8 @@ function readInterface(bytes: Uint8Array, dv: DataView, start: number, bodyEnd: 
 }
 
 /** Reads a pcapng file's packets (all sections). Throws PcapError for anything malformed or cut short. */
-export function readPcapng(bytes: Uint8Array): CaptureFile {
+export function readPcapng(input: Uint8Array): CaptureFile {
+  const bytes = plain(input);
   const dv = view(bytes);
   const packets: CapturedPacket[] = [];
   let le = true;

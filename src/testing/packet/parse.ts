@@ -139,7 +139,9 @@ export function parseTcpOptions(raw: Uint8Array, issues: string[]): TcpOption[] 
 }
 
 /** Decodes `bytes` (an Ethernet frame unless `options.first` says otherwise). Never throws. */
-export function parsePacket(bytes: Uint8Array, options: ParseOptions = {}): ParsedPacket {
+export function parsePacket(input: Uint8Array, options: ParseOptions = {}): ParsedPacket {
+  // A plain view, so that slices of a Node Buffer come out as copies, not Buffer views.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const layers: ParsedLayer[] = [];
   const issues: string[] = [];
   let truncated = false;
