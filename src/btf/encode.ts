@@ -39,7 +39,7 @@ export interface BtfContent {
 export function btfContent(btf: Btf): BtfContent {
   return {
     types: structuredClone(btf.ownTypes()),
-    strings: btf.strings.bytes.slice(),
+    strings: Uint8Array.from(btf.strings.bytes),
     littleEndian: btf.littleEndian,
     flags: btf.header.flags,
     hdrLen: btf.header.hdrLen,
@@ -183,7 +183,7 @@ export class BtfStringTable {
   private readonly decoder = new TextDecoder();
 
   constructor(initial: Uint8Array, private readonly start = 0) {
-    this.bytes = initial.slice();
+    this.bytes = Uint8Array.from(initial);
     let s = 0;
     for (let i = 0; i < initial.length; i++) {
       if (initial[i] !== 0) continue;

@@ -1,0 +1,1 @@
+export { fixObject, FixError, type FixOptions, type FixResult, type SectionRename } from './fix.js';
