@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Btf } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
@@ -7,7 +6,7 @@ import {
   BPF_MAP_TYPE_NAMES,
 } from '../../uapi/index.js';
 import {
-  fetchBtf, formatBtfValue, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
+  fetchBtf, formatBtfValue, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
   type Fd, type FormattedValue, type MapInfo,
 } from '../../loader/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
@@ -18,15 +17,6 @@ const PERCPU = new Set([BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF
 
 function mapTypeName(type: number): string {
   return BPF_MAP_TYPE_NAMES[type]?.replace(/^BPF_MAP_TYPE_/, '').toLowerCase() ?? `type ${type}`;
-}
-
-/** Possible CPUs, as the kernel sizes per-CPU values: "0-3,5" → 6. */
-function possibleCpus(): number {
-  const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
-  return text.split(',').reduce((n, part) => {
-    const [a, b] = part.split('-').map(Number);
-    return n + (b === undefined ? 1 : b - a! + 1);
-  }, 0);
 }
 
 function allMaps(): MapInfo[] {

@@ -11,7 +11,8 @@ import type { FdLike } from '../sys/fd.js';
 import { BPFFS, ensureDir } from '../object/maps.js';
 import { Undo } from '../object/undo.js';
 
-export const TCX_PIN_ROOT = `${BPFFS}/bpfts/tcx`;
+const BPFTS_PIN_ROOT = `${BPFFS}/bpfts`;
+export const TCX_PIN_ROOT = `${BPFTS_PIN_ROOT}/tcx`;
 
 /** Where bpfts pins the tcx links of one hook. */
 export function tcxPinDir(dev: string, direction: Direction, netns?: string): string {
@@ -72,10 +73,9 @@ export function detachTcx(o: { dev: string; direction: Direction; netns?: string
     rmSync(pin, { force: true });
   }
   // Drop the now empty directories up to the root, so nothing is left behind.
-  for (let d = dir; d.startsWith(`${TCX_PIN_ROOT}/`) || d === TCX_PIN_ROOT; d = dirname(d)) {
+  for (let d = dir; d.startsWith(`${BPFTS_PIN_ROOT}/`) || d === BPFTS_PIN_ROOT; d = dirname(d)) {
     if (readdirSync(d).length > 0) break;
     rmdirSync(d);
-    if (d === TCX_PIN_ROOT) break;
   }
   return pins;
 }

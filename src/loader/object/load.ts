@@ -30,6 +30,8 @@ export interface LoadOptions {
   pinDir?: string;
   /** Pin every map and program under pinDir, sharing maps already pinned there. */
   pinAll?: boolean;
+  /** Where by-name and tc/globals pins go instead of /sys/fs/bpf (a directory on bpffs). */
+  bpffsRoot?: string;
   /** Verifier log level for successful loads (the log is always taken on failure). */
   logLevel?: number;
   /** Receives warnings: sections libbpf would refuse, BTF the kernel refused, ... */
@@ -140,6 +142,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     objectName: o.objectName ?? 'obj',
     ...(o.pinDir !== undefined ? { pinDir: o.pinDir } : {}),
     ...(o.pinAll ? { pinAll: true } : {}),
+    ...(o.bpffsRoot !== undefined ? { bpffsRoot: o.bpffsRoot } : {}),
   }), btfFd, undo, warn);
 
   const mapFd = (reloc: ProgramRelocation, fn: BpfProgram): number => {

@@ -1,7 +1,7 @@
 // The maps of an object: one per map definition (legacy bpf_map_def, iproute2 bpf_elf_map, BTF
 // .maps) and one single-element array per global data section, named, sized and typed the way
 // libbpf creates them so that bpftool shows the same thing for both loaders.
-import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mapDefFromStruct, type Btf } from '../../btf/index.js';
 import type { BpfObject, GlobalDataSection, MapDefinition } from '../../object/index.js';
@@ -59,6 +59,15 @@ export interface CreatedMap {
   pinnedAt?: string;
 }
 
+/** CPUs the kernel may bring up, from /sys/devices/system/cpu/possible ("0-3,6"). */
+export function possibleCpus(): number {
+  const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+  return text.split(',').reduce((n, part) => {
+    const [a, b] = part.split('-').map(Number);
+    return n + (b === undefined ? 1 : b - a! + 1);
+  }, 0);
+}
+
 /** Characters the kernel accepts in object names (kernel/bpf/syscall.c bpf_obj_name_cpy). */
 function sanitizeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, '_');
@@ -94,6 +103,8 @@ function fromDefinition(def: MapDefinition, btf: Btf | undefined, maps: readonly
     objectName: def.name, name: kernelMapName(def.name), type: def.type, keySize: sizes.keySize,
     valueSize: sizes.valueSize, maxEntries: def.maxEntries, flags: def.flags, freeze: false, definition: def,
   };
+  // libbpf sizes a perf event array left at 0 entries to the number of possible CPUs.
+  if (def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0) spec.maxEntries = possibleCpus();
   if (def.numaNode !== undefined) spec.numaNode = def.numaNode;
   if (def.mapExtra !== undefined) spec.mapExtra = BigInt(def.mapExtra);
   if (sizes.btf && def.style === 'btf') {
@@ -153,14 +164,17 @@ export interface MapPlanOptions {
   pinDir?: string;
   /** Pin every map in pinDir, reusing those already there. */
   pinAll?: boolean;
+  /** The bpffs mount holding by-name and tc/globals pins (default /sys/fs/bpf). */
+  bpffsRoot?: string;
 }
 
 /** Every map the object needs, in the order libbpf creates them: definitions, then global data. */
 export function planMaps(obj: BpfObject, o: MapPlanOptions): MapSpec[] {
   const specs = obj.maps.map((def) => {
     const spec = fromDefinition(def, obj.btf, obj.maps);
-    const dir = o.pinDir ?? BPFFS;
-    if (def.style === 'iproute2' && def.pinning === PIN_GLOBAL_NS) spec.pinPath = `${TC_GLOBALS_DIR}/${def.name}`;
+    const root = o.bpffsRoot ?? BPFFS;
+    const dir = o.pinDir ?? root;
+    if (def.style === 'iproute2' && def.pinning === PIN_GLOBAL_NS) spec.pinPath = `${root}${TC_GLOBALS_DIR.slice(BPFFS.length)}/${def.name}`;
     else if (def.pinning === LIBBPF_PIN_BY_NAME || o.pinAll) spec.pinPath = `${dir}/${def.name}`;
     return spec;
   });

@@ -1,0 +1,246 @@
+// bpfts load/detach/show/map dump end to end, in two network namespaces joined by a veth pair that
+// this test creates (addresses 10.199.X.1/24 and .2/24 exist only inside them). The CLI runs as a
+// child process; `ip`, `ping` and `tc` are the independent oracles of what happened to traffic.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+
+const root = haveRoot();
+const tc = root ? tool('tc') : undefined;
+const python = root ? tool('python3') : undefined;
+const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+const obj = (f: string) => join(repoRoot, 'bpf', 'build', 'bpfel', f);
+
+const id = randomBytes(3).toString('hex');
+const nsA = `bpfts-e2e-a-${id}`;
+const nsB = `bpfts-e2e-b-${id}`;
+const devA = `e2ea${id.slice(0, 4)}`;
+const devB = `e2eb${id.slice(0, 4)}`;
+const subnet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
+const addrA = `10.199.${subnet}.1`;
+const addrB = `10.199.${subnet}.2`;
+const pinDir = `/sys/fs/bpf/bpfts-e2e-${id}`;
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function bpfts(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = bpfts(...args);
+  if (r.code !== 0) throw new Error(`bpfts ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out;
+}
+
+// ICMP echo over a raw socket (the machine has no ping): exits 0 when every request got its reply.
+const PING = `
+import socket, struct, sys, time
+dst, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(1.0)
+def csum(b):
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+got = 0
+for seq in range(n):
+    body = struct.pack('!BBHHH', 8, 0, 0, 0x4242, seq) + b'bpfts'*4
+    s.sendto(struct.pack('!BBHHH', 8, 0, csum(body), 0x4242, seq) + body[8:], (dst, 0))
+    end = time.time() + 1.0
+    while time.time() < end:
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            break
+        ihl = (data[0] & 15) * 4
+        t, _c, _k, ident, sq = struct.unpack('!BBHHH', data[ihl:ihl + 8])
+        if t == 0 and ident == 0x4242 and sq == seq:
+            got += 1
+            break
+    time.sleep(0.05)
+sys.exit(0 if got == n else 1)
+`;
+
+/** Whether \`count\` ICMP echo requests from A to B all get their reply. */
+function pings(count = 1): boolean {
+  return spawnSync('ip', ['netns', 'exec', nsA, python!, '-c', PING, addrB, String(count)], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+
+/** Whether a TCP connection from A to B:port is accepted within a second. */
+function connects(port: number): boolean {
+  const script = `const s=require('net').connect(${port},'${addrB}');s.setTimeout(1000);s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
+  return spawnSync('ip', ['netns', 'exec', nsA, process.execPath, '-e', script], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+function qdiscs(ns: string, dev: string): string {
+  return sh('ip', ['netns', 'exec', ns, tc!, 'qdisc', 'show', 'dev', dev]);
+}
+
+interface TcFilterJson { options?: { 'direct-action'?: boolean; prog?: { id: number; tag: string } } }
+
+function tcFilters(ns: string, dev: string, dir: string): TcFilterJson[] {
+  return JSON.parse(sh('ip', ['netns', 'exec', ns, tc!, '-j', 'filter', 'show', 'dev', dev, dir]) || '[]') as TcFilterJson[];
+}
+
+describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces', () => {
+  let server: ChildProcess | undefined;
+
+  beforeAll(() => {
+    if (!existsSync(cli)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
+    sh('ip', ['netns', 'add', nsA]);
+    sh('ip', ['netns', 'add', nsB]);
+    sh('ip', ['-n', nsA, 'link', 'add', devA, 'type', 'veth', 'peer', 'name', devB, 'netns', nsB]);
+    sh('ip', ['-n', nsA, 'addr', 'add', `${addrA}/24`, 'dev', devA]);
+    sh('ip', ['-n', nsB, 'addr', 'add', `${addrB}/24`, 'dev', devB]);
+    for (const [ns, dev] of [[nsA, devA], [nsB, devB]] as const) {
+      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    const serve = `const net=require('net');for(const p of [80,8080])net.createServer((s)=>s.end()).listen(p,'${addrB}');`;
+    server = spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', serve], { stdio: 'ignore' });
+    for (let i = 0; i < 50 && !connects(8080); i++) spawnSync('sleep', ['0.1']);
+  }, 60_000);
+
+  afterAll(() => {
+    server?.kill();
+    for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('rm', ['-rf', pinDir]);
+    // Nothing of this run may remain: namespaces (and with them veths, qdiscs, filters), pins, tcx link pins.
+    const left = sh('ip', ['netns', 'list']);
+    expect(left).not.toContain(id);
+    expect(existsSync(pinDir)).toBe(false);
+    const tcxRoot = '/sys/fs/bpf/bpfts/tcx';
+    if (existsSync(tcxRoot)) expect(readdirSync(tcxRoot)).not.toContain(nsB);
+  });
+
+  it('drop-ICMP on ingress: ping fails after load, works after detach, and the qdisc goes again', () => {
+    expect(pings()).toBe(true);
+    const out = ok('load', obj('tc_drop_icmp.o'), '--tc', 'ingress', devB, '--netns', nsB);
+    expect(out).toMatch(/attached to .* ingress: tc filter pref 1 handle 0x1 bpf direct-action \(clsact qdisc added\)/);
+    expect(pings()).toBe(false);
+    expect(tcFilters(nsB, devB, 'ingress')[1]?.options?.['direct-action']).toBe(true);
+    ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+    expect(pings()).toBe(true);
+    expect(qdiscs(nsB, devB)).not.toContain('clsact');
+  });
+
+  it('drop-TCP/80: port 80 is refused while 8080 connects', () => {
+    expect(connects(80)).toBe(true);
+    ok('load', obj('tc_drop_tcp80.o'), '--tc', 'ingress', devB, '--netns', nsB);
+    try {
+      expect(connects(80)).toBe(false);
+      expect(connects(8080)).toBe(true);
+    } finally {
+      ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+    }
+    expect(connects(80)).toBe(true);
+  });
+
+  it('drop-ARP: neighbour resolution fails while the filter is attached', () => {
+    ok('load', obj('tc_drop_arp.o'), '--tc', 'ingress', devB, '--netns', nsB);
+    try {
+      sh('ip', ['-n', nsA, 'neigh', 'flush', 'dev', devA]);
+      expect(pings()).toBe(false);
+      expect(sh('ip', ['-n', nsA, 'neigh', 'show', 'dev', devA])).not.toContain('lladdr');
+    } finally {
+      ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+    }
+    expect(pings()).toBe(true);
+  });
+
+  it('a second load on a taken priority is refused and changes nothing; --replace replaces', () => {
+    ok('load', obj('tc_drop_icmp.o'), '--tc', 'ingress', devB, '--netns', nsB);
+    try {
+      const before = tcFilters(nsB, devB, 'ingress')[1]?.options?.prog?.id;
+      const r = bpfts('load', obj('tc_drop_arp.o'), '--tc', 'ingress', devB, '--netns', nsB);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('--replace');
+      expect(tcFilters(nsB, devB, 'ingress')[1]?.options?.prog?.id).toBe(before);
+      ok('load', obj('tc_drop_tcp80.o'), '--tc', 'ingress', devB, '--netns', nsB, '--replace');
+      expect(tcFilters(nsB, devB, 'ingress')[1]?.options?.prog?.id).not.toBe(before);
+      expect(pings()).toBe(true);
+    } finally {
+      ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+    }
+  });
+
+  it('provenance_egress.o (section egress) attaches on egress with the tag tc gives the same object', () => {
+    const r = bpfts('load', obj('provenance_egress.o'), '--tc', 'egress', devA, '--netns', nsA, '--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/section 'egress'.*SEC\("tc"\)/);
+    try {
+      const ours = tcFilters(nsA, devA, 'egress')[1]!.options!;
+      expect(ours['direct-action']).toBe(true);
+      sh('ip', ['netns', 'exec', nsB, tc!, 'qdisc', 'add', 'dev', devB, 'clsact']);
+      try {
+        sh('ip', ['netns', 'exec', nsB, tc!, 'filter', 'add', 'dev', devB, 'egress', 'bpf', 'da', 'obj', obj('provenance_egress.o'), 'sec', 'egress']);
+        const theirs = tcFilters(nsB, devB, 'egress')[1]!.options!;
+        expect(ours.prog!.tag).toBe(theirs.prog!.tag);
+        expect(JSON.parse(r.out).programs[0].tag).toBe(theirs.prog!.tag);
+      } finally {
+        sh('ip', ['netns', 'exec', nsB, tc!, 'qdisc', 'del', 'dev', devB, 'clsact']);
+      }
+    } finally {
+      ok('detach', '--tc', 'egress', devA, '--netns', nsA);
+    }
+  });
+
+  it('the packet monitor counts exactly the pings sent, read back with map dump --json', () => {
+    ok('load', obj('monitor.o'), '--prog', 'monitor_ingress', '--tc', 'ingress', devB, '--netns', nsB, '--pin', pinDir);
+    try {
+      expect(pings(5)).toBe(true);
+      const dump = JSON.parse(ok('map', 'dump', `${pinDir}/flows`, '--json')) as { formatted: { key: Record<string, number>; value: { packets: number } } }[];
+      const icmp = dump.filter((e) => e.formatted.key.proto === 1 && e.formatted.key.direction === 0);
+      expect(icmp).toHaveLength(1);
+      expect(icmp[0]!.formatted.value.packets).toBe(5);
+    } finally {
+      ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+    }
+  });
+
+  it('tcx: a pinned link drops ICMP until detached, and leaves no pin behind', () => {
+    const out = ok('load', obj('tc_drop_icmp.o'), '--tcx', 'ingress', devB, '--netns', nsB);
+    expect(out).toContain('tcx link pinned at /sys/fs/bpf/bpfts/tcx/');
+    expect(pings()).toBe(false);
+    ok('detach', '--tcx', 'ingress', devB, '--netns', nsB);
+    expect(pings()).toBe(true);
+    expect(existsSync(`/sys/fs/bpf/bpfts/tcx/${nsB}`)).toBe(false);
+  });
+
+  it('XDP (generic mode) counts ICMP per protocol; show reports it; detach removes it', () => {
+    ok('load', obj('xdp_monitor.o'), '--xdp', devB, '--mode', 'skb', '--netns', nsB, '--pin', `${pinDir}/xdp`);
+    try {
+      const shown = JSON.parse(ok('show', devB, '--netns', nsB, '--json')) as { xdp: { mode: string; prog: { name: string } } }[];
+      expect(shown[0]!.xdp.mode).toBe('skb');
+      expect(shown[0]!.xdp.prog.name).toBe('xdp_monitor');
+      expect(pings(3)).toBe(true);
+      const dump = JSON.parse(ok('map', 'dump', `${pinDir}/xdp/proto_count`, '--json')) as { key: string; formatted: { value: number[] } }[];
+      const icmp = dump.find((e) => e.key === '01 00 00 00')!;
+      expect(icmp.formatted.value.reduce((a, b) => a + b, 0)).toBe(3);
+    } finally {
+      ok('detach', '--xdp', devB, '--netns', nsB);
+    }
+    expect(sh('ip', ['-n', nsB, 'link', 'show', devB])).not.toContain('xdp');
+  });
+
+  it('a verifier failure prints the log and leaves no filter, qdisc or pin', () => {
+    const r = bpfts('load', obj('xdp_monitor.o'), '--type', 'classifier', '--tc', 'ingress', devB, '--netns', nsB, '--pin', `${pinDir}/bad`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('verifier');
+    expect(qdiscs(nsB, devB)).not.toContain('clsact');
+    expect(existsSync(`${pinDir}/bad`)).toBe(false);
+  });
+
+  it('rejects bad device names and works only for root', () => {
+    const r = bpfts('load', obj('tc_drop_icmp.o'), '--tc', 'ingress', 'a/b', '--netns', nsB);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('not a valid network device name');
+  });
+});
