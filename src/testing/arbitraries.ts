@@ -259,7 +259,7 @@ export function arbFrameOf(...layers: fc.Arbitrary<Layer | Layer[] | undefined>[
 export interface FrameOptions {
   /** Network layer; 'any' (default) picks IPv4, IPv6 or ARP. */
   l3?: 'ipv4' | 'ipv6' | 'arp' | 'any';
-  /** Transport layer for IP; 'icmp' means ICMPv6 over IPv6; 'none' is a bare payload; 'any' (default) includes IPv4 fragments. */
+  /** Transport layer for IP; 'icmp' means ICMPv6 over IPv6; 'none' is a bare payload; 'any' (default) also includes non-first fragments. */
   l4?: 'tcp' | 'udp' | 'icmp' | 'none' | 'any';
   /** VLAN tags: false (default) none, true up to two, or a maximum count. */
   vlan?: boolean | number;
@@ -289,6 +289,15 @@ function arbIpv4Fragment(maxPayload: number): fc.Arbitrary<Layer[]> {
   );
 }
 
+/** A later IPv6 fragment: a fragment header with an offset, the rest an opaque payload. */
+function arbIpv6Fragment(maxPayload: number): fc.Arbitrary<Layer[]> {
+  const frag = fc.record({ fragOffset: fc.integer({ min: 1, max: 0x1fff }), more: fc.boolean(), id: u32() });
+  return fc.tuple(
+    arbIpv6({ extensions: frag.map((f): Ipv6Extension[] => [{ type: 'fragment', ...f }]) }),
+    arbPayload(Math.max(1, maxPayload)),
+  );
+}
+
 /** Whole frames: Ethernet, optional VLAN tags, then ARP, IPv4 or IPv6 with a transport header and payload. */
 export function arbFrame(options: FrameOptions = {}): fc.Arbitrary<Frame> {
   const { l3 = 'any', l4 = 'any', vlan = false, maxPayload = 64 } = options;
@@ -300,7 +309,10 @@ export function arbFrame(options: FrameOptions = {}): fc.Arbitrary<Frame> {
       const whole = fc.tuple(arbIpv4(), arbL4('ipv4', l4, maxPayload)).map(([ip, rest]) => [ip, ...rest]);
       return l4 === 'any' ? fc.oneof({ weight: 5, arbitrary: whole }, { weight: 1, arbitrary: arbIpv4Fragment(maxPayload) }) : whole;
     },
-    ipv6: () => fc.tuple(arbIpv6(), arbL4('ipv6', l4, maxPayload)).map(([ip, rest]) => [ip, ...rest]),
+    ipv6: () => {
+      const whole = fc.tuple(arbIpv6(), arbL4('ipv6', l4, maxPayload)).map(([ip, rest]) => [ip, ...rest]);
+      return l4 === 'any' ? fc.oneof({ weight: 5, arbitrary: whole }, { weight: 1, arbitrary: arbIpv6Fragment(maxPayload) }) : whole;
+    },
   };
   const l3Arb = l3 === 'any' ? fc.oneof(network.ipv4!(), network.ipv6!(), network.arp!()) : network[l3]!();
   return arbFrameOf(arbEthernet(), tags, l3Arb);

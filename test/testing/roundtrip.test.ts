@@ -70,7 +70,11 @@ describe('checksums of generated frames', () => {
       fc.property(arbFrame({ vlan: true }), (f) => {
         const hasV4 = f.layers.some((l) => l.kind === 'ipv4');
         expect(ipv4HeaderChecksumValid(f.bytes)).toBe(hasV4 ? true : undefined);
-        const fragment = f.layers.some((l) => l.kind === 'ipv4' && (l.mf || (l.fragOffset ?? 0) > 0));
+        const fragment = f.layers.some(
+          (l) =>
+            (l.kind === 'ipv4' && (l.mf || (l.fragOffset ?? 0) > 0)) ||
+            (l.kind === 'ipv6' && l.extensions?.some((e) => e.type === 'fragment' && (e.more || (e.fragOffset ?? 0) > 0))),
+        );
         const hasL4 = f.layers.some((l) => ['tcp', 'udp', 'icmp', 'icmpv6'].includes(l.kind));
         expect(l4ChecksumValid(f.bytes)).toBe(hasL4 && !fragment ? true : undefined);
       }),

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   arbDefectiveFrame,
   arbFrame,
+  ipv4HeaderChecksumValid,
+  l4ChecksumValid,
   parseIpv6,
   tcpFlagsByte,
   type Frame,
@@ -23,6 +25,7 @@ const FIELDS = [
   'ip.version', 'ip.hdr_len', 'ip.dsfield.dscp', 'ip.dsfield.ecn', 'ip.len', 'ip.id', 'ip.flags.df', 'ip.flags.mf',
   'ip.frag_offset', 'ip.ttl', 'ip.proto', 'ip.checksum.status', 'ip.src', 'ip.dst',
   'ipv6.tclass', 'ipv6.flow', 'ipv6.plen', 'ipv6.hlim', 'ipv6.src', 'ipv6.dst', 'ipv6.fraghdr.ident',
+  'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
   'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.hdr_len', 'tcp.flags', 'tcp.window_size_value',
   'tcp.urgent_pointer', 'tcp.checksum.status', 'tcp.options.mss_val', 'tcp.options.wscale.shift',
   'tcp.options.timestamp.tsval', 'tcp.options.timestamp.tsecr',
@@ -90,6 +93,7 @@ function checkFrame(f: Frame, row: Map<string, string[]>): void {
     expect(got('ip.src')).toBe(ip4.src);
     expect(got('ip.dst')).toBe(ip4.dst);
     expect(got('ip.checksum.status')).toBe(ip4.checksum === 'bad' ? BAD : GOOD);
+    expect(ipv4HeaderChecksumValid(f.bytes)).toBe(got('ip.checksum.status') === GOOD);
   }
   const ip6 = at('ipv6');
   if (ip6) {
@@ -101,9 +105,17 @@ function checkFrame(f: Frame, row: Map<string, string[]>): void {
     expect(parseIpv6(got('ipv6.src')!)).toEqual(parseIpv6(ip6.src!));
     expect(parseIpv6(got('ipv6.dst')!)).toEqual(parseIpv6(ip6.dst!));
     const frag = ip6.extensions?.find((e) => e.type === 'fragment');
-    if (frag?.type === 'fragment') expect(num('ipv6.fraghdr.ident')).toBe(frag.id);
+    if (frag?.type === 'fragment') {
+      expect(num('ipv6.fraghdr.ident')).toBe(frag.id);
+      expect(num('ipv6.fraghdr.offset')).toBe(frag.fragOffset);
+      expect(num('ipv6.fraghdr.more')).toBe(frag.more ? 1 : 0);
+      fragment = (frag.fragOffset ?? 0) > 0;
+    }
   }
   if (fragment) return;
+  // Our parser's L4 verdict must be tshark's, on good and corrupted frames alike.
+  const l4 = ls.find((l) => ['tcp', 'udp', 'icmp', 'icmpv6'].includes(l.kind));
+  if (l4) expect(l4ChecksumValid(f.bytes)).toBe(got(`${l4.kind}.checksum.status`) === GOOD);
 
   const tcp = at('tcp');
   if (tcp) {
