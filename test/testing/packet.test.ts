@@ -2,7 +2,13 @@
 // defects, truncation, padding and the checksum verdict helpers.
 import { describe, expect, it } from 'vitest';
 import {
+  buildPacket,
   findLayer,
+  formatIpv6,
+  formatMac,
+  parseIpv4,
+  parseIpv6,
+  parseMac,
   formatHex,
   ipv4HeaderChecksumValid,
   l4ChecksumValid,
@@ -105,7 +111,26 @@ describe('deliberately bad packets', () => {
   });
 });
 
+describe('addresses', () => {
+  it('accepts the usual text forms and refuses ambiguous ones', () => {
+    expect(formatMac(parseMac('02-AB-00-00-00-0f'))).toBe('02:ab:00:00:00:0f');
+    expect(formatIpv6(parseIpv6('::FFFF:192.0.2.1'))).toBe('::ffff:192.0.2.1');
+    expect(formatIpv6(parseIpv6('2001:db8:0:0:1:0:0:1'))).toBe('2001:db8::1:0:0:1');
+    expect(formatIpv6(parseIpv6('1:0:0:2:0:0:0:3'))).toBe('1:0:0:2::3');
+    for (const bad of ['010.0.0.1', '1.2.3', '1.2.3.4.5', '256.0.0.1', ' 1.2.3.4']) expect(() => parseIpv4(bad)).toThrow(PacketError);
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8::', ':1::', '12345::', '::1.2.3', 'g::']) expect(() => parseIpv6(bad)).toThrow(PacketError);
+    expect(() => parseMac('02:00:00:00:00:100')).toThrow(PacketError);
+  });
+});
+
 describe('parsing details', () => {
+  it('findLayer types layers of parsed packets and of descriptions', () => {
+    const layers = [{ kind: 'eth' as const }, { kind: 'ipv4' as const, ttl: 3 }, { kind: 'udp' as const, dport: 53 }];
+    expect(findLayer({ layers }, 'udp')?.dport).toBe(53);
+    expect(findLayer(parsePacket(buildPacket(layers)), 'ipv4')?.checksumValid).toBe(true);
+    expect(findLayer({ layers }, 'tcp')).toBeUndefined();
+  });
+
   it('Ethernet padding after a short datagram is a trailer, not payload', () => {
     const frame = packet().eth().ipv4().udp().build();
     const padded = new Uint8Array(60);

@@ -90,7 +90,7 @@ function addr(parse: (s: string) => Uint8Array, text: string, layer: string, fie
   try {
     return parse(text);
   } catch (e) {
-    throw new PacketError((e as Error).message.replace(/^[^:]*: /, ''), layer, field);
+    throw new PacketError((e as Error).message, layer, field);
   }
 }
 

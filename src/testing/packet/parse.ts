@@ -39,7 +39,7 @@ import {
   TCPOPT_TIMESTAMP,
   TCPOPT_WINDOW,
 } from './constants.js';
-import type { ChecksumVerdict, ParsedIpv6Extension, ParsedLayer, TcpOption } from './layers.js';
+import type { ChecksumVerdict, Layer, ParsedIpv6Extension, ParsedLayer, TcpOption } from './layers.js';
 
 export interface ParsedPacket {
   /** Outermost first. Bytes past the last decodable header are one final `payload` layer. */
@@ -424,10 +424,9 @@ export function parsePacket(input: Uint8Array, options: ParseOptions = {}): Pars
   return { layers, truncated, issues, trailer: bytes.slice(end) };
 }
 
-/** The first layer of `kind`, typed. */
-export function findLayer<K extends ParsedLayer['kind']>(
-  packet: ParsedPacket,
-  kind: K,
-): Extract<ParsedLayer, { kind: K }> | undefined {
-  return packet.layers.find((l) => l.kind === kind) as Extract<ParsedLayer, { kind: K }> | undefined;
+/** The first layer of `kind`, typed: from a parsed packet, or from a description such as an arbitrary's Frame. */
+export function findLayer<K extends ParsedLayer['kind']>(packet: ParsedPacket, kind: K): Extract<ParsedLayer, { kind: K }> | undefined;
+export function findLayer<K extends Layer['kind']>(frame: { layers: readonly Layer[] }, kind: K): Extract<Layer, { kind: K }> | undefined;
+export function findLayer(packet: { layers: readonly (Layer | ParsedLayer)[] }, kind: string): Layer | ParsedLayer | undefined {
+  return packet.layers.find((l) => l.kind === kind);
 }
