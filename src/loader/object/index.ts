@@ -5,7 +5,7 @@ export { planMaps, createMaps, possibleCpus, dataMapName, kernelMapName, LIBBPF_
 export { linkProgram, type LinkedProgram, type SourceLine } from './link.js';
 export { chooseProgType, parseProgType, progTypeName, ATTACH_PROG_TYPES, type ProgTypeChoice } from './prog-type.js';
 export { annotateVerifierLog } from './verifier-log.js';
-export { loadObjectBtf, fixupDatasecs, sanitizeBtf, probeBtfFeatures, rawBtf, type BtfFeatures } from './btf-load.js';
+export { loadObjectBtf, probeBtfFeatures, rawBtf, type ObjectBtf } from './btf-load.js';
 export { kernelTestRun, type KernelTestRunOptions, type KernelTestRunResult } from './test-run.js';
 export { fetchBtf, btfGetFdById } from './btf-fetch.js';
 export { formatBtfValue, type FormattedValue } from './btf-value.js';

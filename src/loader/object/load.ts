@@ -127,7 +127,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
   let ext: RawBtfExt = {};
   if (obj.btf && obj.btfSection) {
     try {
-      const loaded = loadObjectBtf(obj.btfSection.data, obj.btf, obj.elf);
+      const loaded = loadObjectBtf(obj.btf, obj.elf);
       btfFd = loaded.fd;
       undo.push('close BTF', () => loaded.fd.close());
       if (loaded.sanitized.length > 0) warn(`BTF kinds this kernel lacks were rewritten: ${loaded.sanitized.join(', ')}`);
