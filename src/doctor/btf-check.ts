@@ -3,7 +3,7 @@
 // rather than the first. Messages use the kernel's words and its `[id] KIND name ...` prefix, so a
 // user who saw the verifier log finds the same text here.
 import {
-  parseBtf, btfFeaturesOf, BTF_FEATURES, type Btf, type BtfFeature, type BtfType,
+  parseBtf, btfFeaturesOf, parseKernelVersion, BTF_FEATURES, type Btf, type BtfFeature, type BtfType,
 } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 
@@ -32,9 +32,16 @@ function ksymNameLen(features: ReadonlySet<BtfFeature> | undefined, kernel?: str
   return features?.has('enum64') && !/^6\.0\b/.test(kernel) ? 512 : 128;
 }
 
-function isIdentifier(s: string, max: number): boolean {
-  return s.length > 0 && s.length < max && /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+/**
+ * kernel/bpf/btf.c __btf_name_char_ok: C identifiers, plus '.' anywhere since the kernel dropped
+ * its dot_ok distinction (mid-2023; bpfts assumes 6.5 — older kernels allowed '.' only in VAR and
+ * DATASEC names).
+ */
+function isIdentifier(s: string, max: number, dots = true): boolean {
+  return s.length > 0 && s.length < max && (dots ? /^[A-Za-z_.][A-Za-z0-9_.]*$/ : /^[A-Za-z_][A-Za-z0-9_]*$/).test(s);
 }
+
+const DOTS_SINCE: [number, number] = [6, 5];
 
 /** DATASEC names: any printable character on new kernels, identifier characters and '.' before. */
 function isSectionName(s: string, max: number, printable: boolean): boolean {
@@ -54,6 +61,9 @@ function featureOfKind(t: BtfType): BtfFeature | undefined {
     default: return undefined;
   }
 }
+
+/** kernel/bpf/btf.c: btf_int_encoding_str */
+const INT_ENCODING_NAMES: Record<number, string> = { 0: '(none)', 1: 'SIGNED', 2: 'CHAR', 4: 'BOOL' };
 
 const KIND_NUMBER: Record<string, number> = {
   INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11,
@@ -142,16 +152,22 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
   const features = options.kernel ? btfFeaturesOf(options.kernel) : undefined;
   const has = (f: BtfFeature): boolean => !features || features.has(f);
   const maxName = ksymNameLen(features, options.kernel);
+  const version = options.kernel ? parseKernelVersion(options.kernel) : undefined;
+  const dots = !version || version[0] > DOTS_SINCE[0] || (version[0] === DOTS_SINCE[0] && version[1] >= DOTS_SINCE[1]);
+  const ident = (s: string): boolean => isIdentifier(s, maxName, dots);
   const problems: BtfProblem[] = [];
   const types = btf.types;
 
   const describe = (t: BtfType): string => {
-    const name = t.name || '(anon)';
+    // The kernel prints "(anon)" only for offset 0; a name offset at an empty string prints as ''.
+    const name = t.nameOff === 0 ? '(anon)' : t.name;
     switch (t.kind) {
       case 'DATASEC': return `[${t.id}] DATASEC ${name} size=${t.size} vlen=${t.vars.length}`;
       case 'STRUCT': case 'UNION': return `[${t.id}] ${t.kind} ${name} size=${t.size} vlen=${t.members.length}`;
       case 'ENUM': case 'ENUM64': return `[${t.id}] ${t.kind} ${name} size=${t.size} vlen=${t.values.length}`;
-      case 'INT': case 'FLOAT': return `[${t.id}] ${t.kind} ${name} size=${t.size}`;
+      case 'INT': return `[${t.id}] INT ${name} size=${t.size} bits_offset=${t.bitsOffset} nr_bits=${t.bits} encoding=${INT_ENCODING_NAMES[t.encoding] ?? 'UNKN'}`;
+      case 'FLOAT': return `[${t.id}] FLOAT ${name} size=${t.size}`;
+      case 'FWD': return `[${t.id}] FWD ${name} ${t.union ? 'union' : 'struct'}`;
       case 'VAR': return `[${t.id}] VAR ${name} type_id=${t.type} linkage=${t.linkage}`;
       case 'FUNC': return `[${t.id}] FUNC ${name} type_id=${t.type}`;
       case 'FUNC_PROTO': return `[${t.id}] FUNC_PROTO ${name} return=${t.returnType} args=(${t.params.length})`;
@@ -163,6 +179,20 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
   };
   const bad = (t: BtfType, code: string, msg: string, feature?: BtfFeature): void => {
     problems.push({ code, message: `${describe(t)} ${msg}`, typeId: t.id, ...(feature ? { feature } : {}) });
+  };
+  // Member and variable problems: the kernel logs the type, then the item on its own line.
+  const badMember = (t: BtfType & { kflag: boolean }, m: { name: string; nameOff: number; type: number; bitOffset: number; bitfieldSize: number }, code: string, msg: string): void => {
+    const item = `\t${m.nameOff === 0 ? '(anon)' : m.name} type_id=${m.type} bits_offset=${m.bitOffset}${t.kflag ? ` bitfield_size=${m.bitfieldSize}` : ''}`;
+    problems.push({ code, message: `${describe(t)}\n${item} ${msg}`, typeId: t.id });
+  };
+  const badVar = (t: BtfType, v: { type: number; offset: number; size: number }, code: string, msg: string): void => {
+    problems.push({ code, message: `${describe(t)}\n\t type_id=${v.type} offset=${v.offset} size=${v.size} ${msg}`, typeId: t.id });
+  };
+  const regularInt = (id: number): boolean => {
+    const t = types[id];
+    if (t?.kind !== 'INT') return false;
+    const bytes = Math.ceil(t.bits / 8);
+    return t.bits % 8 === 0 && t.bitsOffset === 0 && [1, 2, 4, 8].includes(bytes);
   };
   const kflag = (t: BtfType): boolean => t.info >>> 31 === 1;
   const vlen = (t: BtfType): number => t.info & 0xffff;
@@ -197,7 +227,7 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
         break;
       case 'TYPEDEF':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
-        if (!isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
+        if (!ident(t.name)) bad(t, 'btf-name', 'Invalid name');
         break;
       case 'TYPE_TAG':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
@@ -206,45 +236,55 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
       case 'ARRAY': {
         if (t.nameOff !== 0) bad(t, 'btf-name', 'Invalid name');
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
+        const elemId = t.type === 0 ? 0 : btf.skipModsAndTypedefs(t.type);
         if (t.type === 0) bad(t, 'btf-array', 'Invalid elem');
-        const index = types[btf.skipModsAndTypedefs(t.indexType)];
-        if (t.indexType === 0 || index?.kind !== 'INT') bad(t, 'btf-array', 'Invalid index');
+        else if (types[elemId]?.kind === 'INT' && !regularInt(elemId)) bad(t, 'btf-array', 'Invalid array of int');
+        const indexId = btf.skipModsAndTypedefs(t.indexType);
+        if (t.indexType === 0 || !regularInt(indexId)) bad(t, 'btf-array', 'Invalid index');
         break;
       }
       case 'STRUCT': case 'UNION': {
-        if (t.name && !isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
+        if (t.nameOff !== 0 && !ident(t.name)) bad(t, 'btf-name', 'Invalid name');
         let last = 0;
-        t.members.forEach((m, i) => {
-          if (m.name && !isIdentifier(m.name, maxName)) bad(t, 'btf-name', `Invalid name (member #${i} '${m.name}')`);
-          if (m.type === 0) bad(t, 'btf-member', `Invalid type_id (member #${i})`);
-          if (t.kind === 'UNION' && m.bitOffset !== 0) bad(t, 'btf-member', `Invalid member bits_offset (member ${m.name || `#${i}`})`);
-          if (m.bitOffset < last) bad(t, 'btf-member', `Invalid member bits_offset (member ${m.name || `#${i}`})`);
+        for (const m of t.members) {
+          if (m.nameOff !== 0 && !ident(m.name)) badMember(t, m, 'btf-name', 'Invalid name');
+          if (m.type === 0) badMember(t, m, 'btf-member', 'Invalid type_id');
+          if (t.kind === 'UNION' && m.bitOffset !== 0) badMember(t, m, 'btf-member', 'Invalid member bits_offset');
+          else if (m.bitOffset < last) badMember(t, m, 'btf-member', 'Invalid member bits_offset');
           last = m.bitOffset;
-          if (Math.ceil(m.bitOffset / 8) > t.size) bad(t, 'btf-member', `Member bits_offset exceeds its struct size (member ${m.name || `#${i}`})`);
-          else if (m.bitfieldSize === 0 && m.bitOffset % 8 === 0) {
+          if (Math.ceil(m.bitOffset / 8) > t.size) badMember(t, m, 'btf-member', 'Member bits_offset exceeds its struct size');
+          else if (m.bitfieldSize === 0) {
             const size = sizeOf(m.type);
-            if (size !== undefined && m.bitOffset / 8 + size > t.size) bad(t, 'btf-member', `Member exceeds struct_size (member ${m.name || `#${i}`})`);
+            const member = types[btf.skipModsAndTypedefs(m.type)];
+            if (member?.kind === 'INT' || member?.kind === 'ENUM' || member?.kind === 'ENUM64') {
+              if (member.kind === 'INT' && !regularInt(member.id) && member.bits > 0) continue;
+              if (size !== undefined && Math.ceil((m.bitOffset + (member.kind === 'INT' ? member.bits : size * 8)) / 8) > t.size) badMember(t, m, 'btf-member', 'Member exceeds struct_size');
+            } else if (m.bitOffset % 8 !== 0) {
+              badMember(t, m, 'btf-member', 'Member is not byte aligned');
+            } else if (size !== undefined && m.bitOffset / 8 + size > t.size) {
+              badMember(t, m, 'btf-member', 'Member exceeds struct_size');
+            }
           }
-        });
+        }
         break;
       }
       case 'ENUM':
         if (![1, 2, 4, 8].includes(t.size)) bad(t, 'btf-enum', 'Unexpected size');
         if (t.signed && !has('enum64')) bad(t, 'btf-kflag', 'Invalid btf_info kind_flag', 'enum64');
-        if (t.name && !isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
-        for (const e of t.values) if (!isIdentifier(e.name, maxName)) bad(t, 'btf-name', `Invalid name (enumerator '${e.name}')`);
+        if (t.nameOff !== 0 && !ident(t.name)) bad(t, 'btf-name', 'Invalid name');
+        for (const e of t.values) if (!ident(e.name)) bad(t, 'btf-name', `Invalid name (enumerator '${e.name}')`);
         break;
       case 'ENUM64':
         if (![1, 2, 4, 8].includes(t.size)) bad(t, 'btf-enum', 'Unexpected size');
-        if (t.name && !isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
-        for (const e of t.values) if (!isIdentifier(e.name, maxName)) bad(t, 'btf-name', `Invalid name (enumerator '${e.name}')`);
+        if (t.nameOff !== 0 && !ident(t.name)) bad(t, 'btf-name', 'Invalid name');
+        for (const e of t.values) if (!ident(e.name)) bad(t, 'btf-name', `Invalid name (enumerator '${e.name}')`);
         break;
       case 'FWD':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
-        if (!isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
+        if (!ident(t.name)) bad(t, 'btf-name', 'Invalid name');
         break;
       case 'FUNC': {
-        if (!isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
+        if (!ident(t.name)) bad(t, 'btf-name', 'Invalid name');
         if (t.linkage > 1 || (t.linkage === 1 && !has('global-func'))) bad(t, 'btf-func-linkage', 'Invalid func linkage', t.linkage === 1 ? 'global-func' : undefined);
         const proto = types[t.type];
         if (proto?.kind !== 'FUNC_PROTO') {
@@ -253,7 +293,7 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
         }
         proto.params.forEach((prm, i) => {
           const vararg = i === proto.params.length - 1 && prm.type === 0 && prm.nameOff === 0;
-          if (!vararg && !isIdentifier(prm.name, maxName)) bad(t, 'btf-func-arg', `Invalid arg#${i + 1}`);
+          if (!vararg && !ident(prm.name)) bad(t, 'btf-func-arg', `Invalid arg#${i + 1}`);
         });
         break;
       }
@@ -262,43 +302,39 @@ export function checkTypes(btf: Btf, options: BtfCheckOptions = {}): BtfProblem[
         t.params.forEach((prm, i) => {
           const vararg = i === t.params.length - 1 && prm.type === 0 && prm.nameOff === 0;
           if (prm.type === 0 && !vararg) bad(t, 'btf-func-proto', `Invalid arg#${i + 1}`);
-          if (prm.name && !isIdentifier(prm.name, maxName)) bad(t, 'btf-name', `Invalid arg#${i + 1}`);
+          if (prm.name && !ident(prm.name)) bad(t, 'btf-name', `Invalid arg#${i + 1}`);
         });
         break;
       case 'VAR':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
-        if (!isSectionName(t.name, maxName, false)) bad(t, 'btf-name', 'Invalid name');
+        if (!isIdentifier(t.name, maxName, true)) bad(t, 'btf-name', 'Invalid name');
         if (t.type === 0) bad(t, 'btf-var', 'Invalid type_id');
         if (t.linkage !== 0 && t.linkage !== 1) bad(t, 'btf-var-linkage', 'Linkage not supported');
         break;
       case 'DATASEC': {
         if (t.size === 0) bad(t, 'btf-datasec-size-zero', 'size == 0');
         if (!isSectionName(t.name, maxName, has('qmark-datasec'))) bad(t, 'btf-name', 'Invalid name', has('qmark-datasec') ? undefined : 'qmark-datasec');
+        if (t.size === 0) break;
         let lastEnd = 0;
-        t.vars.forEach((v, i) => {
+        for (const v of t.vars) {
           const vt = types[v.type];
-          const label = vt?.name ? `'${vt.name}'` : `#${i}`;
-          if (v.type === 0) bad(t, 'btf-datasec-var', `Invalid type_id (var ${label})`);
-          if (t.size !== 0 && (v.offset < lastEnd || v.offset >= t.size)) {
-            bad(t, v.offset < lastEnd ? 'btf-datasec-var-order' : 'btf-datasec-var-offset', `Invalid offset (var ${label} at ${v.offset}${v.offset < lastEnd ? `, before the end of the previous one at ${lastEnd}` : `, section size ${t.size}`})`);
-          } else if (t.size !== 0 && (v.size === 0 || v.size > t.size)) {
-            bad(t, 'btf-datasec-var-size', `Invalid size (var ${label})`);
-          } else if (t.size !== 0 && v.offset + v.size > t.size) {
-            bad(t, 'btf-datasec-var-offset', `Invalid offset+size (var ${label})`);
-          }
+          if (v.type === 0) badVar(t, v, 'btf-datasec-var', 'Invalid type_id');
+          else if (v.offset < lastEnd || v.offset >= t.size) badVar(t, v, v.offset < lastEnd ? 'btf-datasec-var-order' : 'btf-datasec-var-offset', 'Invalid offset');
+          else if (v.size === 0 || v.size > t.size) badVar(t, v, 'btf-datasec-var-size', 'Invalid size');
+          else if (v.offset + v.size > t.size) badVar(t, v, 'btf-datasec-var-offset', 'Invalid offset+size');
           lastEnd = v.offset + v.size;
-          if (vt && vt.kind !== 'VAR') bad(t, 'btf-datasec-var', `Not a VAR kind member (${label})`);
+          if (vt && vt.kind !== 'VAR') badVar(t, v, 'btf-datasec-var', 'Not a VAR kind member');
           else if (vt) {
             const size = sizeOf(vt.type);
-            if (size !== undefined && size > v.size) bad(t, 'btf-datasec-var-size', `Invalid size (var ${label}: its type is ${size} bytes)`);
+            if (size !== undefined && size > v.size) badVar(t, v, 'btf-datasec-var-size', 'Invalid size');
           }
-        });
+        }
         break;
       }
       case 'FLOAT':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');
         if (![2, 4, 8, 12, 16].includes(t.size)) bad(t, 'btf-float', 'Invalid type_size');
-        if (!isIdentifier(t.name, maxName)) bad(t, 'btf-name', 'Invalid name');
+        if (!ident(t.name)) bad(t, 'btf-name', 'Invalid name');
         break;
       case 'DECL_TAG':
         if (vlen(t) !== 0) bad(t, 'btf-vlen', 'vlen != 0');

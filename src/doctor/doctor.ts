@@ -4,7 +4,8 @@ import {
   LOADERS, loaderView, suggestSections, fixupBtf,
   type AttachIntent, type BpfObject, type BpfProgram, type LoaderId, type LoaderView, type Suggestion,
 } from '../object/index.js';
-import { sectionByName } from '../elf/index.js';
+import { endianness } from 'node:os';
+import { sectionByName, STT_FUNC } from '../elf/index.js';
 import { encodeBtf, sanitizeBtf, btfFeaturesOf, parseKernelVersion, type BtfFeature } from '../btf/index.js';
 import { decodeProgram, BPF_CALL, BPF_JMP } from '../isa/index.js';
 import { UsageError } from '../errors.js';
@@ -141,7 +142,15 @@ export function doctor(obj: BpfObject, options: DoctorOptions = {}): Report {
     programs.push(diag);
   }
 
+  if (obj.littleEndian !== (endianness() === 'LE')) {
+    findings.push({
+      severity: 'error', code: 'byte-order', loaders: [],
+      message: `the object is ${obj.littleEndian ? 'little' : 'big'}-endian but this machine is not: the kernel runs only its own byte order (libbpf: "elf: endianness mismatch")`,
+      hint: `build with clang -target ${endianness() === 'LE' ? 'bpfel' : 'bpfeb'}`,
+    });
+  }
   checkMaps(obj, findings);
+  checkMapInitRelocations(obj, findings);
   checkLicense(obj, findings);
   checkSections(obj, findings);
   checkExterns(obj, findings);
@@ -170,6 +179,23 @@ function checkMaps(obj: BpfObject, findings: Finding[]): void {
       severity: 'error', code: 'legacy-maps', loaders: LIBBPF, section: 'maps',
       message: "libbpf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+",
       hint: 'define maps in SEC(".maps") with __uint/__type (BTF-defined maps); tc and aya still read the legacy section',
+    });
+  }
+}
+
+/** libbpf's init_prog_array_slots: a .maps relocation must name a program libbpf loads itself. */
+function checkMapInitRelocations(obj: BpfObject, findings: Finding[]): void {
+  for (const rs of obj.elf.relocationSections) {
+    if (rs.target.name !== '.maps') continue;
+    rs.relocations.forEach((rel, i) => {
+      const sym = obj.elf.symbols[rel.symbol];
+      if (!sym || sym.type !== STT_FUNC) return;
+      if (obj.programs.some((p) => p.kind === 'entry' && p.name === sym.name)) return;
+      findings.push({
+        severity: 'error', code: 'map-init-program', loaders: LIBBPF, section: '.maps',
+        message: `libbpf: .maps relo #${i}: '${sym.name}' isn't a valid program reference`,
+        hint: 'a prog array may only be initialised with programs in their own SEC(), not .text functions',
+      });
     });
   }
 }
