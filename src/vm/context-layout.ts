@@ -83,8 +83,11 @@ export const XDP_FRAME_SIZE = 40;
  */
 export const XDP_FRAME_BYTES = 4096;
 export const XDP_TAILROOM = 320;
-/** xdp_metalen_invalid() (include/net/xdp.h): metadata is a multiple of 4 and at most 32 bytes. */
-export const XDP_META_MAX = 32;
+/**
+ * xdp_metalen_invalid() (include/net/xdp.h): metadata is a multiple of 4 and fits the u8
+ * skb_shared_info.meta_len.
+ */
+export const XDP_META_MAX = 255;
 
 /** Headroom BPF_PROG_TEST_RUN reserves before an skb's data: NET_SKB_PAD (64) + NET_IP_ALIGN (0, x86). */
 export const SKB_HEADROOM = 64;

@@ -109,10 +109,22 @@ export function csumReplaceByDiff(check: number, diff: number): number {
   return csumFold(csumAdd(diff, ~check >>> 0));
 }
 
-/** A partial sum of 32-bit little-endian words plus `seed` (csum_partial on x86-64, unfolded). */
-export function csumPartialWords(bytes: Uint8Array, seed: number): number {
+/**
+ * csum_partial() on x86-64 as a 32-bit partial sum: little-endian 32-bit words, a trailing partial
+ * word zero-padded, added to `seed` with end-around carry.
+ */
+export function csumPartial(bytes: Uint8Array, seed: number): number {
   let sum = seed >>> 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i + 4 <= bytes.length; i += 4) sum = csumAdd(sum, view.getUint32(i, true));
-  return sum;
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4) sum = csumAdd(sum, view.getUint32(i, true));
+  let tail = 0;
+  for (let k = 0; i + k < bytes.length; k++) tail |= bytes[i + k]! << (8 * k);
+  return i < bytes.length ? csumAdd(sum, tail >>> 0) : sum;
+}
+
+/** csum_from32to16 (include/net/checksum.h): fold a 32-bit partial sum to 16 bits, not complemented. */
+export function csumFrom32to16(sum: number): number {
+  const s = (sum + (((sum >>> 16) | (sum << 16)) >>> 0)) >>> 0;
+  return s >>> 16;
 }

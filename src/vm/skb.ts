@@ -57,7 +57,7 @@ import {
 import { PerfEventArrayMap } from './maps/events.js';
 import type { MapRegistry } from './maps/registry.js';
 import type { Memory } from './memory.js';
-import { csumPartialWords, csumReplace2, csumReplace4, csumReplaceByDiff, PacketBuffer } from './packet.js';
+import { csumFrom32to16, csumPartial, csumSub, csumReplace2, csumReplace4, csumReplaceByDiff, PacketBuffer } from './packet.js';
 import type { ContextAccess, HelperFn, Vm } from './vm.js';
 
 /** SCHED_CLS/SCHED_ACT see the frame from its MAC header; socket filters and cgroup programs from L3. */
@@ -337,16 +337,18 @@ export class SkbContext implements ContextAccess {
       return 0;
     });
 
+    // net/core/filter.c since Linux 6.13: sizes need not be multiples of 4 and the result is folded to 16 bits.
     m.set(BPF_FUNC_csum_diff, (vm) => {
       const fromSize = vm.argU32(2);
       const toSize = vm.argU32(4);
-      if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) return -EINVAL;
-      const from = fromSize ? vm.read(vm.arg(1), fromSize) : new Uint8Array(0);
-      const to = toSize ? vm.read(vm.arg(3), toSize) : new Uint8Array(0);
-      const diff = new Uint8Array(fromSize + toSize);
-      for (let i = 0; i < fromSize; i++) diff[i] = ~from[i]! & 0xff;
-      diff.set(to, fromSize);
-      return csumPartialWords(diff, vm.argU32(5));
+      const seed = vm.argU32(5);
+      const from = fromSize ? vm.read(vm.arg(1), fromSize) : undefined;
+      const to = toSize ? vm.read(vm.arg(3), toSize) : undefined;
+      let ret = seed;
+      if (from && to) ret = csumSub(csumPartial(to, seed), csumPartial(from, 0));
+      else if (to) ret = csumPartial(to, seed);
+      else if (from) ret = ~csumPartial(from, ~seed >>> 0) >>> 0;
+      return csumFrom32to16(ret);
     });
 
     m.set(BPF_FUNC_perf_event_output, (vm) => {

@@ -9,7 +9,7 @@ import { Emulator } from '../../src/vm/index.js';
 import { haveRoot } from '../helpers/env.js';
 import { ETHERTYPE, hex, object, outerEtherType } from './spec.js';
 
-const RUNS = 250;
+const RUNS = Number(process.env.DIFF_RUNS ?? 250);
 const PERCPU = new Set([5, 6, 10]); // BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH
 const NOT_ITERABLE = new Set([3, 4, 27]); // PROG_ARRAY, PERF_EVENT_ARRAY, RINGBUF
 

@@ -1,0 +1,143 @@
+// Helper semantics and faults, on small programs compiled here with clang-19 (progs/*.c): faults are
+// checked against what the source does; helper results, error returns and packet changes against
+// the kernel's BPF_PROG_TEST_RUN on the same frames.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadObject, progTestRun } from '../../src/loader/index.js';
+import { arbAnyFrame, arbFrame } from '../../src/testing/index.js';
+import { Emulator, EmulatorError, VmFault } from '../../src/vm/index.js';
+import { haveRoot, tool } from '../helpers/env.js';
+import { ETHERTYPE, hex, outerEtherType } from './spec.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const clang = tool('clang-19');
+const multiarch = (() => {
+  try {
+    return execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'x86_64-linux-gnu';
+  }
+})();
+
+let dir = '';
+const built = new Map<string, Uint8Array>();
+function obj(name: string): Uint8Array {
+  let b = built.get(name);
+  if (!b) {
+    const out = join(dir, `${name}.o`);
+    execFileSync(clang!, ['-O2', '-g', '-target', 'bpfel', `-I/usr/include/${multiarch}`, '-c', join(here, 'progs', `${name}.c`), '-o', out]);
+    b = readFileSync(out);
+    built.set(name, b);
+  }
+  return b;
+}
+
+function fault(run: () => unknown): VmFault {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof VmFault) return e;
+    throw e;
+  }
+  throw new Error('expected a fault');
+}
+
+const frame = (len: number, fill = 0x11) => {
+  const b = new Uint8Array(len).fill(fill);
+  b[12] = 0x88;
+  b[13] = 0xb5;
+  return b;
+};
+
+describe.skipIf(!clang)('compiled programs', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfts-emu-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('faults carry the instruction and the C source line', () => {
+    it('a store to .rodata faults as a read-only write', () => {
+      const f = fault(() => Emulator.fromObject(obj('faults'), { program: 'store_rodata' }).run(frame(60)));
+      expect(f.kind).toBe('memory');
+      expect(f.message).toMatch(/invalid write of 4 bytes .*read-only/);
+      expect(f.insnText).toMatch(/^\*\(u32 \*\)/);
+      expect(f.sourceLine).toMatch(/faults\.c:\d+: \*\(volatile __u32 \*\)&frozen = skb->len;/);
+    });
+
+    it('a packet read past data_end faults', () => {
+      const f = fault(() => Emulator.fromObject(obj('faults'), { program: 'unchecked_read' }).run(frame(60)));
+      expect(f.kind).toBe('memory');
+      expect(f.message).toMatch(/invalid read of 1 bytes/);
+      expect(f.sourceLine).toContain('return data[skb->len + 3];');
+    });
+
+    it('a store to __sk_buff->len is refused', () => {
+      const f = fault(() => Emulator.fromObject(obj('faults'), { program: 'write_len' }).run(frame(60)));
+      expect(f.message).toMatch(/len is not writable/);
+      expect(f.sourceLine).toContain('skb->len = 1;');
+    });
+
+    it('a kfunc call is "unsupported: kfunc NAME" only on the path that reaches it', () => {
+      const emu = Emulator.fromObject(obj('faults'), { program: 'call_kfunc' });
+      expect(emu.run(frame(60)).retval).toBe(0);
+      const f = fault(() => emu.run(frame(1200)));
+      expect(f.message).toMatch(/unsupported: kfunc bpf_fictional_kfunc \(program call_kfunc, instruction \d+\)/);
+    });
+
+    it('tail calls reach the program installed in the prog array, and fall through when the slot is empty', () => {
+      const emu = Emulator.fromObject(obj('faults'), { program: 'tail_caller' });
+      emu.setTailCall('jump', 1, 'tail_target');
+      for (let len = 60; len < 64; len++) expect(emu.run(frame(len)).retval).toBe((len & 3) === 1 ? 42 : 7);
+    });
+
+    it('the object needs a program name when it has several', () => {
+      expect(() => Emulator.fromObject(obj('faults'))).toThrow(EmulatorError);
+      expect(() => Emulator.fromObject(obj('faults'), { program: 'nope' })).toThrow(/no program 'nope'/);
+    });
+  });
+
+  /** Frames the kernel accepts, with the bytes the programs read their knobs from varied widely. */
+  const frames = fc
+    .oneof(arbFrame({ maxPayload: 80 }), arbAnyFrame(), fc.uint8Array({ minLength: 14, maxLength: 200 }).map((bytes) => ({ bytes, layers: [] })))
+    .filter((f) => {
+      if (f.bytes.length < 14) return false;
+      if (f.layers.length === 0) {
+        const type = (f.bytes[12]! << 8) | f.bytes[13]!;
+        return !(type === ETHERTYPE.ipv4 && f.bytes.length < 34) && !(type === ETHERTYPE.ipv6 && f.bytes.length < 54);
+      }
+      const type = outerEtherType(f.layers);
+      return !(type === ETHERTYPE.ipv4 && f.bytes.length < 34) && !(type === ETHERTYPE.ipv6 && f.bytes.length < 54);
+    });
+
+  describe.skipIf(!haveRoot())('helpers agree with the kernel', () => {
+    const cases: [string, string][] = [
+      ['helpers', 'load_store'], ['helpers', 'csums'], ['helpers', 'diff'], ['helpers', 'reshape'], ['helpers', 'ctx_fields'],
+      ['xdp_adjust', 'adjust'],
+    ];
+    for (const [file, program] of cases) {
+      it(`${file}.c ${program}`, () => {
+        const bytes = obj(file);
+        const loaded = loadObject(bytes, { programs: [program], objectName: 'helpertest' });
+        try {
+          const emu = Emulator.fromObject(bytes, { program });
+          fc.assert(
+            fc.property(frames, (f) => {
+              const k = progTestRun(loaded.programs[0]!.fd, { dataIn: f.bytes, dataSizeOut: 4096 });
+              const e = emu.run(f.bytes);
+              const out = e.meta ? Uint8Array.from([...e.meta, ...e.packet]) : e.packet;
+              expect({ retval: e.retval, packet: hex(out) }).toEqual({ retval: k.retval, packet: hex(k.dataOut ?? new Uint8Array()) });
+            }),
+            { numRuns: Number(process.env.HELPER_RUNS ?? 300) },
+          );
+        } finally {
+          loaded.close();
+        }
+      });
+    }
+  });
+});
