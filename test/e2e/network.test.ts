@@ -73,9 +73,9 @@ function pings(count = 1): boolean {
   return spawnSync('ip', ['netns', 'exec', nsA, python!, '-c', PING, addrB, String(count)], { stdio: 'ignore', timeout: 30_000 }).status === 0;
 }
 
-/** Whether a TCP connection from A to B:port is accepted within a second. */
-function connects(port: number): boolean {
-  const script = `const s=require('net').connect(${port},'${addrB}');s.setTimeout(1000);s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
+/** Whether a TCP connection from A to addr:port is accepted within a second. */
+function connects(port: number, addr = addrB): boolean {
+  const script = `const s=require('net').connect(${port},'${addr}');s.setTimeout(1000);s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
   return spawnSync('ip', ['netns', 'exec', nsA, process.execPath, '-e', script], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
@@ -228,6 +228,29 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
       ok('detach', '--xdp', devB, '--netns', nsB);
     }
     expect(sh('ip', ['-n', nsB, 'link', 'show', devB])).not.toContain('xdp');
+  });
+
+  it('proxy: a client connecting to an address that does not exist reaches the proxied server and gets its replies from that address', () => {
+    const virtual = `10.199.${subnet}.99`;
+    const hex = (a: string, port: number) => [...a.split('.').map(Number), port >> 8, port & 0xff, 0, 0].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const mac = (JSON.parse(sh('ip', ['-n', nsB, '-j', 'link', 'show', devB])) as { address: string }[])[0]!.address;
+    // The rewrite happens after neighbour resolution, so the virtual address needs B's MAC.
+    sh('ip', ['-n', nsA, 'neigh', 'replace', virtual, 'lladdr', mac, 'dev', devA]);
+    const pins = `${pinDir}/proxy`;
+    ok('load', obj('proxy.o'), '--prog', 'proxy_egress', '--tc', 'egress', devA, '--netns', nsA, '--pin', pins);
+    try {
+      ok('load', obj('proxy.o'), '--prog', 'proxy_ingress', '--tc', 'ingress', devA, '--netns', nsA, '--pin', pins);
+      expect(connects(80, virtual)).toBe(false);
+      ok('map', 'update', `${pins}/proxy_targets`, '--key', hex(virtual, 80), '--value', hex(addrB, 8080));
+      expect(connects(80, virtual)).toBe(true);
+      const reverse = JSON.parse(ok('map', 'dump', `${pins}/proxy_reverse`, '--json')) as unknown[];
+      expect(reverse.length).toBeGreaterThan(0);
+    } finally {
+      spawnSync(process.execPath, [cli, 'detach', '--tc', 'ingress', devA, '--netns', nsA]);
+      ok('detach', '--tc', 'egress', devA, '--netns', nsA);
+      sh('ip', ['-n', nsA, 'neigh', 'del', virtual, 'dev', devA]);
+    }
+    expect(qdiscs(nsA, devA)).not.toContain('clsact');
   });
 
   it('a verifier failure prints the log and leaves no filter, qdisc or pin', () => {
