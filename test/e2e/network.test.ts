@@ -261,6 +261,23 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
     expect(existsSync(`${pinDir}/bad`)).toBe(false);
   });
 
+  it('prog list and map list agree with bpftool about a loaded object', () => {
+    const pins = `${pinDir}/lists`;
+    const loaded = JSON.parse(ok('load', obj('monitor.o'), '--type', 'classifier', '--pin', pins, '--json')) as { programs: { id: number; tag: string }[] };
+    const progs = JSON.parse(ok('prog', 'list', '--json')) as { id: number; tag: string; name: string; type: string; mapIds: number[] }[];
+    for (const p of loaded.programs) {
+      const theirs = JSON.parse(sh('bpftool', ['-j', 'prog', 'show', 'id', String(p.id)])) as { tag: string; name: string; type: string; map_ids: number[] };
+      const ours = progs.find((x) => x.id === p.id)!;
+      expect([ours.tag, ours.name, ours.type, ours.mapIds]).toEqual([theirs.tag, theirs.name, theirs.type, theirs.map_ids]);
+      const maps = JSON.parse(ok('map', 'list', '--json')) as { id: number; name: string; type: string; maxEntries: number }[];
+      for (const id of theirs.map_ids) {
+        const m = JSON.parse(sh('bpftool', ['-j', 'map', 'show', 'id', String(id)])) as { name: string; type: string; max_entries: number };
+        expect(maps.find((x) => x.id === id)).toMatchObject({ name: m.name, type: m.type, maxEntries: m.max_entries });
+      }
+    }
+    spawnSync('rm', ['-rf', pins]);
+  });
+
   it('rejects bad device names and works only for root', () => {
     const r = bpfts('load', obj('tc_drop_icmp.o'), '--tc', 'ingress', 'a/b', '--netns', nsB);
     expect(r.code).toBe(1);
