@@ -15,3 +15,4 @@ export {
   sanitizeBtf, btfFeaturesOf, kernelHasBtf, parseKernelVersion, BTF_FEATURES, BTF_MIN_KERNEL,
   type BtfFeature, type BtfFeatureInfo, type SanitizeChange,
 } from './sanitize.js';
+export { BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN } from './uapi.js';

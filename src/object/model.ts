@@ -1,5 +1,5 @@
 import type { ElfFile, ElfSection, ElfSymbol } from '../elf/index.js';
-import type { Btf, BtfExt } from '../btf/index.js';
+import type { Btf, BtfExt, BtfFuncInfo, BtfLineInfo } from '../btf/index.js';
 
 /** How a diagnostic affects loading: `error` means some loader will refuse the object. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -25,7 +25,9 @@ export type RelocationKind =
   | 'call'
   /** ld_imm64 of a function address (callbacks such as bpf_loop). */
   | 'subprog-address'
-  /** Call of an undefined function: a kfunc when BTF declares it `__ksym`, otherwise unresolvable. */
+  /** Call of a kernel function: BTF declares it as an extern FUNC (`__ksym`). */
+  | 'kfunc'
+  /** Call of an undefined function BTF says nothing about: no loader can resolve it. */
   | 'extern-call'
   /** ld_imm64 of an extern (`__kconfig`, `__ksym`). */
   | 'extern'
@@ -72,6 +74,21 @@ export interface BpfProgram {
    */
   notypeSymbol: boolean;
   relocations: ProgramRelocation[];
+  /** BTF.ext records of this program, with `insn` relative to its first instruction. */
+  funcInfo: (BtfFuncInfo & { insn: number })[];
+  lineInfo: (BtfLineInfo & { insn: number })[];
+  coreRelocations: CoreRelocation[];
+}
+
+/** A CO-RE relocation from BTF.ext: the loader patches the instruction against the kernel's BTF. */
+export interface CoreRelocation {
+  insn: number;
+  /** enum bpf_core_relo_kind name as libbpf prints it: byte_off, field_exists, type_size, ... */
+  kind: string;
+  /** The local type the access string starts from. */
+  typeId: number;
+  typeName: string;
+  accessStr: string;
 }
 
 export type MapDefinitionStyle =

@@ -72,6 +72,6 @@ function makeProgram(
     name, section: section.name, sectionIndex: section.index, offset, size: whole,
     insnCount: whole / BPF_INSN_SIZE,
     bytes: section.data.subarray(offset, offset + whole),
-    kind, global, notypeSymbol, relocations: [],
+    kind, global, notypeSymbol, relocations: [], funcInfo: [], lineInfo: [], coreRelocations: [],
   };
 }

@@ -2,6 +2,7 @@ import { parseElf, sectionByName, EM_NONE, ET_REL, type ElfFile } from '../elf/i
 import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import { readBtfMaps } from './btf-maps.js';
+import { attachBtfExt, markKfuncCalls } from './btf-ext.js';
 import { findPrograms } from './programs.js';
 import { attachRelocations } from './relocations.js';
 import { readLegacyMaps } from './legacy-maps.js';
@@ -39,7 +40,11 @@ export function readObject(bytes: Uint8Array): BpfObject {
     object.kernelVersion = new DataView(versionSection.data.buffer, versionSection.data.byteOffset, 4).getUint32(0, elf.littleEndian);
   }
   readBtf(elf, object);
-  if (object.btf) object.maps.push(...readBtfMaps(object.btf, diagnostics));
+  if (object.btf) {
+    object.maps.push(...readBtfMaps(object.btf, diagnostics));
+    markKfuncCalls(programs, object.btf);
+    if (object.btfExt) attachBtfExt(programs, object.btf, object.btfExt, diagnostics);
+  }
   else if (sectionByName(elf, '.maps')) {
     diagnostics.push({ severity: 'error', code: 'btf-maps-without-btf', section: '.maps', message: 'the object defines maps in .maps but has no usable BTF to describe them', hint: 'build with clang -g' });
   }

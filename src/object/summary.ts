@@ -38,6 +38,9 @@ export function summarizeObject(obj: BpfObject) {
         section: p.section, name: p.name, kind: p.kind, insns: p.insnCount, global: p.global,
         type: libbpf?.type ?? (p.kind === 'entry' ? 'unknown' : null),
         attachType: libbpf?.attachType ?? null,
+        funcInfo: p.funcInfo.length,
+        lineInfo: p.lineInfo.length,
+        coreRelocations: p.coreRelocations.map((r) => ({ insn: r.insn, kind: r.kind, type: r.typeName, access: r.accessStr })),
         relocations: p.relocations.map((r) => ({
           insn: r.insn, kind: r.kind, target: r.target,
           ...(r.targetSection !== undefined ? { section: r.targetSection } : {}),

@@ -23,6 +23,8 @@ function text(path: string, s: ObjectSummary): string {
   const relocs = s.programs.flatMap((p) => p.relocations.map((r) => [p.name, r.insn, r.kind, r.kind === 'global-data' ? `${r.section}+${r.dataOffset} (${r.target})` : r.target]));
   out += `\nRelocations (${relocs.length}):\n`;
   if (relocs.length) out += table(['PROGRAM', 'INSN', 'KIND', 'TARGET'], relocs);
+  const core = s.programs.flatMap((p) => p.coreRelocations.map((r) => [p.name, r.insn, r.kind, `${r.type} ${r.access}`]));
+  if (core.length) out += `\nCO-RE relocations (${core.length}):\n` + table(['PROGRAM', 'INSN', 'KIND', 'TYPE AND ACCESS'], core);
   out += `\nDiagnostics (${s.diagnostics.length}):\n`;
   for (const d of s.diagnostics) out += `  ${d.severity}: ${d.section ? `${d.section}: ` : ''}${d.message} [${d.code}]\n`;
   return out;
