@@ -116,9 +116,19 @@ export class EmulatedMap {
   lookup(key: Uint8Array): Uint8Array | undefined {
     return this.raw.lookup(key);
   }
-  /** BPF_MAP_UPDATE_ELEM; throws on a kernel error return. */
+  /**
+   * BPF_MAP_UPDATE_ELEM; throws on a kernel error return. A per-CPU map takes every CPU's value (each
+   * padded to 8 bytes), or one value for all CPUs.
+   */
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
-    const r = this.raw.update(key, value, flags);
+    const size = this.raw.def.valueSize;
+    const stride = (size + 7) & ~7;
+    let v = value;
+    if (this.type.includes('PERCPU') && value.length === size && this.raw.cpus > 1) {
+      v = new Uint8Array(stride * this.raw.cpus);
+      for (let c = 0; c < this.raw.cpus; c++) v.set(value, c * stride);
+    }
+    const r = this.raw.update(key, v, flags);
     if (r < 0) throw new EmulatorError(`update of map '${this.name}' failed with errno ${-r}`);
   }
   delete(key: Uint8Array): boolean {

@@ -19,3 +19,4 @@ export type { Redirect, ClonedPacket, SkbOverrides, SkbKind } from './skb.js';
 export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
+export { parseMapJson, type MapJsonSpec } from './map-json.js';
