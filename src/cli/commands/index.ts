@@ -16,4 +16,12 @@ export const commands: CommandEntry[] = [
   { path: ['disasm'], summary: 'Disassemble the programs of an object, as `llvm-objdump -d` prints them', load: async () => (await import('./disasm.js')).disasm },
   { path: ['btf', 'dump'], summary: 'Print the BTF of an object or raw BTF file, as `bpftool btf dump file` does', load: async () => (await import('./btf.js')).btfDump },
   { path: ['conformance-plugin'], summary: "Run one program for the BPF conformance suite's runner (its plugin protocol)", load: async () => (await import('./conformance-plugin.js')).conformancePlugin },
+  { path: ['load'], summary: 'Load a BPF object into the kernel and attach a program to tc, tcx or XDP', load: async () => (await import('./load.js')).load },
+  { path: ['detach'], summary: 'Detach BPF programs from tc, tcx or XDP', load: async () => (await import('./detach.js')).detach },
+  { path: ['show'], summary: 'Show the tc filters, tcx links and XDP programs of network devices', load: async () => (await import('./show.js')).show },
+  { path: ['prog', 'list'], summary: 'List the BPF programs loaded in the kernel (like bpftool prog list)', load: async () => (await import('./prog.js')).progList },
+  { path: ['map', 'list'], summary: 'List the BPF maps in the kernel (like bpftool map list)', load: async () => (await import('./map.js')).mapList },
+  { path: ['map', 'dump'], summary: "Print a map's entries, decoded through its BTF when it has one", load: async () => (await import('./map.js')).mapDump },
+  { path: ['map', 'update'], summary: 'Store one element in a map', load: async () => (await import('./map.js')).mapUpdate },
+  { path: ['map', 'delete'], summary: 'Delete one element of a map', load: async () => (await import('./map.js')).mapDelete },
 ];
