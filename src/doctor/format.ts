@@ -1,6 +1,7 @@
 // Human-readable rendering of a doctor Report.
 import type { LoaderView } from '../object/index.js';
 import type { BpftsView, Finding, LoaderName, Report } from './doctor.js';
+import type { VerifyReport } from './verify.js';
 
 function viewText(v: LoaderView | BpftsView): string {
   const l = v as LoaderView;
@@ -47,5 +48,21 @@ export function formatReport(report: Report, path: string): string {
   const verdict = (Object.entries(report.verdicts) as [LoaderName, boolean][])
     .map(([l, ok]) => `${l} ${ok ? 'ok' : 'FAILS'}`).join(', ');
   out += `${path}: ${report.ok ? 'ok' : 'will not load'}${report.loader ? ` with ${report.loader}` : ''} (${verdict})${report.kernel ? ` [BTF checked for Linux ${report.kernel}]` : ''}\n`;
+  return out;
+}
+
+/** verify's report: doctor's text, then each program's static verdict with its findings. */
+export function formatVerifyReport(report: VerifyReport, path: string): string {
+  let out = formatReport(report.doctor, path);
+  out += '\nstatic verification:\n';
+  for (const p of report.programs) {
+    out += `  ${p.ok ? 'ok   ' : 'FAILS'} ${p.name} (section ${p.section}, ${p.progType ?? 'type unknown'}, stack ${p.stackDepth} bytes${p.callees.length ? `, calls ${p.callees.join(', ')}` : ''})\n`;
+    for (const f of p.findings) {
+      out += `    ${f.severity}: ${f.function !== p.name ? `${f.function}: ` : ''}insn ${f.insn}: ${f.message}\n`;
+      if (f.disasm) out += `      ${String(f.insn).padStart(5)}: ${f.disasm}\n`;
+      if (f.source) out += `      ; ${f.source.text} (${f.source.file}:${f.source.line})\n`;
+    }
+  }
+  out += `${path}: ${report.ok ? 'ok' : 'will not load'}\n`;
   return out;
 }

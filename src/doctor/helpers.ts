@@ -73,10 +73,22 @@ const TRACING = [
   'get_task_stack', 'copy_from_user', 'copy_from_user_task', 'get_func_ip', 'get_attach_cookie',
   'get_branch_snapshot', 'find_vma', 'task_pt_regs', 'get_current_task', 'get_current_task_btf',
   'sk_storage_get', 'sk_storage_delete', 'ringbuf_output', 'get_func_arg', 'get_func_ret', 'get_func_arg_cnt',
-  'read_branch_records', 'override_return', 'get_cgroup_classid',
+  'read_branch_records', 'get_cgroup_classid',
 ];
 
-/** Helper names each program type may call, by the bpf_prog_type name. */
+/**
+ * Helpers whose proto returns RET_VOID: r0 holds nothing after the call (a later `exit` without
+ * setting r0 is "R0 !read_ok").
+ */
+export const VOID_HELPERS: ReadonlySet<string> = new Set([
+  'tail_call', 'spin_lock', 'spin_unlock', 'ringbuf_submit', 'ringbuf_discard', 'ringbuf_submit_dynptr',
+  'ringbuf_discard_dynptr', 'set_hash_invalid',
+]);
+
+/**
+ * Helper names each program type may call, by the bpf_prog_type name. bpf_override_return is left
+ * out: kprobes get it only from kernels built with CONFIG_BPF_KPROBE_OVERRIDE (Debian's are not).
+ */
 export const HELPERS_BY_PROG_TYPE: Readonly<Record<string, ReadonlySet<string>>> = {
   BPF_PROG_TYPE_SOCKET_FILTER: new Set([...BASE, ...SK_BASE, ...SK_FILTER]),
   BPF_PROG_TYPE_SCHED_CLS: new Set([...BASE, ...SK_BASE, ...TC]),
@@ -84,7 +96,7 @@ export const HELPERS_BY_PROG_TYPE: Readonly<Record<string, ReadonlySet<string>>>
   BPF_PROG_TYPE_XDP: new Set([...BASE, ...SK_BASE, ...XDP]),
   BPF_PROG_TYPE_CGROUP_SKB: new Set([...BASE, ...SK_BASE, ...CGROUP_SKB]),
   BPF_PROG_TYPE_KPROBE: new Set([...BASE, ...TRACING]),
-  BPF_PROG_TYPE_TRACEPOINT: new Set([...BASE, ...TRACING.filter((h) => h !== 'override_return')]),
+  BPF_PROG_TYPE_TRACEPOINT: new Set([...BASE, ...TRACING]),
 };
 
 /** Helpers whose proto has `.gpl_only = true`: a non-GPL program may not call them. */
