@@ -11,7 +11,7 @@ import { MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
-import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides } from './skb.js';
+import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides, type SkbSnapshot } from './skb.js';
 import { DEFAULT_BUDGET, Vm, type HelperFn, type Tracer } from './vm.js';
 import { XdpContext, type XdpOverrides } from './xdp.js';
 
@@ -40,28 +40,41 @@ export interface EmulatorOptions {
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
 
-export interface RunOutput {
-  /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
-  retval: number;
+const NONE: readonly never[] = Object.freeze([]);
+const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
+
+/** What one run of a program did. */
+export class RunOutput {
   /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
-  verdict?: string;
-  /** The packet after the run, as the test run's data_out (for XDP without the metadata). */
-  packet: Uint8Array;
+  verdict: string | undefined;
   /** XDP only: the bytes between data_meta and data. */
-  meta?: Uint8Array;
+  meta: Uint8Array | undefined;
   /** Target of the last bpf_redirect(). */
-  redirect?: Redirect;
+  redirect: Redirect | undefined;
   /** Packets bpf_clone_redirect() sent. */
-  clones: ClonedPacket[];
+  clones: readonly ClonedPacket[] = NONE;
   /** Lines bpf_trace_printk() wrote during this run. */
-  printk: string[];
-  /** Records submitted to each ring buffer map during this run. */
-  ringbuf: Record<string, Uint8Array[]>;
+  printk: readonly string[] = NONE;
+  /** Records submitted to each ring buffer map during this run, by map name. */
+  ringbuf: Readonly<Record<string, Uint8Array[]>> = NO_RECORDS;
   /** Records written with bpf_perf_event_output() to each perf event array during this run. */
-  perf: Record<string, PerfRecord[]>;
+  perf: Readonly<Record<string, PerfRecord[]>> = NO_RECORDS;
+  /** @internal */
+  skbSnapshot: SkbSnapshot | undefined;
+
+  constructor(
+    /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
+    readonly retval: number,
+    /** The packet after the run, as the test run's data_out (for XDP without the metadata). */
+    readonly packet: Uint8Array,
+    /** Instructions executed. */
+    readonly executed: number,
+  ) {}
+
   /** __sk_buff fields after the run (mark, priority, tc_index, cb, ...), for skb programs. */
-  skb?: Record<string, number | bigint | number[]>;
-  executed: number;
+  get skb(): Record<string, number | bigint | number[]> | undefined {
+    return this.skbSnapshot?.toRecord();
+  }
 }
 
 const SHORT_TYPES: Record<string, number> = Object.fromEntries(
@@ -186,6 +199,8 @@ export class Emulator {
   private readonly skb: SkbContext | undefined;
   private readonly xdp: XdpContext | undefined;
   private readonly helpers: Map<number, HelperFn>;
+  /** Ring buffers and perf event arrays, whose records each run hands back. */
+  private readonly eventMaps: ObjectMap[];
 
   static fromObject(input: Uint8Array | BpfObject, options: EmulatorOptions = {}): Emulator {
     return new Emulator(input instanceof Uint8Array ? readObject(input) : input, options);
@@ -226,6 +241,7 @@ export class Emulator {
     this.registry = new MapRegistry(memory, options.cpus ?? 1);
     this.objectMaps = createObjectMaps(obj, this.registry);
     this.maps = new EmulatedMaps(this.objectMaps);
+    this.eventMaps = this.objectMaps.filter((m) => m.map instanceof RingBufMap || m.map instanceof PerfEventArrayMap);
     this.env = new KernelEnv(this.registry, {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.clock?.startNs !== undefined ? { startNs: options.clock.startNs } : {}),
@@ -290,58 +306,47 @@ export class Emulator {
       throw new EmulatorError(`the packet is ${packet.length} bytes; BPF_PROG_TEST_RUN needs at least an Ethernet header (${ETH_HLEN})`);
     }
     const vm = this.vm;
-    let pointer: bigint;
+    let context: XdpContext | SkbContext;
     if (this.xdp) {
       this.xdp.reset(packet, ctx);
-      pointer = this.xdp.pointer;
+      context = this.xdp;
     } else {
-      this.skb!.reset(packet, ctx);
-      const p = this.skb!.packet;
-      vm.setLegacyPacket(p.base + BigInt(p.data - p.meta), p.length);
-      pointer = this.skb!.pointer;
+      const skb = this.skb!;
+      skb.reset(packet, ctx);
+      const p = skb.packet;
+      vm.setLegacyPacketAt(p.region, p.data - p.meta, p.length);
+      context = skb;
     }
     const printkStart = this.env.trace.length;
-    let r0: bigint;
     let executed: number;
     try {
-      ({ r0, executed } = vm.run([pointer]));
+      executed = vm.runWithPointer(context.region, 0);
     } catch (e) {
       if (e instanceof VmFault) this.addSourceLine(e);
       throw e;
     } finally {
-      if (this.skb) vm.setLegacyPacket(0n, 0);
+      if (this.skb) vm.setLegacyPacketAt(0, 0, 0);
     }
-    const retval = Number(r0 & 0xffffffffn);
-    const out: RunOutput = {
-      retval,
-      packet: this.xdp ? this.xdp.output() : this.skb!.output(),
-      clones: this.skb?.clones ?? [],
-      printk: this.env.trace.splice(printkStart),
-      ringbuf: {},
-      perf: {},
-      executed,
-    };
-    const verdict = this.kind === 'tc' ? TC_ACT_NAMES[retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[retval] : undefined;
-    if (verdict !== undefined) out.verdict = verdict;
-    const redirect = this.xdp?.redirect ?? this.skb?.redirect;
-    if (redirect) out.redirect = redirect;
+    const retval = vm.lo[0]! >>> 0;
+    const out = new RunOutput(retval, context.output(), executed);
+    out.verdict = this.kind === 'tc' ? TC_ACT_NAMES[retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[retval] : undefined;
+    out.redirect = context.redirect;
+    if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
     if (this.xdp) out.meta = this.xdp.meta();
-    if (this.skb) out.skb = this.skbFields();
-    for (const m of this.objectMaps) {
-      if (m.map instanceof RingBufMap) out.ringbuf[m.name] = m.map.drain();
-      else if (m.map instanceof PerfEventArrayMap) out.perf[m.name] = m.map.records.splice(0);
+    else {
+      out.skbSnapshot = this.skb!.snapshot();
+      if (this.skb!.clones.length) out.clones = this.skb!.clones;
     }
-    return out;
-  }
-
-  private skbFields(): Record<string, number | bigint | number[]> {
-    const s = this.skb!;
-    const out: Record<string, number | bigint | number[]> = {};
-    for (const name of ['len', 'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto',
-      'priority', 'ingress_ifindex', 'ifindex', 'tc_index', 'hash', 'tc_classid', 'tstamp', 'wire_len'] as const) {
-      out[name] = s.get(name);
+    if (this.eventMaps.length) {
+      const ringbuf: Record<string, Uint8Array[]> = {};
+      const perf: Record<string, PerfRecord[]> = {};
+      for (const m of this.eventMaps) {
+        if (m.map instanceof RingBufMap) ringbuf[m.name] = m.map.drain();
+        else if (m.map instanceof PerfEventArrayMap) perf[m.name] = m.map.records.splice(0);
+      }
+      out.ringbuf = ringbuf;
+      out.perf = perf;
     }
-    out.cb = s.cb();
     return out;
   }
 

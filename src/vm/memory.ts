@@ -56,6 +56,8 @@ export class Memory {
     const id = Number(pointer >> 32n);
     const r = this.regions[id];
     if (id < FIRST_FREE_REGION || r === undefined) throw new RangeError(`region ${id} is not mapped`);
+    const same = r.bytes.buffer === bytes.buffer && r.bytes.byteOffset === bytes.byteOffset && r.bytes.length === bytes.length;
+    if (same && r.writable === writable) return;
     this.install(id, r.name, bytes, writable);
   }
 

@@ -57,6 +57,7 @@ import {
 import { PerfEventArrayMap } from './maps/events.js';
 import type { MapRegistry } from './maps/registry.js';
 import type { Memory } from './memory.js';
+import { EmulatorError } from './object.js';
 import { csumFrom32to16, csumPartial, csumSub, csumReplace2, csumReplace4, csumReplaceByDiff, PacketBuffer } from './packet.js';
 import type { ContextAccess, HelperFn, Vm } from './vm.js';
 
@@ -98,6 +99,9 @@ for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, reado
   }
 }
 
+/** Words of struct __sk_buff up to data (len .. tc_classid) that a run's snapshot keeps. */
+const SNAPSHOT_WORDS = SK_BUFF.data[0] / 4;
+
 const POINTERS = new Set<SkBuffField>(['data', 'data_end', 'data_meta']);
 const SOCKET_INFO = new Set<SkBuffField>(['family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port']);
 
@@ -122,7 +126,9 @@ export class SkbContext implements ContextAccess {
   readonly pointer: bigint;
   readonly packet: PacketBuffer;
   /** Field values other than len and the packet pointers, laid out as struct __sk_buff. */
-  private readonly fields = new DataView(new ArrayBuffer(SK_BUFF_SIZE));
+  private readonly fieldBytes = new Uint8Array(SK_BUFF_SIZE);
+  private readonly fields = new DataView(this.fieldBytes.buffer);
+  private readonly words = new Uint32Array(this.fieldBytes.buffer);
   redirect: Redirect | undefined;
   clones: ClonedPacket[] = [];
   /** ifindexes bpf_clone_redirect() can reach. */
@@ -145,9 +151,9 @@ export class SkbContext implements ContextAccess {
    */
   reset(frame: Uint8Array, overrides: SkbOverrides = {}): void {
     const f = this.fields;
-    new Uint8Array(f.buffer).fill(0);
+    this.fieldBytes.fill(0);
     this.redirect = undefined;
-    this.clones = [];
+    if (this.clones.length) this.clones = [];
     const l2 = this.kind === 'tc';
     this.packet.load(frame, SKB_HEADROOM);
     const { protocol, pktType } = ethTypeTrans(frame);
@@ -160,25 +166,28 @@ export class SkbContext implements ContextAccess {
     this.set('pkt_type', pktType);
     this.set('ifindex', 1);
     if (protocol === ETH_P_IP && frame.length >= ETH_HLEN + 20) {
-      const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       this.set('family', AF_INET);
-      this.set('local_ip4', v.getUint32(ETH_HLEN + 12, true));
-      this.set('remote_ip4', v.getUint32(ETH_HLEN + 16, true));
+      this.fieldBytes.set(frame.subarray(ETH_HLEN + 12, ETH_HLEN + 16), SK_BUFF.local_ip4[0]);
+      this.fieldBytes.set(frame.subarray(ETH_HLEN + 16, ETH_HLEN + 20), SK_BUFF.remote_ip4[0]);
     } else if (protocol === ETH_P_IPV6 && frame.length >= ETH_HLEN + 40) {
       const src = frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24);
       const dst = frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40);
       this.set('family', AF_INET6);
-      new Uint8Array(f.buffer, SK_BUFF.local_ip6[0], 16).set(src);
-      new Uint8Array(f.buffer, SK_BUFF.remote_ip6[0], 16).set(dst);
+      this.fieldBytes.set(src, SK_BUFF.local_ip6[0]);
+      this.fieldBytes.set(dst, SK_BUFF.remote_ip6[0]);
     }
-    for (const [name, value] of Object.entries(overrides) as [keyof SkbOverrides, unknown][]) {
+    for (const name in overrides) {
+      const value = overrides[name as keyof SkbOverrides];
+      if (value === undefined) continue;
       if (name === 'cb') {
         (value as readonly number[]).slice(0, 5).forEach((w, i) => f.setUint32(SK_BUFF.cb[0] + 4 * i, w >>> 0, true));
         continue;
       }
-      const [off, size] = SK_BUFF[name];
+      const field = name as Exclude<keyof SkbOverrides, 'cb'>;
+      if (!(field in SK_BUFF)) throw new EmulatorError(`struct __sk_buff has no field '${name}' to set`);
+      const [off, size] = SK_BUFF[field];
       if (size === 8) f.setBigUint64(off, BigInt.asUintN(64, BigInt(value as number | bigint)), true);
-      else this.set(name, Number(value));
+      else this.set(field, Number(value));
     }
   }
 
@@ -189,6 +198,16 @@ export class SkbContext implements ContextAccess {
     if (size === 8) return this.fields.getBigUint64(off, true);
     if (size === 1) return this.fields.getUint8(off);
     return this.fields.getUint32(off, true);
+  }
+
+  /** A copy of the fields after a run, decoded on demand. */
+  snapshot(): SkbSnapshot {
+    // A plain array of the reported words: far cheaper to allocate per packet than a typed array.
+    const w = this.words;
+    const words: number[] = [];
+    for (let i = 0; i < SNAPSHOT_WORDS; i++) words.push(w[i]!);
+    words.push(w[SK_BUFF.tstamp[0] / 4]!, w[SK_BUFF.tstamp[0] / 4 + 1]!, w[SK_BUFF.wire_len[0] / 4]!);
+    return new SkbSnapshot(words, this.packet.length);
   }
 
   cb(): number[] {
@@ -563,15 +582,43 @@ export class SkbContext implements ContextAccess {
 /** eth_type_trans() on the loopback device (all-zero address): skb->protocol and skb->pkt_type. */
 export function ethTypeTrans(frame: Uint8Array): { protocol: number; pktType: number } {
   let pktType = PACKET_HOST;
-  const dst = frame.subarray(0, ETH_ALEN);
-  if (dst.some((b) => b !== 0)) {
-    if (dst[0]! & 1) pktType = dst.every((b) => b === 0xff) ? PACKET_BROADCAST : PACKET_MULTICAST;
+  let zero = true;
+  let ones = true;
+  for (let i = 0; i < ETH_ALEN; i++) {
+    if (frame[i] !== 0) zero = false;
+    if (frame[i] !== 0xff) ones = false;
+  }
+  if (!zero) {
+    if (frame[0]! & 1) pktType = ones ? PACKET_BROADCAST : PACKET_MULTICAST;
     else pktType = PACKET_OTHERHOST;
   }
   const proto = (frame[12]! << 8) | frame[13]!;
   if (proto >= ETH_P_802_3_MIN) return { protocol: proto, pktType };
   const raw = frame.length >= ETH_HLEN + 2 && frame[14] === 0xff && frame[15] === 0xff;
   return { protocol: raw ? ETH_P_802_3 : ETH_P_802_2, pktType };
+}
+
+/** __sk_buff fields as a program left them (len and the packet pointers aside). */
+export class SkbSnapshot {
+  constructor(
+    /** u32 words 0..SNAPSHOT_WORDS-1 of struct __sk_buff, then tstamp (lo, hi) and wire_len. */
+    private readonly words: readonly number[],
+    private readonly len: number,
+  ) {}
+
+  toRecord(): Record<string, number | bigint | number[]> {
+    const w = this.words;
+    const out: Record<string, number | bigint | number[]> = {};
+    for (const name of ['pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto',
+      'priority', 'ingress_ifindex', 'ifindex', 'tc_index', 'hash', 'tc_classid'] as const) {
+      out[name] = w[SK_BUFF[name][0] / 4]!;
+    }
+    out.len = this.len;
+    out.cb = w.slice(SK_BUFF.cb[0] / 4, SK_BUFF.cb[0] / 4 + 5);
+    out.tstamp = (BigInt(w[SNAPSHOT_WORDS + 1]!) << 32n) | BigInt(w[SNAPSHOT_WORDS]!);
+    out.wire_len = w[SNAPSHOT_WORDS + 2]!;
+    return out;
+  }
 }
 
 /**

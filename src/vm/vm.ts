@@ -108,11 +108,26 @@ export class Vm {
 
   /** Run from the first instruction with r1..r5 = args; the stack starts zeroed. */
   run(args: readonly bigint[] = []): RunResult {
-    const L = this.lo;
-    const H = this.hi;
-    L.fill(0);
-    H.fill(0);
+    this.lo.fill(0);
+    this.hi.fill(0);
     for (let i = 0; i < args.length && i < 5; i++) this.setReg(i + 1, args[i]!);
+    const executed = this.start();
+    return { r0: toBigInt(this.hi[0]!, this.lo[0]!), executed };
+  }
+
+  /**
+   * run() with r1 = the pointer (region, offset), allocating nothing: the per-packet path. Returns the
+   * instructions executed; r0 is left in lo[0]/hi[0].
+   */
+  runWithPointer(region: number, offset: number): number {
+    this.lo.fill(0);
+    this.hi.fill(0);
+    this.hi[1] = region;
+    this.lo[1] = offset;
+    return this.start();
+  }
+
+  private start(): number {
     this.memory.stackFrame(0).fill(0);
     this.depth = 0;
     this.enterFrame(0);
@@ -121,8 +136,7 @@ export class Vm {
     this.tailCalls = 0;
     this.pendingTail = undefined;
     this.traced = 0;
-    const executed = this.exec();
-    return { r0: toBigInt(H[0]!, L[0]!), executed };
+    return this.exec();
   }
 
   /**
@@ -130,8 +144,13 @@ export class Vm {
    * kernel lets them read the skb's data.
    */
   setLegacyPacket(pointer: bigint, length: number): void {
-    this.packetId = Number(pointer >> 32n);
-    this.packetStart = Number(pointer & 0xffffffffn);
+    this.setLegacyPacketAt(Number(pointer >> 32n), Number(pointer & 0xffffffffn), length);
+  }
+
+  /** setLegacyPacket() with the pointer as (region, offset). */
+  setLegacyPacketAt(region: number, offset: number, length: number): void {
+    this.packetId = region;
+    this.packetStart = offset;
     this.packetLen = length;
   }
 

@@ -26,6 +26,12 @@ export type XdpOverrides = Partial<Record<'ingress_ifindex' | 'rx_queue_index', 
 
 const HARD_END = XDP_FRAME_BYTES - XDP_TAILROOM;
 
+/** The xdp_md field covering each byte offset. */
+const FIELD_AT: (readonly [XdpMdField, number])[] = [];
+for (const [name, [off, size]] of Object.entries(XDP_MD) as [XdpMdField, readonly [number, number]][]) {
+  for (let b = off; b < off + size; b++) FIELD_AT[b] = [name, off];
+}
+
 export class XdpContext implements ContextAccess {
   readonly region: number;
   readonly pointer: bigint;
@@ -59,12 +65,10 @@ export class XdpContext implements ContextAccess {
   }
 
   load(vm: Vm, dst: number, offset: number, size: number): void {
-    const entry = (Object.entries(XDP_MD) as [XdpMdField, readonly [number, number]][]).find(
-      ([, [o, s]]) => offset >= o && offset < o + s,
-    );
+    const entry = offset < XDP_MD_SIZE ? FIELD_AT[offset] : undefined;
     const bad = (why: string) => vm.fault('memory', `invalid load of ${size} bytes from struct xdp_md at offset ${offset}: ${why}`);
-    if (entry === undefined || offset >= XDP_MD_SIZE) throw bad('no such field');
-    const [name, [start]] = entry;
+    if (entry === undefined) throw bad('no such field');
+    const [name, start] = entry;
     if (offset + size > start + 4 || (offset - start) % size !== 0) throw bad(`misaligned or oversized access to ${name}`);
     const p = this.packet;
     if (name === 'data' || name === 'data_end' || name === 'data_meta') {
