@@ -1,7 +1,7 @@
 // Which attach point a program is most likely meant for, from its section name, what libbpf makes
 // of it, and what its code does with its context (struct __sk_buff vs struct xdp_md offsets and
 // context-specific helpers).
-import { decodeProgram, BPF_CALL, BPF_JMP, BPF_LD, BPF_LDX } from '../isa/index.js';
+import { decodeProgram, BPF_ALU, BPF_ALU64, BPF_CALL, BPF_JMP, BPF_LD, BPF_LDX, BPF_MOV, BPF_X } from '../isa/index.js';
 import { matchSection, type AttachIntent, type BpfProgram } from '../object/index.js';
 import { bpf_attach_type, bpf_prog_type, enumName } from '../uapi/index.js';
 import { helperByID } from './helpers.js';
@@ -46,8 +46,8 @@ function codeHints(p: BpfProgram, littleEndian: boolean): { skb: string[]; xdp: 
       if (name && XDP_HELPERS.has(name)) xdp.push(`calls bpf_${name}`);
     }
     // Track copies of the context pointer; any other write to a tracked register ends it.
-    const writesDst = insn.cls === 0x07 || insn.cls === 0x04 || insn.cls === BPF_LDX || insn.slots === 2;
-    if (insn.opcode === 0xbf && ctxRegs.has(insn.src)) ctxRegs.add(insn.dst);
+    const writesDst = insn.cls === BPF_ALU64 || insn.cls === BPF_ALU || insn.cls === BPF_LDX || insn.slots === 2;
+    if (insn.opcode === (BPF_ALU64 | BPF_MOV | BPF_X) && ctxRegs.has(insn.src)) ctxRegs.add(insn.dst);
     else if (writesDst) ctxRegs.delete(insn.dst);
     if (insn.opcode === (BPF_JMP | BPF_CALL)) for (let r = 1; r <= 5; r++) ctxRegs.delete(r);
   }

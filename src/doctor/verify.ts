@@ -157,26 +157,23 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
       if (i.src === BPF_PSEUDO_CALL) {
         if (reloc) callees.add(reloc.target);
         else {
-          const to = i.index + i.imm + 1;
-          const callee = obj.programs.find((p) => p.sectionIndex === fn.sectionIndex && p.offset === fn.offset + to * BPF_INSN_SIZE);
-          if (to < 0 || to >= slotCount || !callee) {
-            const global = obj.programs.find((p) => p.sectionIndex === fn.sectionIndex && p.offset === fn.offset + to * BPF_INSN_SIZE);
-            if (!global) add(i, i.index, 'bad-call', `call to invalid destination (insn ${i.index} calls insn ${to})`);
-          }
+          // A pc-relative call: the kernel starts a sub-program wherever it lands inside the section.
+          const at = fn.offset + (i.index + i.imm + 1) * BPF_INSN_SIZE;
+          const section = obj.elf.sections[fn.sectionIndex];
+          if (at < 0 || !section || at >= section.size) add(i, i.index, 'bad-call', `call to invalid destination (insn ${i.index} calls insn ${i.index + i.imm + 1})`);
+          const callee = obj.programs.find((p) => p.sectionIndex === fn.sectionIndex && p.offset === at);
           if (callee) callees.add(callee.name);
         }
       } else if (i.src === BPF_PSEUDO_KFUNC_CALL) {
         if (!reloc) add(i, i.index, 'bad-call', 'kernel function call without a relocation to a __ksym declaration');
-      } else if (i.src === 0) {
-        if (reloc?.kind === 'extern-call') {
-          // doctor reports the undefined function; the call itself is not a helper id.
-        } else if (i.imm <= 0 || i.imm >= BPF_FUNC_NAMES.length) {
+      } else if (i.src === 0 && reloc?.kind !== 'extern-call') {
+        // A call of an undefined function (reloc 'extern-call') is doctor's finding, not a helper id.
+        if (i.imm <= 0 || i.imm >= BPF_FUNC_NAMES.length) {
           add(i, i.index, 'unknown-helper', `invalid func unknown#${i.imm}`);
-        } else if (progType) {
-          const allowed = helperAllowed(progType, i.imm);
-          if (allowed === false) add(i, i.index, 'helper-not-allowed', `program of this type cannot use helper bpf_${helperByID(i.imm)}#${i.imm}`);
+        } else if (progType && helperAllowed(progType, i.imm) === false) {
+          add(i, i.index, 'helper-not-allowed', `program of this type cannot use helper bpf_${helperByID(i.imm)}#${i.imm}`);
         }
-      } else {
+      } else if (i.src !== 0) {
         add(i, i.index, 'bad-call', `unknown call src_reg ${i.src}`);
       }
     } else if (isJmp && op !== BPF_CALL && op !== BPF_EXIT) {
