@@ -236,10 +236,11 @@ function checkExterns(obj: BpfObject, findings: Finding[]): void {
     .flatMap((t) => (t.kind === 'DATASEC' ? t.vars.map((v) => obj.btf!.types[v.type]?.name ?? '') : [])) ?? []);
   for (const p of obj.programs) {
     for (const r of p.relocations) {
-      if (r.kind === 'extern-call' && !ksyms.has(r.target)) {
+      if ((r.kind === 'extern-call' || r.kind === 'kfunc') && !ksyms.has(r.target)) {
+        // libbpf resolves extern functions only as kfuncs from a .ksyms DATASEC.
         findings.push({
           severity: 'error', code: 'unresolved-call', loaders: [], program: p.name, section: p.section, insn: r.insn,
-          message: `call to undefined function '${r.target}', which is neither a BPF helper nor a kfunc declared __ksym`,
+          message: `call to undefined function '${r.target}', which is neither a BPF helper nor a kfunc declared __ksym (libbpf: "extern function ${r.target} is unsupported")`,
           hint: 'call helpers through their id (bpf_helpers.h), define the function in the object, or declare a kfunc with __ksym',
         });
       } else if (r.kind === 'unknown') {

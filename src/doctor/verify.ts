@@ -166,8 +166,8 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
         }
       } else if (i.src === BPF_PSEUDO_KFUNC_CALL) {
         if (!reloc) add(i, i.index, 'bad-call', 'kernel function call without a relocation to a __ksym declaration');
-      } else if (i.src === 0 && reloc?.kind !== 'extern-call') {
-        // A call of an undefined function (reloc 'extern-call') is doctor's finding, not a helper id.
+      } else if (i.src === 0 && !reloc) {
+        // A relocated call names a kfunc or an undefined function (doctor's findings), not a helper id.
         if (i.imm <= 0 || i.imm >= BPF_FUNC_NAMES.length) {
           add(i, i.index, 'unknown-helper', `invalid func unknown#${i.imm}`);
         } else if (progType && helperAllowed(progType, i.imm) === false) {
