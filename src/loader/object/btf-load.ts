@@ -2,10 +2,10 @@
 // offsets at 0 (the final layout is only known from the ELF), which the kernel rejects, and a
 // kernel older than the compiler may lack some BTF kinds. Which kinds this kernel has is probed by
 // loading tiny BTF blobs, as libbpf does.
-import { encodeBtf, sanitizeBtf, type Btf, type BtfFeature } from '../../btf/index.js';
 import {
   BTF_HEADER_SIZE, BTF_KIND_DECL_TAG, BTF_KIND_FLOAT, BTF_KIND_FUNC, BTF_KIND_INT, BTF_KIND_TYPE_TAG, BTF_MAGIC, BTF_VERSION,
-} from '../../btf/uapi.js';
+  encodeBtf, sanitizeBtf, type Btf, type BtfFeature,
+} from '../../btf/index.js';
 import type { ElfFile } from '../../elf/index.js';
 import { fixupBtf } from '../../object/index.js';
 import { btfLoad } from '../sys/bpf.js';

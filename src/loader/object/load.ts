@@ -3,6 +3,7 @@
 // Undo, so a failure at any step leaves no descriptor open and no pin behind.
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { Btf } from '../../btf/index.js';
 import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
 import { BPF_OBJ_NAME_LEN } from '../abi/index.js';
 import { objPin, progGetInfo, progLoad } from '../sys/bpf.js';
@@ -13,6 +14,8 @@ import { LoadError, ProgramRejectedError } from './errors.js';
 import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
+import { applyCoreRelocations, type CoreResolution } from './core.js';
+import { vmlinuxBtf } from './kernel-btf.js';
 import { chooseProgType, progTypeName } from './prog-type.js';
 import { Undo } from './undo.js';
 import { annotateVerifierLog } from './verifier-log.js';
@@ -36,6 +39,8 @@ export interface LoadOptions {
   logLevel?: number;
   /** Receives warnings: sections libbpf would refuse, BTF the kernel refused, ... */
   warn?: (message: string) => void;
+  /** The kernel BTF to resolve CO-RE relocations against; default /sys/kernel/btf/vmlinux. */
+  kernelBtf?: Btf;
   /** Registers what is created here instead of owning a transaction: the caller commits or rolls back. */
   undo?: Undo;
 }
@@ -52,6 +57,8 @@ export interface LoadedProgram {
   pinnedAt?: string;
   /** The verifier log, when a log level was asked for. */
   log?: string;
+  /** How each CO-RE relocation of the program (and the functions it calls) was resolved. */
+  core: CoreResolution[];
 }
 
 export interface LoadedObject {
@@ -167,7 +174,15 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
   const programs: LoadedProgram[] = [];
   for (const p of chosen) {
     const choice = types.get(p)!;
-    const linked = linkProgram(p, { obj, ext, mapFd, dataFd });
+    const core: CoreResolution[] = [];
+    const linked = linkProgram(p, {
+      obj, ext, mapFd, dataFd,
+      core(code, fn) {
+        if (fn.coreRelocations.length === 0) return;
+        if (!obj.btf) throw new LoadError(`program '${fn.name}' has CO-RE relocations but the object's BTF is unusable`, { program: fn.name, section: fn.section });
+        core.push(...applyCoreRelocations(code, fn, obj.btf, o.kernelBtf ?? vmlinuxBtf()));
+      },
+    });
     let loaded;
     try {
       loaded = progLoad({
@@ -196,7 +211,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     const info = progGetInfo(fd);
     const lp: LoadedProgram = {
       name: p.name, section: p.section, type: choice.type, typeName: progTypeName(choice.type),
-      expectedAttachType: choice.expectedAttachType, fd, id: info.id, tag: info.tag,
+      expectedAttachType: choice.expectedAttachType, fd, id: info.id, tag: info.tag, core,
       ...(loaded.log !== undefined ? { log: loaded.log } : {}),
     };
     if (o.pinAll && o.pinDir) {

@@ -478,6 +478,10 @@ export function mapGetFdById(id: number, openFlags = 0): Fd {
   return new Fd(bpf(bpf_cmd.BPF_MAP_GET_FD_BY_ID, attr(GET_ID_ATTR).set('map_id', id).set('open_flags', openFlags)), 'map');
 }
 
+export function btfGetFdById(id: number): Fd {
+  return new Fd(bpf(bpf_cmd.BPF_BTF_GET_FD_BY_ID, attr(GET_ID_ATTR).set('btf_id', id)), 'btf');
+}
+
 /** BPF_OBJ_GET_INFO_BY_FD into `info` (whose pointer fields the caller has set). */
 function objInfo<K extends string>(fd: FdLike, info: StructView<K>): void {
   const a = attr(INFO_ATTR)
@@ -538,6 +542,22 @@ export function progGetInfo(prog: FdLike): ProgInfo {
   };
 }
 
+/**
+ * The instructions as the verifier left them (bpftool's `dump xlated`): map references hold map
+ * ids, helper calls their kernel offsets. Needs CAP_SYS_ADMIN for the raw form.
+ */
+export function progXlatedInsns(prog: FdLike): Uint8Array {
+  const first = new StructView(BPF_PROG_INFO, pinned(BPF_PROG_INFO.size));
+  objInfo(prog, first);
+  const len = first.num('xlated_prog_len');
+  const buf = pinned(len);
+  const second = new StructView(BPF_PROG_INFO, pinned(BPF_PROG_INFO.size))
+    .set('xlated_prog_len', len)
+    .set('xlated_prog_insns', addressOf(buf));
+  objInfo(prog, second);
+  return new Uint8Array(buf).slice(0, Math.min(len, second.num('xlated_prog_len')));
+}
+
 export interface MapInfo {
   type: number;
   id: number;
@@ -582,4 +602,13 @@ export function btfGetInfo(btf: FdLike): BtfInfo {
   const info = new StructView(BPF_BTF_INFO, pinned(BPF_BTF_INFO.size));
   objInfo(btf, info);
   return { id: info.num('id'), size: info.num('btf_size') };
+}
+
+/** The raw BTF blob a BTF object holds (what `bpftool btf dump id N format raw` reads). */
+export function btfGetRaw(btf: FdLike): Uint8Array {
+  const size = btfGetInfo(btf).size;
+  const buf = pinned(size);
+  const info = new StructView(BPF_BTF_INFO, pinned(BPF_BTF_INFO.size)).set('btf', addressOf(buf)).set('btf_size', size);
+  objInfo(btf, info);
+  return new Uint8Array(buf).slice(0, Math.min(size, info.num('btf_size')));
 }

@@ -1,0 +1,104 @@
+// CO-RE relocations resolved against the running kernel's BTF, checked against libbpf: the same
+// clang-built object loaded by bpfts and by bpftool v7.1 (libbpf 1.1) must give the kernel the same
+// instructions (program tag, and the verifier's xlated instructions with map ids masked).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { btfFromFile } from '../../src/btf/index.js';
+import { BPF_DW, BPF_IMM, BPF_LD } from '../../src/isa/opcodes.js';
+import {
+  CORE_POISON_HELPER, LoadError, ProgramRejectedError, essentialName, loadObject, objGet, progGetInfo, progXlatedInsns,
+} from '../../src/loader/index.js';
+import { haveRoot, tool } from '../helpers/env.js';
+import { buildTestObject } from './clang.js';
+
+const root = haveRoot();
+const bpftool = root ? tool('bpftool') : undefined;
+const clang = tool('clang-19');
+
+/** xlated instructions with the map ids of map loads zeroed: the two loads create different maps. */
+function maskMapIds(insns: Uint8Array): Uint8Array {
+  const out = insns.slice();
+  for (let at = 0; at + 16 <= out.length; at += 8) {
+    if (out[at] !== (BPF_LD | BPF_IMM | BPF_DW)) continue;
+    const src = out[at + 1]! >> 4;
+    if (src === 1 || src === 2) out.fill(0, at + 4, at + 8);
+    at += 8;
+  }
+  return out;
+}
+
+describe('essentialName (libbpf bpf_core_essential_name_len)', () => {
+  it.each([
+    ['task_struct___old', 'task_struct'],
+    ['a___b___c', 'a___b'],
+    ['task_struct', 'task_struct'],
+    ['___x', '___x'],
+    ['a____b', 'a____b'],
+    ['a___', 'a___'],
+  ])('%s → %s', (name, want) => expect(essentialName(name)).toBe(want));
+});
+
+describe.skipIf(!root || !bpftool || !clang)('CO-RE against the kernel, bpftool as the oracle', () => {
+  let build: ReturnType<typeof buildTestObject>;
+  let target: ReturnType<typeof buildTestObject>;
+  const pinDir = `/sys/fs/bpf/bpfts-core-${process.pid}`;
+  beforeAll(() => {
+    build = buildTestObject(clang!, 'core');
+    target = buildTestObject(clang!, 'core_target');
+  });
+  afterAll(() => {
+    rmSync(pinDir, { recursive: true, force: true });
+    build?.cleanup();
+    target?.cleanup();
+  });
+
+  it('gives the kernel the same instructions as libbpf for byte_off, byte_sz, bitfields, exists, sizes, enums and type ids', () => {
+    execFileSync(bpftool!, ['prog', 'loadall', build.path, pinDir], { stdio: 'pipe' });
+    const theirs = objGet(`${pinDir}/core_probe`);
+    const loaded = loadObject(readFileSync(build.path), { objectName: 'core' });
+    try {
+      const ours = loaded.programs[0]!;
+      expect(ours.tag).toBe(progGetInfo(theirs).tag);
+      expect(maskMapIds(progXlatedInsns(ours.fd))).toEqual(maskMapIds(progXlatedInsns(theirs)));
+      const byInsn = new Map(ours.core.map((c) => [`${c.insn} ${c.kind}`, c]));
+      // The flavor's extra member is not in the kernel: 0, not a failure.
+      expect(ours.core.filter((c) => c.kind === 'field_exists').map((c) => c.newVal)).toEqual([0n]);
+      // The guarded read of that member is poisoned, and the verifier drops it as dead code.
+      expect(ours.core.filter((c) => c.poison).map((c) => c.kind)).toEqual(['byte_off']);
+      expect(byInsn.size).toBe(ours.core.length);
+    } finally {
+      loaded.close();
+      theirs.close();
+      rmSync(pinDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a relocation two kernel types resolve differently (libbpf: field offset ambiguity)', () => {
+    const kernelBtf = btfFromFile(readFileSync(target.path));
+    let err: unknown;
+    try {
+      loadObject(readFileSync(build.path), { objectName: 'core', kernelBtf }).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LoadError);
+    expect((err as LoadError).message).toMatch(/instruction 6: CO-RE relocation byte_off of struct task_struct \(access 0:0\): field offset ambiguity/);
+  });
+
+  it('poisons a needed field the kernel lacks, and the verifier names the instruction', () => {
+    // A single task_struct flavor with pid but without tgid: the tgid read is poisoned and, being
+    // reachable, the kernel refuses the call of helper 0xbad2310.
+    const v2Only = buildTestObject(clang!, 'core_target', ['-DONLY_V2']);
+    let err: unknown;
+    try {
+      loadObject(readFileSync(build.path), { objectName: 'core', kernelBtf: btfFromFile(readFileSync(v2Only.path)) }).close();
+    } catch (e) {
+      err = e;
+    } finally {
+      v2Only.cleanup();
+    }
+    expect(err).toBeInstanceOf(ProgramRejectedError);
+    expect((err as ProgramRejectedError).log).toMatch(new RegExp(`invalid func unknown#${CORE_POISON_HELPER}`));
+  });
+});
