@@ -127,6 +127,7 @@ export function linkProgram(obj: BpfObject, prog: BpfProgram, maps: ObjectMap[],
           else setLdImm64(view, at, BPF_PSEUDO_FUNC, target - (at + 1), 0);
           break;
         }
+        case 'kfunc':
         case 'extern-call': {
           const p = at * BPF_INSN_SIZE;
           view.setUint8(p + 1, (view.getUint8(p + 1) & 0x0f) | (BPF_PSEUDO_KFUNC_CALL << 4));
