@@ -11,3 +11,4 @@ export { fetchBtf } from './btf-fetch.js';
 export { formatBtfValue, type FormattedValue } from './btf-value.js';
 export { applyCoreRelocations, essentialName, CORE_POISON_HELPER, type CoreResolution } from './core.js';
 export { vmlinuxBtf, VMLINUX_BTF } from './kernel-btf.js';
+export { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';

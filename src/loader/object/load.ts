@@ -5,15 +5,18 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Btf } from '../../btf/index.js';
 import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
-import { BPF_OBJ_NAME_LEN } from '../abi/index.js';
+import { BPF_OBJ_NAME_LEN, BPF_PROG_LOAD_FLAGS } from '../abi/index.js';
+import { bpf_prog_type } from '../../uapi/index.js';
 import { objPin, progGetInfo, progLoad } from '../sys/bpf.js';
-import { VerifierError, verifierReason } from '../sys/errors.js';
+import { SyscallError, VerifierError, verifierReason } from '../sys/errors.js';
+import { ERRNO } from '../abi/index.js';
 import type { Fd } from '../sys/fd.js';
 import { loadObjectBtf } from './btf-load.js';
 import { LoadError, ProgramRejectedError } from './errors.js';
 import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
+import { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
 import { applyCoreRelocations, type CoreResolution } from './core.js';
 import { vmlinuxBtf } from './kernel-btf.js';
 import { chooseProgType, progTypeName } from './prog-type.js';
@@ -57,6 +60,8 @@ export interface LoadedProgram {
   pinnedAt?: string;
   /** The verifier log, when a log level was asked for. */
   log?: string;
+  /** The kernel function, tracepoint or hook a BTF-attached program (fentry, tp_btf, lsm, ...) targets. */
+  attachBtf?: AttachBtfTarget;
   /** How each CO-RE relocation of the program (and the functions it calls) was resolved. */
   core: CoreResolution[];
 }
@@ -183,20 +188,46 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
         core.push(...applyCoreRelocations(code, fn, obj.btf, o.kernelBtf ?? vmlinuxBtf()));
       },
     });
+    const flags = choice.flags ?? [];
+    if (choice.type === bpf_prog_type.BPF_PROG_TYPE_EXT) {
+      throw new LoadError(`program '${p.name}' (section ${p.section}) replaces a function of another BPF program (freplace), which bpfts cannot load yet`, { program: p.name, section: p.section });
+    }
+    const attachBtf = flags.includes('SEC_ATTACH_BTF')
+      ? findAttachBtfId(p.name, p.section, o.type, choice.expectedAttachType, o.kernelBtf ?? vmlinuxBtf())
+      : undefined;
+    const progFlags = (flags.includes('SEC_SLEEPABLE') ? BPF_PROG_LOAD_FLAGS.BPF_F_SLEEPABLE : 0) |
+      (flags.includes('SEC_XDP_FRAGS') ? BPF_PROG_LOAD_FLAGS.BPF_F_XDP_HAS_FRAGS : 0);
+    const request = (expectedAttachType: number) => progLoad({
+      type: choice.type,
+      insns: linked.insns,
+      license: obj.license ?? '',
+      kernVersion: obj.kernelVersion ?? 0,
+      name: kernelProgName(p.name),
+      expectedAttachType,
+      ...(progFlags ? { flags: progFlags } : {}),
+      ...(attachBtf ? { attachBtfId: attachBtf.btfId } : {}),
+      ...(btfFd ? { progBtfFd: btfFd } : {}),
+      ...(btfFd && linked.funcInfo ? { funcInfo: linked.funcInfo } : {}),
+      ...(btfFd && linked.lineInfo ? { lineInfo: linked.lineInfo } : {}),
+      ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    });
     let loaded;
+    let expectedAttachType = choice.expectedAttachType;
     try {
-      loaded = progLoad({
-        type: choice.type,
-        insns: linked.insns,
-        license: obj.license ?? '',
-        kernVersion: obj.kernelVersion ?? 0,
-        name: kernelProgName(p.name),
-        expectedAttachType: choice.expectedAttachType,
-        ...(btfFd ? { progBtfFd: btfFd } : {}),
-        ...(btfFd && linked.funcInfo ? { funcInfo: linked.funcInfo } : {}),
-        ...(btfFd && linked.lineInfo ? { lineInfo: linked.lineInfo } : {}),
-        ...(o.logLevel ? { logLevel: o.logLevel } : {}),
-      });
+      try {
+        loaded = request(expectedAttachType);
+      } catch (e) {
+        // Kernels before expected_attach_type existed for these types refuse it (EINVAL): libbpf
+        // (SEC_EXP_ATTACH_OPT) loads without it there.
+        if (!(e instanceof SyscallError) || e.errno !== ERRNO.EINVAL || !flags.includes('SEC_EXP_ATTACH_OPT') || expectedAttachType === 0) throw e;
+        try {
+          loaded = request(0);
+        } catch {
+          throw e;
+        }
+        expectedAttachType = 0;
+        warn(`program '${p.name}': the kernel refused expected_attach_type ${choice.expectedAttachType}; loaded without it, as libbpf does`);
+      }
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
       const log = annotateVerifierLog(e.log, linked.lines);
@@ -211,7 +242,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     const info = progGetInfo(fd);
     const lp: LoadedProgram = {
       name: p.name, section: p.section, type: choice.type, typeName: progTypeName(choice.type),
-      expectedAttachType: choice.expectedAttachType, fd, id: info.id, tag: info.tag, core,
+      expectedAttachType, fd, id: info.id, tag: info.tag, core, ...(attachBtf ? { attachBtf } : {}),
       ...(loaded.log !== undefined ? { log: loaded.log } : {}),
     };
     if (o.pinAll && o.pinDir) {

@@ -1,7 +1,7 @@
 // Which program type to load a program as: `--type` first, then the attach point the user named,
 // then the section name as libbpf reads it. Where libbpf would refuse the section but the attach
 // point settles the type, bpfts loads it and says how to make the object portable.
-import { matchSection, suggestSections, type AttachIntent } from '../../object/index.js';
+import { matchSection, suggestSections, type AttachIntent, type SecFlag } from '../../object/index.js';
 import { bpf_attach_type, bpf_prog_type, enumName } from '../../uapi/index.js';
 import { LoadError } from './errors.js';
 
@@ -10,6 +10,8 @@ export interface ProgTypeChoice {
   expectedAttachType: number;
   /** Why the section name was not used, with the fix. */
   warning?: string;
+  /** libbpf's section flags (SEC_ATTACH_BTF, SEC_SLEEPABLE, ...) when the type came from a section name. */
+  flags?: readonly SecFlag[];
 }
 
 /** The program type (and expected attach type) an attach point implies. */
@@ -35,7 +37,7 @@ export function progTypeName(type: number): string {
  */
 export function parseProgType(text: string): ProgTypeChoice {
   const m = matchSection(text, { libbpf: 'upstream' });
-  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0 };
+  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0, flags: m.flags };
   const key = `BPF_PROG_TYPE_${text.toUpperCase().replace(/^BPF_PROG_TYPE_/, '')}`;
   const type = (bpf_prog_type as Readonly<Record<string, number>>)[key];
   if (type === undefined || type === 0) {
@@ -57,7 +59,7 @@ export function chooseProgType(section: string, program: string, o: { type?: str
         program, section, hint: `give --type ${progTypeName(want.type)} to load it as such anyway, or attach it where ${progTypeName(m.progType)} programs go`,
       });
     }
-    if (m) return { type: m.progType, expectedAttachType: want.expectedAttachType || (m.expectedAttachType ?? 0) };
+    if (m) return { type: m.progType, expectedAttachType: want.expectedAttachType || (m.expectedAttachType ?? 0), flags: m.flags };
     const libbpf = suggestSections(o.attach, { section, ...(o.object ? { object: o.object } : {}) }).find((s) => s.loader === 'libbpf');
     const names = libbpf?.sections.map((s) => `SEC("${s}")`).join(' or ') ?? '';
     return {
@@ -66,7 +68,7 @@ export function chooseProgType(section: string, program: string, o: { type?: str
         (names ? ` For libbpf-based loaders, rename the section to ${names}.` : ''),
     };
   }
-  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0 };
+  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0, flags: m.flags };
   throw new LoadError(`cannot tell the type of program '${program}': libbpf knows no section named '${section}'`, {
     program, section, hint: 'give --type TYPE (e.g. --type classifier), or an attach point (--tc, --tcx, --xdp)',
   });

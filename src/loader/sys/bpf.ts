@@ -508,6 +508,8 @@ export interface ProgInfo {
   runTimeNs: bigint;
   runCnt: bigint;
   verifiedInsns: number;
+  /** The BTF id of the kernel function/tracepoint a BTF-attached program targets (0: none). */
+  attachBtfId: number;
 }
 
 export function progGetInfo(prog: FdLike): ProgInfo {
@@ -539,6 +541,7 @@ export function progGetInfo(prog: FdLike): ProgInfo {
     runTimeNs: first.u64('run_time_ns'),
     runCnt: first.u64('run_cnt'),
     verifiedInsns: first.num('verified_insns'),
+    attachBtfId: first.num('attach_btf_id'),
   };
 }
 
