@@ -1,6 +1,8 @@
 // Helper semantics and faults, on small programs compiled here with clang-19 (progs/*.c): faults are
-// checked against what the source does; helper results, error returns and packet changes against
-// the kernel's BPF_PROG_TEST_RUN on the same frames.
+// checked against what the source does; helper results, error returns, packet changes and array map
+// contents against the kernel's BPF_PROG_TEST_RUN on the same frames. bpf_perf_event_output() is
+// checked in the emulator only: the kernel returns -ENOENT without a perf event open on the CPU, while
+// the emulator captures the record.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadObject, progTestRun } from '../../src/loader/index.js';
+import { loadObject, mapLookupElem, progTestRun } from '../../src/loader/index.js';
 import { arbAnyFrame, arbFrame } from '../../src/testing/index.js';
 import { Emulator, EmulatorError, VmFault } from '../../src/vm/index.js';
 import { haveRoot, tool } from '../helpers/env.js';
@@ -95,6 +97,15 @@ describe.skipIf(!clang)('compiled programs', () => {
       for (let len = 60; len < 64; len++) expect(emu.run(frame(len)).retval).toBe((len & 3) === 1 ? 42 : 7);
     });
 
+    it('bpf_perf_event_output() records the data and, by the flags, the first bytes of the packet', () => {
+      const emu = Emulator.fromObject(obj('helpers'), { program: 'perf_out' });
+      const f = frame(60);
+      f[0] = 0xab;
+      const r = emu.run(f);
+      expect(r.retval).toBe(0);
+      expect(r.perf.events).toEqual([{ cpu: 0, data: Uint8Array.from([...f.subarray(0, 4), ...f]) }]);
+    });
+
     it('the object needs a program name when it has several', () => {
       expect(() => Emulator.fromObject(obj('faults'))).toThrow(EmulatorError);
       expect(() => Emulator.fromObject(obj('faults'), { program: 'nope' })).toThrow(/no program 'nope'/);
@@ -117,7 +128,7 @@ describe.skipIf(!clang)('compiled programs', () => {
   describe.skipIf(!haveRoot())('helpers agree with the kernel', () => {
     const cases: [string, string][] = [
       ['helpers', 'load_store'], ['helpers', 'csums'], ['helpers', 'diff'], ['helpers', 'reshape'], ['helpers', 'ctx_fields'],
-      ['xdp_adjust', 'adjust'],
+      ['helpers', 'cg_view'], ['helpers', 'sock_view'], ['xdp_adjust', 'adjust'],
     ];
     for (const [file, program] of cases) {
       it(`${file}.c ${program}`, () => {
@@ -131,6 +142,10 @@ describe.skipIf(!clang)('compiled programs', () => {
               const e = emu.run(f.bytes);
               const out = e.meta ? Uint8Array.from([...e.meta, ...e.packet]) : e.packet;
               expect({ retval: e.retval, packet: hex(out) }).toEqual({ retval: k.retval, packet: hex(k.dataOut ?? new Uint8Array()) });
+              for (const m of loaded.maps.filter((x) => x.spec.type === 2)) {
+                const key = new Uint8Array(4);
+                expect(hex(emu.maps.get(m.spec.objectName).lookup(key)!)).toBe(hex(mapLookupElem(m.fd, key, m.spec.valueSize)!));
+              }
             }),
             { numRuns: Number(process.env.HELPER_RUNS ?? 300) },
           );

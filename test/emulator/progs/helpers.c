@@ -107,3 +107,51 @@ int ctx_fields(struct __sk_buff *skb)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+/* The first 4 packet bytes as the record, then skb->len bytes of the packet appended by the kernel. */
+SEC("tc")
+int perf_out(struct __sk_buff *skb)
+{
+	__u32 head = 0;
+
+	bpf_skb_load_bytes(skb, 0, &head, sizeof(head));
+	return bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU | ((__u64)(skb->len & 0xff) << 32), &head, sizeof(head));
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} seen SEC(".maps");
+
+/* The fields as cgroup programs read them, folded into seen[0]; the verdict is one bit of it. */
+SEC("cgroup_skb/ingress")
+int cg_view(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u32 first = 0, zero = 0, v;
+
+	if (data + 4 <= data_end)
+		first = *(__u32 *)data;
+	skb->mark = first;
+	v = skb->len ^ skb->protocol << 3 ^ skb->family << 7 ^ skb->local_ip4 ^ skb->remote_ip4 << 1 ^ skb->pkt_type << 9 ^ skb->mark << 2;
+	bpf_map_update_elem(&seen, &zero, &v, BPF_ANY);
+	return v & 1;
+}
+
+SEC("socket")
+int sock_view(struct __sk_buff *skb)
+{
+	__u8 b[4] = {};
+
+	bpf_skb_load_bytes(skb, 0, b, sizeof(b));
+	return skb->len ^ skb->protocol ^ skb->pkt_type ^ b[0] ^ b[3] << 8 ^ skb->ifindex << 16;
+}
