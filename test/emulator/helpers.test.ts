@@ -106,6 +106,18 @@ describe.skipIf(!clang)('compiled programs', () => {
       expect(r.perf.events).toEqual([{ cpu: 0, data: Uint8Array.from([...f.subarray(0, 4), ...f]) }]);
     });
 
+    it('stores to the writable __sk_buff fields come back in RunOutput.skb, truncated where the kernel keeps u16', () => {
+      const emu = Emulator.fromObject(obj('helpers'), { program: 'ctx_fields' });
+      const f = frame(60);
+      f[14] = 0x34;
+      f[15] = 0x92;
+      const v = 0x9234;
+      expect(emu.run(f).skb).toMatchObject({
+        mark: v, priority: v * 3, tc_index: (v * 5) & 0xffff, tc_classid: (v * 11) & 0xffff, queue_mapping: v & 0xff,
+        cb: [0, 0, v * 7, 0, 0],
+      });
+    });
+
     it('the object needs a program name when it has several', () => {
       expect(() => Emulator.fromObject(obj('faults'))).toThrow(EmulatorError);
       expect(() => Emulator.fromObject(obj('faults'), { program: 'nope' })).toThrow(/no program 'nope'/);
