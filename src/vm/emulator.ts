@@ -295,11 +295,6 @@ export class Emulator {
     this.vm.tracer = t;
   }
 
-  /** The linked program text the VM runs (entry program then .text), for tracing and debugging. */
-  get code(): Uint8Array {
-    return this.vm.program.bytes;
-  }
-
   /** Run the program once on `packet` (a frame starting at its Ethernet header). */
   run(packet: Uint8Array, ctx: ContextOverrides = {}): RunOutput {
     if (packet.length < ETH_HLEN) {

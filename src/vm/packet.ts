@@ -14,6 +14,8 @@ export class PacketBuffer {
   readonly base: bigint;
   /** Region id of the window. */
   readonly region: number;
+  /** What the region shows now, to skip remapping an unchanged window. */
+  private readonly mapped = { buf: new Uint8Array(0), meta: 0, end: 0 };
 
   constructor(
     private readonly memory: Memory,
@@ -66,7 +68,12 @@ export class PacketBuffer {
 
   /** Re-point the region at the window after the offsets or the buffer changed. */
   sync(): void {
+    const m = this.mapped;
+    if (m.buf === this.buf && m.meta === this.meta && m.end === this.end) return;
     this.memory.remap(this.base, this.buf.subarray(this.meta, this.end), this.writable);
+    m.buf = this.buf;
+    m.meta = this.meta;
+    m.end = this.end;
   }
 }
 

@@ -88,13 +88,11 @@ interface Field {
   size: number;
 }
 
-const FIELDS: Field[] = [];
 const FIELD_AT: (Field | undefined)[] = new Array(SK_BUFF_SIZE);
 for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, readonly [number, number]][]) {
   const unit = name === 'cb' || name === 'remote_ip6' || name === 'local_ip6' ? 4 : size;
   for (let o = off; o < off + size; o += unit) {
     const f: Field = { name, start: o, size: unit };
-    FIELDS.push(f);
     for (let b = o; b < o + unit; b++) FIELD_AT[b] = f;
   }
 }
@@ -103,6 +101,7 @@ for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, reado
 const SNAPSHOT_WORDS = SK_BUFF.data[0] / 4;
 
 const POINTERS = new Set<SkBuffField>(['data', 'data_end', 'data_meta']);
+const UNSETTABLE = new Set<SkBuffField>([...POINTERS, 'len', 'flow_keys', 'sk']);
 const SOCKET_INFO = new Set<SkBuffField>(['family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port']);
 
 /** Fields a program type may not read (sk_filter_is_valid_access, cg_skb_is_valid_access, tc_cls_act_is_valid_access). */
@@ -184,20 +183,11 @@ export class SkbContext implements ContextAccess {
         continue;
       }
       const field = name as Exclude<keyof SkbOverrides, 'cb'>;
-      if (!(field in SK_BUFF)) throw new EmulatorError(`struct __sk_buff has no field '${name}' to set`);
+      if (!(field in SK_BUFF) || UNSETTABLE.has(field)) throw new EmulatorError(`struct __sk_buff has no field '${name}' to set`, { hint: 'len and the packet and socket pointers follow from the packet' });
       const [off, size] = SK_BUFF[field];
       if (size === 8) f.setBigUint64(off, BigInt.asUintN(64, BigInt(value as number | bigint)), true);
       else this.set(field, Number(value));
     }
-  }
-
-  /** A field's value after the run (len and the pointers excluded). */
-  get(name: Exclude<SkBuffField, 'data' | 'data_end' | 'data_meta'>): number | bigint {
-    if (name === 'len') return this.packet.length;
-    const [off, size] = SK_BUFF[name];
-    if (size === 8) return this.fields.getBigUint64(off, true);
-    if (size === 1) return this.fields.getUint8(off);
-    return this.fields.getUint32(off, true);
   }
 
   /** A copy of the fields after a run, decoded on demand. */
@@ -208,10 +198,6 @@ export class SkbContext implements ContextAccess {
     for (let i = 0; i < SNAPSHOT_WORDS; i++) words.push(w[i]!);
     words.push(w[SK_BUFF.tstamp[0] / 4]!, w[SK_BUFF.tstamp[0] / 4 + 1]!, w[SK_BUFF.wire_len[0] / 4]!);
     return new SkbSnapshot(words, this.packet.length);
-  }
-
-  cb(): number[] {
-    return [0, 1, 2, 3, 4].map((i) => this.fields.getUint32(SK_BUFF.cb[0] + 4 * i, true));
   }
 
   /** The packet after the run, as the test run returns it: from L2, with a zeroed MAC header for L3 programs. */

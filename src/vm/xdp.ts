@@ -18,6 +18,7 @@ import {
   type XdpMdField,
 } from './context-layout.js';
 import type { Memory } from './memory.js';
+import { EmulatorError } from './object.js';
 import { PacketBuffer } from './packet.js';
 import type { Redirect } from './skb.js';
 import type { ContextAccess, HelperFn, Vm } from './vm.js';
@@ -49,6 +50,11 @@ export class XdpContext implements ContextAccess {
   reset(frame: Uint8Array, overrides: XdpOverrides = {}): void {
     this.packet.load(frame, XDP_PACKET_HEADROOM, HARD_END);
     this.redirect = undefined;
+    for (const name in overrides) {
+      if (name !== 'ingress_ifindex' && name !== 'rx_queue_index') {
+        throw new EmulatorError(`struct xdp_md has no field '${name}' to set`, { hint: 'ingress_ifindex and rx_queue_index can be set' });
+      }
+    }
     this.ingressIfindex = overrides.ingress_ifindex ?? 1;
     this.rxQueueIndex = overrides.rx_queue_index ?? 0;
   }
