@@ -140,7 +140,7 @@ describe.skipIf(!clang)('compiled programs', () => {
   describe.skipIf(!haveRoot())('helpers agree with the kernel', () => {
     const cases: [string, string][] = [
       ['helpers', 'load_store'], ['helpers', 'csums'], ['helpers', 'diff'], ['helpers', 'reshape'], ['helpers', 'ctx_fields'],
-      ['helpers', 'cg_view'], ['helpers', 'sock_view'], ['xdp_adjust', 'adjust'],
+      ['helpers', 'cg_view'], ['helpers', 'sock_view'], ['xdp_adjust', 'adjust'], ['xdp_adjust', 'view'],
     ];
     for (const [file, program] of cases) {
       it(`${file}.c ${program}`, () => {

@@ -32,3 +32,11 @@ int adjust(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+SEC("xdp")
+int view(struct xdp_md *ctx)
+{
+	__u32 len = ctx->data_end - ctx->data;
+
+	return ctx->ingress_ifindex << 24 ^ ctx->rx_queue_index << 16 ^ len ^ (ctx->data - ctx->data_meta) << 12;
+}
