@@ -12,3 +12,4 @@ export { formatBtfValue, type FormattedValue } from './btf-value.js';
 export { applyCoreRelocations, essentialName, CORE_POISON_HELPER, type CoreResolution } from './core.js';
 export { vmlinuxBtf, VMLINUX_BTF } from './kernel-btf.js';
 export { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
+export { resolveExterns, kernelVersionCode, readKernelConfig, parseKernelConfig, type ExternSources, type ResolvedExterns, type ExternLoad } from './externs.js';

@@ -4,7 +4,7 @@
 // data references get their descriptors, and func_info/line_info are rebased onto the new layout.
 import {
   BPF_CALL, BPF_DW, BPF_IMM, BPF_INSN_SIZE, BPF_JMP, BPF_LD, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
-  BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE,
+  BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE,
 } from '../../isa/opcodes.js';
 import type { BpfObject, BpfProgram, ProgramRelocation } from '../../object/index.js';
 import { SHN_UNDEF, STT_SECTION } from '../../elf/index.js';
@@ -47,6 +47,10 @@ export interface LinkContext {
   dataFd(section: string, reloc: ProgramRelocation, program: BpfProgram): number;
   /** Patches CO-RE relocations of one function's instructions (copied, little-endian). */
   core?(code: Uint8Array, fn: BpfProgram): void;
+  /** What an ld_imm64 of an extern (`__kconfig`, `__ksym`) becomes. */
+  externLoad?(reloc: ProgramRelocation, program: BpfProgram): { src: number; imm: number; nextImm: number };
+  /** The BTF id (imm) and fd_array slot (off) of a called kfunc. */
+  kfuncCall?(reloc: ProgramRelocation, program: BpfProgram): { imm: number; off: number };
 }
 
 function setSrc(code: Uint8Array, at: number, src: number): void {
@@ -97,7 +101,17 @@ export function linkProgram(entry: BpfProgram, ctx: LinkContext): LinkedProgram 
         });
       };
       if (op === CALL) {
-        if (reloc?.kind === 'extern-call') unsupported(`calls the kernel function '${reloc.target}' (a kfunc), which bpfts cannot resolve yet`);
+        if (reloc?.kind === 'extern-call') {
+          unsupported(`calls '${reloc.target}', which is defined nowhere: neither in the object nor, by BTF, as a kernel function`, 'declare kernel functions with __ksym (extern ... __ksym;) and build with -g');
+        }
+        if (reloc?.kind === 'kfunc') {
+          if (!ctx.kfuncCall) unsupported(`calls the kernel function '${reloc.target}' (a kfunc), which this link cannot resolve`);
+          const k = ctx.kfuncCall!(reloc, fn);
+          setSrc(code, at, BPF_PSEUDO_KFUNC_CALL);
+          view.setInt16(at + 2, k.off, true);
+          view.setInt32(at + 4, k.imm, true);
+          continue;
+        }
         if (reloc?.kind === 'call' || (!reloc && src === BPF_PSEUDO_CALL)) {
           const sym = reloc?.symbol;
           const target = reloc && sym && sym.shndx !== SHN_UNDEF
@@ -128,9 +142,14 @@ export function linkProgram(entry: BpfProgram, ctx: LinkContext): LinkedProgram 
             view.setInt32(at + 4, target - (start + i) - 1, true);
             break;
           }
-          case 'extern':
-            unsupported(`refers to the extern '${reloc.target}' (__kconfig/__ksym), which bpfts cannot resolve yet`);
+          case 'extern': {
+            if (!ctx.externLoad) unsupported(`refers to the extern '${reloc.target}' (__kconfig/__ksym), which this link cannot resolve`);
+            const e = ctx.externLoad!(reloc, fn);
+            setSrc(code, at, e.src);
+            view.setInt32(at + 4, e.imm, true);
+            view.setInt32(at + 12, e.nextImm, true);
             break;
+          }
           default:
             unsupported(`has a relocation against '${reloc.target}' that bpfts does not understand`);
         }

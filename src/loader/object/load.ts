@@ -16,6 +16,7 @@ import { LoadError, ProgramRejectedError } from './errors.js';
 import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
+import { resolveExterns, type ExternSources } from './externs.js';
 import { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
 import { applyCoreRelocations, type CoreResolution } from './core.js';
 import { vmlinuxBtf } from './kernel-btf.js';
@@ -42,8 +43,10 @@ export interface LoadOptions {
   logLevel?: number;
   /** Receives warnings: sections libbpf would refuse, BTF the kernel refused, ... */
   warn?: (message: string) => void;
-  /** The kernel BTF to resolve CO-RE relocations against; default /sys/kernel/btf/vmlinux. */
+  /** The kernel BTF to resolve CO-RE relocations, attach targets and kfuncs against; default /sys/kernel/btf/vmlinux. */
   kernelBtf?: Btf;
+  /** Kernel config, release and kallsyms for externs; default the running kernel's. */
+  externs?: ExternSources;
   /** Registers what is created here instead of owning a transaction: the caller commits or rolls back. */
   undo?: Undo;
 }
@@ -68,6 +71,8 @@ export interface LoadedProgram {
 
 export interface LoadedObject {
   object: BpfObject;
+  /** How each extern was resolved: name → value, address, BTF id, or "weak, missing". */
+  externs: Map<string, string>;
   programs: LoadedProgram[];
   maps: CreatedMap[];
   btfFd?: Fd;
@@ -150,7 +155,12 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     }
   }
 
+  const kernelBtf = () => o.kernelBtf ?? vmlinuxBtf();
+  const reachable = [...chosen, ...obj.programs.filter((p) => p.kind === 'subprog')];
+  const externs = resolveExterns(obj, reachable.flatMap((p) => p.relocations), kernelBtf, o.externs);
+
   const maps = createMaps(planMaps(obj, {
+    ...(externs.kconfig ? { kconfig: externs.kconfig } : {}),
     objectName: o.objectName ?? 'obj',
     ...(o.pinDir !== undefined ? { pinDir: o.pinDir } : {}),
     ...(o.pinAll ? { pinAll: true } : {}),
@@ -170,7 +180,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     const m = maps.find((c) => c.spec.data?.section === section);
     if (!m) {
       throw new LoadError(`program '${fn.name}' uses '${reloc.target}' in section ${section}, which bpfts cannot provide`, {
-        program: fn.name, section: fn.section, ...(section === '.kconfig' ? { hint: '__kconfig externs are not supported yet' } : {}),
+        program: fn.name, section: fn.section,
       });
     }
     return m.fd.value;
@@ -185,15 +195,17 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
       core(code, fn) {
         if (fn.coreRelocations.length === 0) return;
         if (!obj.btf) throw new LoadError(`program '${fn.name}' has CO-RE relocations but the object's BTF is unusable`, { program: fn.name, section: fn.section });
-        core.push(...applyCoreRelocations(code, fn, obj.btf, o.kernelBtf ?? vmlinuxBtf()));
+        core.push(...applyCoreRelocations(code, fn, obj.btf, kernelBtf()));
       },
+      externLoad: (reloc, fn) => externs.load(reloc, () => dataFd('.kconfig', reloc, fn)),
+      kfuncCall: (reloc) => externs.call(reloc),
     });
     const flags = choice.flags ?? [];
     if (choice.type === bpf_prog_type.BPF_PROG_TYPE_EXT) {
       throw new LoadError(`program '${p.name}' (section ${p.section}) replaces a function of another BPF program (freplace), which bpfts cannot load yet`, { program: p.name, section: p.section });
     }
     const attachBtf = flags.includes('SEC_ATTACH_BTF')
-      ? findAttachBtfId(p.name, p.section, o.type, choice.expectedAttachType, o.kernelBtf ?? vmlinuxBtf())
+      ? findAttachBtfId(p.name, p.section, o.type, choice.expectedAttachType, kernelBtf())
       : undefined;
     const progFlags = (flags.includes('SEC_SLEEPABLE') ? BPF_PROG_LOAD_FLAGS.BPF_F_SLEEPABLE : 0) |
       (flags.includes('SEC_XDP_FRAGS') ? BPF_PROG_LOAD_FLAGS.BPF_F_XDP_HAS_FRAGS : 0);
@@ -257,7 +269,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
   }
 
   return {
-    object: obj, programs, maps, ...(btfFd ? { btfFd } : {}), warnings,
+    object: obj, externs: externs.summary, programs, maps, ...(btfFd ? { btfFd } : {}), warnings,
     close() {
       for (const p of programs) p.fd.close();
       for (const m of maps) m.fd.close();

@@ -166,6 +166,8 @@ export interface MapPlanOptions {
   pinAll?: boolean;
   /** The bpffs mount holding by-name and tc/globals pins (default /sys/fs/bpf). */
   bpffsRoot?: string;
+  /** The `.kconfig` externs' values, which become one more read-only data map (after the others, as libbpf orders them). */
+  kconfig?: GlobalDataSection;
 }
 
 /** Every map the object needs, in the order libbpf creates them: definitions, then global data. */
@@ -178,10 +180,10 @@ export function planMaps(obj: BpfObject, o: MapPlanOptions): MapSpec[] {
     else if (def.pinning === LIBBPF_PIN_BY_NAME || o.pinAll) spec.pinPath = `${dir}/${def.name}`;
     return spec;
   });
-  for (const data of obj.globals) {
-    // Extern-backed sections are filled by the loader from the kernel config, which bpfts does not do;
-    // programs using them fail with a clear message at relocation.
-    if (data.section === '.kconfig' || data.size === 0) continue;
+  // .kconfig is the extern resolver's, whatever the ELF says.
+  const datas = [...obj.globals.filter((d) => d.section !== '.kconfig'), ...(o.kconfig ? [o.kconfig] : [])];
+  for (const data of datas) {
+    if (data.size === 0) continue;
     const spec = fromData(data, o.objectName, obj.btf);
     if (o.pinAll && o.pinDir) spec.pinPath = `${o.pinDir}/${spec.name}`;
     specs.push(spec);
