@@ -1,8 +1,11 @@
 // The public Emulator API and the --map JSON format, on bpf/ objects whose C sources give the layouts.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readObject } from '../../src/object/index.js';
 import { buildPacket } from '../../src/testing/index.js';
 import { Emulator, EmulatorError, parseMapJson } from '../../src/vm/index.js';
+import { repoRoot } from '../helpers/env.js';
 import { hex, object } from './spec.js';
 
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -46,6 +49,11 @@ describe('Emulator', () => {
     expect(emu.program.name).toBe('monitor_egress');
     expect(() => Emulator.fromObject(object('monitor.o'))).toThrow(expect.objectContaining({ hint: 'programs: monitor_ingress, monitor_egress' }));
     expect(() => Emulator.fromObject(object('monitor.o'), { program: 'monitor_egress', type: 'kprobe' })).toThrow(/cannot be run on packets/);
+  });
+
+  it('refuses big-endian objects with a clear error', () => {
+    const be = readFileSync(resolve(repoRoot, 'bpf', 'build', 'bpfeb', 'tc_drop_arp.o'));
+    expect(() => Emulator.fromObject(be)).toThrow(/little-endian \(bpfel\) objects only/);
   });
 
   it('maps can be read, preset, listed and emptied between runs', () => {
