@@ -7,7 +7,7 @@ import type { Btf } from '../../btf/index.js';
 import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
 import { BPF_OBJ_NAME_LEN, BPF_PROG_LOAD_FLAGS } from '../abi/index.js';
 import { bpf_prog_type } from '../../uapi/index.js';
-import { objPin, progGetInfo, progLoad } from '../sys/bpf.js';
+import { mapUpdateElem, objPin, progGetInfo, progLoad } from '../sys/bpf.js';
 import { SyscallError, VerifierError, verifierReason } from '../sys/errors.js';
 import { ERRNO } from '../abi/index.js';
 import type { Fd } from '../sys/fd.js';
@@ -17,6 +17,7 @@ import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
 import { resolveExterns, type ExternSources } from './externs.js';
+import { mapSlotInits, type MapSlotInit } from './map-init.js';
 import { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
 import { applyCoreRelocations, type CoreResolution } from './core.js';
 import { vmlinuxBtf } from './kernel-btf.js';
@@ -167,6 +168,9 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     ...(o.bpffsRoot !== undefined ? { bpffsRoot: o.bpffsRoot } : {}),
   }), btfFd, undo, warn);
 
+  const slots = mapSlotInits(obj);
+  fillSlots(slots.filter((s) => s.target.kind === 'map'), maps, (name) => maps.find((m) => m.spec.definition?.name === name)?.fd.value, warn);
+
   const mapFd = (reloc: ProgramRelocation, fn: BpfProgram): number => {
     const off = reloc.symbol.value;
     const defs = maps.filter((c) => c.spec.definition?.section === reloc.targetSection);
@@ -268,6 +272,8 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     programs.push(lp);
   }
 
+  fillSlots(slots.filter((s) => s.target.kind === 'program'), maps, (name) => programs.find((p) => p.name === name)?.fd.value, warn);
+
   return {
     object: obj, externs: externs.summary, programs, maps, ...(btfFd ? { btfFd } : {}), warnings,
     close() {
@@ -276,4 +282,29 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
       btfFd?.close();
     },
   };
+}
+
+/**
+ * Stores inner map or program fds in the slots the object initialises, in maps created by this
+ * load (a map reused from a pin keeps what it holds, as with libbpf).
+ */
+function fillSlots(slots: readonly MapSlotInit[], maps: readonly CreatedMap[], fdOf: (name: string) => number | undefined, warn: (m: string) => void): void {
+  for (const s of slots) {
+    const outer = maps.find((m) => m.spec.definition?.name === s.map);
+    if (!outer || outer.reused) continue;
+    const fd = fdOf(s.target.name);
+    if (fd === undefined) {
+      warn(`map '${s.map}' slot ${s.index} stays empty: ${s.target.kind} '${s.target.name}' is not loaded`);
+      continue;
+    }
+    const key = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, s.index, true);
+    const value = new Uint8Array(4);
+    new DataView(value.buffer).setUint32(0, fd, true);
+    try {
+      mapUpdateElem(outer.fd, key, value);
+    } catch (e) {
+      throw new LoadError(`cannot put ${s.target.kind} '${s.target.name}' into slot ${s.index} of map '${s.map}': ${(e as Error).message}`, { map: s.map, cause: e });
+    }
+  }
 }
