@@ -209,6 +209,12 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
     const out = ok('load', obj('tc_drop_icmp.o'), '--tcx', 'ingress', devB, '--netns', nsB);
     expect(out).toContain('tcx link pinned at /sys/fs/bpf/bpfts/tcx/');
     expect(pings()).toBe(false);
+    // show names the link's program as bpftool sees the pinned link.
+    const shown = JSON.parse(ok('show', devB, '--netns', nsB, '--json')) as { tcx: { pin: string; linkId: number; prog: { id: number; name: string } }[] }[];
+    const l = shown[0]!.tcx[0]!;
+    const theirs = JSON.parse(sh('bpftool', ['-j', 'link', 'show', 'pinned', l.pin])) as { id: number; prog_id: number };
+    expect([l.linkId, l.prog.id]).toEqual([theirs.id, theirs.prog_id]);
+    expect(l.prog.name).toBe('drop_icmp');
     ok('detach', '--tcx', 'ingress', devB, '--netns', nsB);
     expect(pings()).toBe(true);
     expect(existsSync(`/sys/fs/bpf/bpfts/tcx/${nsB}`)).toBe(false);
@@ -251,6 +257,34 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
       sh('ip', ['-n', nsA, 'neigh', 'del', virtual, 'dev', devA]);
     }
     expect(qdiscs(nsA, devA)).not.toContain('clsact');
+  });
+
+  it('DNAT: a client connecting to a translated address reaches the real server, and the replies come from the address it dialled', () => {
+    const virtual = `10.199.${subnet}.98`;
+    const tcp = 6;
+    const ep = (a: string, port: number, last: number) => [...a.split('.').map(Number), port >> 8, port & 0xff, last, 0].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const mac = (JSON.parse(sh('ip', ['-n', nsB, '-j', 'link', 'show', devB])) as { address: string }[])[0]!.address;
+    // A resolves the translated address to B's MAC: the address itself exists nowhere.
+    sh('ip', ['-n', nsA, 'neigh', 'replace', virtual, 'lladdr', mac, 'dev', devA]);
+    const pins = `${pinDir}/dnat`;
+    ok('load', obj('dnat.o'), '--prog', 'dnat_ingress', '--tc', 'ingress', devB, '--netns', nsB, '--pin', pins);
+    try {
+      ok('load', obj('dnat.o'), '--prog', 'dnat_egress', '--tc', 'egress', devB, '--netns', nsB, '--pin', pins);
+      expect(connects(80, virtual)).toBe(false);
+      ok('map', 'update', `${pins}/dnat_rules`, '--key', ep(virtual, 80, tcp), '--value', ep(addrB, 8080, 0));
+      // The handshake only completes when the SYN-ACK comes from virtual:80, which egress restores.
+      expect(connects(80, virtual)).toBe(true);
+      const tracked = JSON.parse(ok('map', 'dump', `${pins}/conn_track`, '--json')) as { key: string; value: string }[];
+      expect(tracked.length).toBeGreaterThan(0);
+      expect(tracked.every((e) => e.value === ep(virtual, 80, 0))).toBe(true);
+      expect(tracked.some((e) => e.key.startsWith(ep(addrB, 0, 0).slice(0, 11)))).toBe(true);
+    } finally {
+      spawnSync(process.execPath, [cli, 'detach', '--tc', 'egress', devB, '--netns', nsB]);
+      ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
+      sh('ip', ['-n', nsA, 'neigh', 'del', virtual, 'dev', devA]);
+    }
+    expect(qdiscs(nsB, devB)).not.toContain('clsact');
+    expect(connects(8080)).toBe(true);
   });
 
   it('a verifier failure prints the log and leaves no filter, qdisc or pin', () => {

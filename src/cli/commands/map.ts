@@ -160,8 +160,12 @@ SECONDS seconds until interrupted (or --count times).`,
 export const mapUpdate: Command = {
   path: ['map', 'update'],
   summary: 'Store one element in a map',
-  usage: 'ID|PIN|--name NAME --key HEX --value HEX [--flags any|noexist|exist]',
+  usage: 'ID|PIN|--name NAME --key HEX --value HEX [--cpu N] [--flags any|noexist|exist]',
+  details: `
+For per-CPU maps the value is stored for every possible CPU, or with --cpu N for CPU N only (the
+other CPUs keep what they hold, or zeros for a new element).`,
   options: {
+    cpu: { type: 'string', valueName: 'N', description: 'per-CPU maps: set the value of CPU N only' },
     name: { type: 'string', valueName: 'NAME', description: 'the map with this name' },
     key: { type: 'string', valueName: 'HEX', description: 'key bytes in memory order, e.g. "0a 00 00 01"' },
     value: { type: 'string', valueName: 'HEX', description: 'value bytes in memory order' },
@@ -178,8 +182,25 @@ export const mapUpdate: Command = {
     const fd = openMap(args, mapUpdate);
     try {
       const info = mapGetInfo(fd);
-      if (PERCPU.has(info.type)) throw new UsageError('updating per-CPU maps is not supported');
-      mapUpdateElem(fd, parseHex(k, info.keySize, 'key'), parseHex(v, info.valueSize, 'value'), flags);
+      const key = parseHex(k, info.keySize, 'key');
+      const value = parseHex(v, info.valueSize, 'value');
+      const cpu = intOption(args, 'cpu');
+      if (!PERCPU.has(info.type)) {
+        if (cpu !== undefined) throw new UsageError(`--cpu is for per-CPU maps; ${info.name} is a ${mapTypeName(info.type)} map`);
+        mapUpdateElem(fd, key, value, flags);
+      } else {
+        // The kernel takes one 8-byte aligned slot per possible CPU.
+        const cpus = possibleCpus();
+        if (cpu !== undefined && cpu >= cpus) throw new UsageError(`--cpu ${cpu}: this machine has CPUs 0-${cpus - 1}`);
+        const stride = Math.ceil(info.valueSize / 8) * 8;
+        const all = new Uint8Array(stride * cpus);
+        if (cpu !== undefined) {
+          const current = mapLookupElem(fd, key, all.length);
+          if (current) all.set(current);
+        }
+        for (let c = 0; c < cpus; c++) if (cpu === undefined || c === cpu) all.set(value, c * stride);
+        mapUpdateElem(fd, key, all, flags);
+      }
       io.out(`updated ${info.name} (id ${info.id})\n`);
     } finally {
       fd.close();

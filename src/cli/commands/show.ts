@@ -1,6 +1,6 @@
 import { BpfError } from '../../errors.js';
 import {
-  checkDeviceName, listDevices, listTcx, netnsPath, openNetlink, progGetFdById, progGetInfo, queryXdp, tcFilters,
+  checkDeviceName, linkGetInfo, listDevices, listTcx, netnsPath, objGet, openNetlink, progGetFdById, progGetInfo, queryXdp, tcFilters,
   type ProgInfo,
 } from '../../loader/index.js';
 import { flag, str, type Command } from '../command.js';
@@ -8,6 +8,21 @@ import { json } from '../format.js';
 import { requirePrivilege } from './load.js';
 
 interface ProgSummary { id: number; name: string; tag: string; jited: boolean }
+
+/** The program a pinned link holds, from BPF_OBJ_GET_INFO_BY_FD on the link. */
+function linkProg(pin: string): { linkId: number; prog: ProgSummary | null } {
+  try {
+    const link = objGet(pin, 0, 'link');
+    try {
+      const info = linkGetInfo(link);
+      return { linkId: info.id, prog: progSummary(info.progId || undefined) };
+    } finally {
+      link.close();
+    }
+  } catch {
+    return { linkId: 0, prog: null };
+  }
+}
 
 function progSummary(id: number | undefined): ProgSummary | null {
   if (id === undefined) return null;
@@ -54,7 +69,7 @@ export const show: Command = {
         const xdpId = x.progId ?? x.skbProgId ?? x.drvProgId ?? x.hwProgId;
         result.push({
           dev, tc,
-          tcx: tcx.filter((l) => l.dev === dev).map((l) => ({ direction: l.direction, pin: l.pin, program: l.pin.split('/').pop() ?? '' })),
+          tcx: tcx.filter((l) => l.dev === dev).map((l) => ({ direction: l.direction, pin: l.pin, program: l.pin.split('/').pop() ?? '', ...linkProg(l.pin) })),
           xdp: x.attached === 'none' ? null : { mode: x.attached, prog: progSummary(xdpId) },
         });
       }
@@ -72,7 +87,10 @@ export const show: Command = {
         io.out(`  tc ${f.direction} pref ${f.priority} handle 0x${f.handle.toString(16)} ${f.kind}${f.name ? ` ${f.name}` : ''}${f.directAction ? ' direct-action' : ''}` +
           `${f.prog ? ` id ${f.prog.id} name ${f.prog.name} tag ${f.prog.tag}${f.prog.jited ? ' jited' : ''}` : ''}\n`);
       }
-      for (const l of d.tcx) io.out(`  tcx ${l.direction} ${l.program} (link pinned at ${l.pin})\n`);
+      for (const l of d.tcx) {
+        io.out(`  tcx ${l.direction} ${l.program}${l.prog ? ` id ${l.prog.id} name ${l.prog.name} tag ${l.prog.tag}${l.prog.jited ? ' jited' : ''}` : ''}` +
+          ` (link ${l.linkId ? `id ${l.linkId} ` : ''}pinned at ${l.pin})\n`);
+      }
       if (d.xdp) {
         io.out(`  xdp ${d.xdp.mode}${d.xdp.prog ? ` id ${d.xdp.prog.id} name ${d.xdp.prog.name} tag ${d.xdp.prog.tag}${d.xdp.prog.jited ? ' jited' : ''}` : ''}\n`);
       }

@@ -200,3 +200,12 @@ export const BPF_BTF_INFO = layout('struct bpf_btf_info', {
   name_len: [24, 4],
   kernel_btf: [28, 4],
 });
+
+/** struct bpf_link_info: the common fields and the tcx member of its union. */
+export const BPF_LINK_INFO = layout('struct bpf_link_info', {
+  type: [0, 4],
+  id: [4, 4],
+  prog_id: [8, 4],
+  'tcx.ifindex': [16, 4],
+  'tcx.attach_type': [20, 4],
+});

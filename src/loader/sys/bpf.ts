@@ -5,6 +5,7 @@ import { BpfError } from '../../errors.js';
 import { BPF_INSN_SIZE } from '../../isa/opcodes.js';
 import {
   BPF_BTF_INFO,
+  BPF_LINK_INFO,
   BPF_MAP_INFO,
   BPF_OBJ_NAME_LEN,
   BPF_PROG_INFO,
@@ -21,7 +22,7 @@ import {
   TEST_RUN_ATTR,
 } from '../abi/index.js';
 import { BPF_ANY } from '../../uapi/bpf.js';
-import { bpf_cmd, enumName } from '../abi/bpf-cmd.js';
+import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
 import { ERRNO } from '../abi/errno.js';
 import { StructView, type Layout } from '../abi/layout.js';
 import { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
@@ -614,4 +615,23 @@ export function btfGetRaw(btf: FdLike): Uint8Array {
   const info = new StructView(BPF_BTF_INFO, pinned(BPF_BTF_INFO.size)).set('btf', addressOf(buf)).set('btf_size', size);
   objInfo(btf, info);
   return new Uint8Array(buf).slice(0, Math.min(size, info.num('btf_size')));
+}
+
+export interface LinkInfo {
+  /** enum bpf_link_type. */
+  type: number;
+  id: number;
+  progId: number;
+  /** tcx links: the device and BPF_TCX_INGRESS/EGRESS. */
+  tcx?: { ifindex: number; attachType: number };
+}
+
+export function linkGetInfo(link: FdLike): LinkInfo {
+  const info = new StructView(BPF_LINK_INFO, pinned(BPF_LINK_INFO.size));
+  objInfo(link, info);
+  const type = info.num('type');
+  return {
+    type, id: info.num('id'), progId: info.num('prog_id'),
+    ...(type === bpf_link_type.BPF_LINK_TYPE_TCX ? { tcx: { ifindex: info.num('tcx.ifindex'), attachType: info.num('tcx.attach_type') } } : {}),
+  };
 }
