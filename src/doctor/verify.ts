@@ -3,18 +3,21 @@
 // unreachable code, known opcodes, calls that resolve, helpers the program type may call, stack
 // within 512 bytes (per frame and along call chains), no reads of uninitialised registers, no
 // writes to r10, no division by a zero immediate. Messages use the kernel's words (verifier.c).
-// What it does not do: track values, pointers and bounds; the kernel may still reject a program
-// verify calls ok ("kernel stricter"), but never for the reasons above.
+// Like the kernel, it walks the paths constants leave feasible (src/doctor/reg-init.ts), and checks
+// the kernel makes as it walks (helpers, r10-relative stack, r10 writes, division) apply only on
+// them. What it does not do: track pointers, bounds and memory; the kernel may still reject a
+// program verify calls ok ("kernel stricter"), but never for the reasons above.
 import {
   decodeProgram, formatInsn, branchDistance, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG,
-  BPF_DIV, BPF_END, BPF_EXIT, BPF_FETCH, BPF_IND, BPF_INSN_SIZE, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K,
-  BPF_LD, BPF_LDX, BPF_MOD, BPF_MOV, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_REG_FP,
-  BPF_ST, BPF_STX, BPF_X, MAX_BPF_STACK, BPF_JCOND, BPF_ADD, BPF_SUB, type Insn,
+  BPF_DIV, BPF_EXIT, BPF_FETCH, BPF_INSN_SIZE, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX,
+  BPF_MOD, BPF_MOV, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_REG_FP, BPF_ST, BPF_STX, BPF_X,
+  MAX_BPF_STACK, BPF_ADD, BPF_SUB, type Insn,
 } from '../isa/index.js';
 import { matchSection, type BpfObject, type BpfProgram } from '../object/index.js';
-import { BPF_FUNC_NAMES, bpf_prog_type, enumName } from '../uapi/index.js';
+import { bpf_prog_type, enumName } from '../uapi/index.js';
 import { doctor, type DoctorOptions, type Report } from './doctor.js';
-import { helperAllowed, helperByID, HELPERS_BY_PROG_TYPE, VOID_HELPERS } from './helpers.js';
+import { helperAllowed, helperByID, HELPER_FUNC_MAX_ID, HELPERS_BY_PROG_TYPE, VOID_HELPERS } from './helpers.js';
+import { uninitReads } from './reg-init.js';
 import { inferIntent } from './intent.js';
 
 export interface SourceRef {
@@ -61,50 +64,25 @@ const INTENT_TYPES: Record<string, string> = {
   'cgroup-skb-ingress': 'BPF_PROG_TYPE_CGROUP_SKB', 'cgroup-skb-egress': 'BPF_PROG_TYPE_CGROUP_SKB',
 };
 
-/** Registers an instruction reads and writes (bit i = ri), and whether it is a call. */
-interface Effect {
-  reads: number;
-  writes: number;
-  call: 'none' | 'helper' | 'bpf' | 'kfunc';
-}
-
 const bit = (r: number): number => 1 << r;
-const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
 
-function effect(i: Insn): Effect {
+/** Registers an instruction writes (bit i = ri), calls aside: those write r0 and clobber r1-r5. */
+function writesOf(i: Insn): number {
   const op = i.opcode & 0xf0;
-  const x = (i.opcode & BPF_X) !== 0;
-  const none: Effect = { reads: 0, writes: 0, call: 'none' };
   switch (i.cls) {
-    case BPF_ALU: case BPF_ALU64:
-      if (op === BPF_MOV) return { reads: x ? bit(i.src) : 0, writes: bit(i.dst), call: 'none' };
-      if (op === BPF_NEG || op === BPF_END) return { reads: bit(i.dst), writes: bit(i.dst), call: 'none' };
-      return { reads: bit(i.dst) | (x ? bit(i.src) : 0), writes: bit(i.dst), call: 'none' };
-    case BPF_LDX:
-      return { reads: bit(i.src), writes: bit(i.dst), call: 'none' };
-    case BPF_ST:
-      return { reads: bit(i.dst), writes: 0, call: 'none' };
+    case BPF_ALU: case BPF_ALU64: case BPF_LDX:
+      return bit(i.dst);
     case BPF_STX:
-      if ((i.opcode & 0xe0) === BPF_ATOMIC) {
-        if (i.imm === BPF_CMPXCHG) return { reads: bit(i.dst) | bit(i.src) | bit(0), writes: bit(0), call: 'none' };
-        return { reads: bit(i.dst) | bit(i.src), writes: (i.imm & BPF_FETCH) !== 0 ? bit(i.src) : 0, call: 'none' };
-      }
-      return { reads: bit(i.dst) | bit(i.src), writes: 0, call: 'none' };
+      if ((i.opcode & 0xe0) !== BPF_ATOMIC) return 0;
+      if (i.imm === BPF_CMPXCHG) return bit(0);
+      return (i.imm & BPF_FETCH) !== 0 ? bit(i.src) : 0;
     case BPF_LD:
-      if (i.slots === 2) return { reads: 0, writes: bit(i.dst), call: 'none' };
-      // Legacy packet loads read the context from r6 and clobber r1-r5 like a call.
-      return { reads: bit(6) | ((i.opcode & 0xe0) === BPF_IND ? bit(i.src) : 0), writes: bit(0), call: 'none' };
-    case BPF_JMP: case BPF_JMP32:
-      if (op === BPF_JA || op === BPF_JCOND) return none;
-      if (op === BPF_EXIT) return { reads: bit(0), writes: 0, call: 'none' };
-      if (op === BPF_CALL) {
-        const call = i.src === BPF_PSEUDO_CALL ? 'bpf' : i.src === BPF_PSEUDO_KFUNC_CALL ? 'kfunc' : 'helper';
-        const voidHelper = call === 'helper' && VOID_HELPERS.has(helperByID(i.imm) ?? '');
-        return { reads: 0, writes: voidHelper ? 0 : bit(0), call };
-      }
-      return { reads: bit(i.dst) | (x ? bit(i.src) : 0), writes: 0, call: 'none' };
+      // Legacy packet loads write r0 and clobber r1-r5 like a call.
+      return i.slots === 2 ? bit(i.dst) : bit(0) | bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
+    case BPF_JMP:
+      return op === BPF_CALL ? bit(0) | bit(1) | bit(2) | bit(3) | bit(4) | bit(5) : 0;
     default:
-      return none;
+      return 0;
   }
 }
 
@@ -128,6 +106,11 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
   const slotCount = fn.insnCount;
   const add = (i: Insn | undefined, index: number, code: string, message: string, severity: 'error' | 'warning' = 'error'): void => {
     findings.push({ severity, code, message, insn: index, disasm: i ? formatInsn(i) : '' });
+  };
+  // Checks do_check makes as it walks: they apply only to instructions a feasible path reaches.
+  const deferred: FunctionResult['findings'] = [];
+  const addWalked = (i: Insn, code: string, message: string): void => {
+    deferred.push({ severity: 'error', code, message, insn: i.index, disasm: formatInsn(i) });
   };
   for (const e of errors) {
     const i = bySlot.get(e.index);
@@ -168,10 +151,10 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
         if (!reloc) add(i, i.index, 'bad-call', 'kernel function call without a relocation to a __ksym declaration');
       } else if (i.src === 0 && !reloc) {
         // A relocated call names a kfunc or an undefined function (doctor's findings), not a helper id.
-        if (i.imm <= 0 || i.imm >= BPF_FUNC_NAMES.length) {
-          add(i, i.index, 'unknown-helper', `invalid func unknown#${i.imm}`);
+        if (i.imm <= 0 || i.imm >= HELPER_FUNC_MAX_ID) {
+          addWalked(i, 'unknown-helper', `invalid func unknown#${i.imm}`);
         } else if (progType && helperAllowed(progType, i.imm) === false) {
-          add(i, i.index, 'helper-not-allowed', `program of this type cannot use helper bpf_${helperByID(i.imm)}#${i.imm}`);
+          addWalked(i, 'helper-not-allowed', `program of this type cannot use helper bpf_${helperByID(i.imm)}#${i.imm}`);
         }
       } else if (i.src !== 0) {
         add(i, i.index, 'bad-call', `unknown call src_reg ${i.src}`);
@@ -188,17 +171,17 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
     } else targets = [next];
     succ.set(i.index, targets.filter((t) => t < slotCount));
     if ((i.cls === BPF_ALU || i.cls === BPF_ALU64) && (op === BPF_DIV || op === BPF_MOD) && (i.opcode & BPF_X) === BPF_K && i.imm === 0) {
-      add(i, i.index, 'div-by-zero', 'div by zero');
+      addWalked(i, 'div-by-zero', 'div by zero');
     }
-    const eff = effect(i);
-    if ((eff.writes & bit(BPF_REG_FP)) !== 0 && eff.call === 'none' && i.cls !== BPF_LD) add(i, i.index, 'fp-write', 'frame pointer is read only');
+    const writes = writesOf(i);
+    if ((writes & bit(BPF_REG_FP)) !== 0) addWalked(i, 'fp-write', 'frame pointer is read only');
     // Stack use: r10-relative accesses, and copies of r10 moved by constants.
     const base = i.cls === BPF_LDX ? i.src : i.cls === BPF_ST || i.cls === BPF_STX ? i.dst : -1;
     if (base === BPF_REG_FP) {
       stack = Math.max(stack, -i.off);
       if (-i.off > MAX_BPF_STACK || i.off >= 0) {
         const size = [4, 2, 1, 8][(i.opcode & 0x18) >> 3]!;
-        add(i, i.index, 'stack-out-of-range', `invalid ${i.cls === BPF_LDX ? 'read from' : 'write to'} stack R10 off=${i.off} size=${size}`);
+        addWalked(i, 'stack-out-of-range', `invalid ${i.cls === BPF_LDX ? 'read from' : 'write to'} stack R10 off=${i.off} size=${size}`);
       }
     }
     else if (base >= 0 && fpCopies.has(base)) stack = Math.max(stack, -(fpCopies.get(base)! + i.off));
@@ -207,52 +190,44 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
       const off = fpCopies.get(i.dst)! + (op === BPF_ADD ? i.imm : -i.imm);
       fpCopies.set(i.dst, off);
       stack = Math.max(stack, -off);
-    } else if (eff.writes !== 0) for (let r = 0; r <= 10; r++) if ((eff.writes & bit(r)) !== 0) fpCopies.delete(r);
+    } else if (writes !== 0) for (let r = 0; r <= 10; r++) if ((writes & bit(r)) !== 0) fpCopies.delete(r);
   }
   const last = insns[insns.length - 1];
   if (last && !(last.opcode === (BPF_JMP | BPF_EXIT) || isUncondJump(last))) {
     add(last, last.index, 'fall-through', 'last insn is not an exit or jmp');
   }
-  if (stack > MAX_BPF_STACK && !findings.some((f) => f.code === 'stack-out-of-range')) {
+  if (stack > MAX_BPF_STACK && !findings.some((f) => f.code === 'stack-out-of-range') && !deferred.some((f) => f.code === 'stack-out-of-range')) {
     add(undefined, 0, 'stack-too-large', `invalid stack off=-${stack}: the frame uses ${stack} bytes, more than ${MAX_BPF_STACK}`);
   }
 
-  // Must-initialised registers: a forward dataflow over the CFG; merge is intersection.
-  const init = new Map<number, number>();
-  const start = bit(1) | bit(BPF_REG_FP) | (entry ? 0 : ARGS);
-  init.set(0, start);
-  const work = [0];
-  const reported = new Set<number>();
-  while (work.length > 0) {
-    const at = work.pop()!;
-    const i = bySlot.get(at);
-    if (!i) continue;
-    const state = init.get(at)!;
-    const eff = effect(i);
-    const missing = eff.reads & ~state;
-    if (missing !== 0 && !reported.has(at)) {
-      reported.add(at);
-      const r = Math.log2(missing & -missing);
-      add(i, at, 'uninit-read', `R${r} !read_ok`);
-    }
-    // Calls and legacy packet loads leave r1-r5 undefined (the call's r0, when it has one, is in writes).
-    const clobbers = eff.call !== 'none' || (i.cls === BPF_LD && i.slots === 1);
-    const after = clobbers ? (state & ~ARGS & ~bit(0)) | eff.writes : state | eff.writes;
-    for (const t of succ.get(at) ?? []) {
-      const prev = init.get(t);
-      const merged = prev === undefined ? after : prev & after;
-      if (merged !== prev) {
-        init.set(t, merged);
-        work.push(t);
+  // Reads of unwritten registers along the paths constants leave feasible; checks the kernel makes
+  // only on instructions it walks count only there.
+  const voidHelper = (id: number): boolean => VOID_HELPERS.has(helperByID(id) ?? '');
+  let walk = uninitReads(insns, { entry, voidHelper });
+  const incomplete = walk.incomplete;
+  if (incomplete) walk = uninitReads(insns, { entry, voidHelper, constants: false });
+  for (const r of walk.reads) {
+    add(bySlot.get(r.insn), r.insn, 'uninit-read', `R${r.reg} !read_ok${r.always ? '' : ' (on some paths)'}`);
+  }
+  for (const d of deferred) if (incomplete || walk.reached.has(d.insn)) findings.push(d);
+  // check_cfg's reachability: every instruction some edge leads to, whatever the values.
+  const cfgReached = new Set<number>([0]);
+  const queue = [0];
+  while (queue.length > 0) {
+    for (const t of succ.get(queue.pop()!) ?? []) {
+      if (!cfgReached.has(t)) {
+        cfgReached.add(t);
+        queue.push(t);
       }
     }
   }
   for (const i of insns) {
-    if (!init.has(i.index)) {
+    if (!cfgReached.has(i.index)) {
       add(i, i.index, 'unreachable', `unreachable insn ${i.index}`);
       break;
     }
   }
+  findings.sort((a, b) => a.insn - b.insn);
   return { findings, stack, callees: [...callees] };
 }
 
@@ -321,6 +296,18 @@ export function verify(obj: BpfObject, options: DoctorOptions = {}): VerifyRepor
     }
     if (progType && !HELPERS_BY_PROG_TYPE[progType]) {
       findings.push({ severity: 'warning', code: 'helpers-unchecked', function: p.name, insn: 0, disasm: '', message: `bpfts has no helper table for ${progType}: helper calls were not checked against it` });
+    }
+    // Doctor's errors in this program's code that stop every loader (calls to undefined functions,
+    // GPL-only helpers, unknown relocations) make the kernel refuse it too.
+    for (const fn of [p, ...callees.map((n) => byName.get(n)!)]) {
+      let decoded: Map<number, Insn> | undefined;
+      for (const f of report.findings) {
+        if (f.severity !== 'error' || f.loaders.length > 0 || f.program !== fn.name || f.insn === undefined) continue;
+        decoded ??= new Map(decodeProgram(fn.bytes, obj.littleEndian, fn.section).insns.map((i) => [i.index, i]));
+        const insn = decoded.get(f.insn);
+        const src = source(fn.section, fn.offset + f.insn * BPF_INSN_SIZE);
+        findings.push({ severity: 'error', code: f.code, message: f.message, function: fn.name, insn: f.insn, disasm: insn ? formatInsn(insn) : '', ...(src ? { source: src } : {}) });
+      }
     }
     const ok = !findings.some((f) => f.severity === 'error');
     programs.push({ name: p.name, section: p.section, ...(progType ? { progType } : {}), callees, stackDepth, ok, findings });
