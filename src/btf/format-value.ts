@@ -1,7 +1,7 @@
 // Bytes of a map key or value shown by their BTF type, the way bpftool's "formatted" output does:
 // structs as objects, arrays as lists, integers as numbers (64-bit ones beyond 2^53 as strings),
 // enums by enumerator name, char arrays as strings.
-import type { Btf } from '../../btf/index.js';
+import type { Btf } from './btf.js';
 
 export type FormattedValue = number | string | boolean | null | FormattedValue[] | { [name: string]: FormattedValue };
 

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SyscallError, findAttachBtfId, linkCreate, loadObject, mapLookupElem, objGet, progGetInfo, vmlinuxBtf,
+  LoadError, SyscallError, findAttachBtfId, linkCreate, loadObject, mapLookupElem, objGet, progGetInfo, vmlinuxBtf,
 } from '../../src/loader/index.js';
 import { bpf_attach_type } from '../../src/uapi/index.js';
 import { corpusDir, haveCorpus, haveRoot, tool } from '../helpers/env.js';
@@ -66,8 +66,8 @@ describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs against bpft
             }
           } else {
             // This kernel refuses trampoline programs (fentry/fexit/lsm) with EPERM, libbpf included.
-            expect(ourError).toBeInstanceOf(SyscallError);
-            expect((ourError as SyscallError).errnoName).toBe('EPERM');
+            expect(ourError).toBeInstanceOf(LoadError);
+            expect(((ourError as LoadError).cause as SyscallError).errnoName).toBe('EPERM');
             expect(theirs.stderr).toContain('Operation not permitted');
           }
         } finally {
@@ -110,7 +110,7 @@ describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs against bpft
     try {
       const kernelTakesFentry = spawnSync(bpftool!, ['prog', 'loadall', minimal.path, pinDir]).status === 0;
       if (kernelTakesFentry) expect(err).toBeUndefined();
-      else expect((err as SyscallError).errnoName).toBe('EPERM');
+      else expect(((err as LoadError).cause as SyscallError).errnoName).toBe('EPERM');
     } finally {
       rmSync(pinDir, { recursive: true, force: true });
       minimal.cleanup();

@@ -2,19 +2,22 @@
 // clang-built object loaded by bpfts and by bpftool v7.1 (libbpf 1.1) must give the kernel the same
 // instructions (program tag, and the verifier's xlated instructions with map ids masked).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { btfFromFile } from '../../src/btf/index.js';
 import { BPF_DW, BPF_IMM, BPF_LD } from '../../src/isa/opcodes.js';
 import {
   CORE_POISON_HELPER, LoadError, ProgramRejectedError, essentialName, loadObject, objGet, progGetInfo, progXlatedInsns,
 } from '../../src/loader/index.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
 const clang = tool('clang-19');
+const objdump = tool('llvm-objdump-19');
+const cli = join(repoRoot, 'dist', 'cli', 'main.js');
 
 /** xlated instructions with the map ids of map loads zeroed: the two loads create different maps. */
 function maskMapIds(insns: Uint8Array): Uint8Array {
@@ -101,4 +104,13 @@ describe.skipIf(!root || !bpftool || !clang)('CO-RE against the kernel, bpftool 
     expect(err).toBeInstanceOf(ProgramRejectedError);
     expect((err as ProgramRejectedError).log).toMatch(new RegExp(`invalid func unknown#${CORE_POISON_HELPER}`));
   });
+
+  it.skipIf(!objdump)('bpfts load --json counts the CO-RE relocations llvm-objdump lists, and the poisoned one', () => {
+    if (!existsSync(cli)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
+    const listed = execFileSync(objdump!, ['-d', '-r', build.path], { encoding: 'utf8' }).split('\n').filter((l) => /\bCO-RE </.test(l)).length;
+    const out = JSON.parse(execFileSync(process.execPath, [cli, 'load', build.path, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as {
+      programs: { coreRelocations: number; corePoisoned: number }[];
+    };
+    expect(out.programs.map((p) => [p.coreRelocations, p.corePoisoned])).toEqual([[listed, 1]]);
+  }, 60_000);
 });

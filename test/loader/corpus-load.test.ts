@@ -1,7 +1,8 @@
 // How many corpus programs bpfts gets through the kernel's verifier, next to how many bpftool v7.1
 // (libbpf 1.1) `prog loadall` loads (counted by the programs it pins). Where the section names no
-// type, bpfts gets --type the way a user would give it: xdp for sections or files named xdp*,
-// classifier otherwise. Verifier rejections of objects that are wrong by design are expected.
+// type, bpfts gets --type the way a user would pick it for that program: classifier for tc*
+// sections, xdp for xdp* sections, and for names that say nothing (cilium's from-netdev, 2/1 tail
+// calls, ovs's tail-N) xdp in an object whose file name says XDP (bpf_xdp.o), classifier otherwise. Verifier rejections of objects that are wrong by design are expected.
 // Pins either loader makes go to a per-object directory that is removed afterwards.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +27,13 @@ function objects(): string[] {
       return [];
     }
   }).sort();
+}
+
+/** The --type a user gives a program whose section names no type. */
+function userType(section: string, path: string): string {
+  if (/^(tc|classifier|cls)/.test(section)) return 'classifier';
+  if (section.startsWith('xdp')) return 'xdp';
+  return /xdp/.test(path.split('/').pop() ?? '') ? 'xdp' : 'classifier';
 }
 
 interface Row { object: string; programs: number; bpfts: number; bpftool: number; note: string }
@@ -58,7 +66,7 @@ function bpfts(path: string): { loaded: number; total: number; note: string } {
         tryLoad();
       } catch (e) {
         if (!(e instanceof LoadError) || !/cannot tell the type/.test(e.message)) throw e;
-        tryLoad(p.section.startsWith('xdp') || /xdp/.test(path) ? 'xdp' : 'classifier');
+        tryLoad(userType(p.section, path));
       }
       loaded++;
     } catch (e) {

@@ -147,16 +147,27 @@ and a verifier rejection prints the verifier log with the C source lines.`,
         }
       }
       undo.commit();
-      const programs = loaded.programs.map((p) => ({ name: p.name, section: p.section, type: p.typeName, id: p.id, tag: p.tag, pinned: p.pinnedAt ?? null }));
+      const programs = loaded.programs.map((p) => ({
+        name: p.name, section: p.section, type: p.typeName, id: p.id, tag: p.tag, pinned: p.pinnedAt ?? null,
+        attachTo: p.attachBtf ? { name: p.attachBtf.btfName, btfId: p.attachBtf.btfId } : null,
+        coreRelocations: p.core.length, corePoisoned: p.core.filter((c) => c.poison).length,
+      }));
+      const externs = Object.fromEntries(loaded.externs);
       const maps = loaded.maps.map((m) => ({ name: m.spec.name, reused: m.reused, pinned: m.pinnedAt ?? m.spec.pinPath ?? null }));
       if (flag(args, 'json')) {
-        io.out(json({ programs, maps, attached: attached ?? null, netns: netnsName ?? null, warnings: loaded.warnings }));
+        io.out(json({ programs, maps, externs, attached: attached ?? null, netns: netnsName ?? null, warnings: loaded.warnings }));
         return 0;
       }
       for (const p of loaded.programs) {
         io.out(`loaded ${p.name} (section ${p.section}) as ${p.typeName}: id ${p.id}, tag ${p.tag}${p.pinnedAt ? `, pinned at ${p.pinnedAt}` : ''}\n`);
+        if (p.attachBtf) io.out(`  attaches to ${p.attachBtf.btfName} (kernel BTF id ${p.attachBtf.btfId})\n`);
+        if (p.core.length > 0) {
+          const poisoned = p.core.filter((c) => c.poison).length;
+          io.out(`  ${p.core.length} CO-RE relocation${p.core.length === 1 ? '' : 's'} resolved against the kernel's BTF${poisoned ? ` (${poisoned} poisoned: the kernel lacks what they need)` : ''}\n`);
+        }
         if (p.log) io.err(p.log);
       }
+      for (const [name, value] of loaded.externs) io.out(`extern ${name}: ${value}\n`);
       for (const m of loaded.maps) {
         io.out(`map ${m.spec.name}: ${m.reused ? 'reused' : 'created'}${m.pinnedAt || m.spec.pinPath ? `, pinned at ${m.pinnedAt ?? m.spec.pinPath}` : ''}\n`);
       }

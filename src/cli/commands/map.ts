@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Btf } from '../../btf/index.js';
+import { formatBtfValue, type Btf, type FormattedValue } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
 import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_NAMES,
 } from '../../uapi/index.js';
 import {
-  fetchBtf, formatBtfValue, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
-  type Fd, type FormattedValue, type MapInfo,
+  fetchBtf, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
+  type Fd, type MapInfo,
 } from '../../loader/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
 import { json, table } from '../format.js';

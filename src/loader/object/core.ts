@@ -16,7 +16,7 @@ import {
 import {
   BPF_ALU, BPF_ALU64, BPF_B, BPF_CALL, BPF_DW, BPF_H, BPF_IMM, BPF_INSN_SIZE, BPF_JMP, BPF_K, BPF_LD, BPF_LDX,
   BPF_ST, BPF_STX, BPF_W,
-} from '../../isa/opcodes.js';
+} from '../../isa/index.js';
 import type { BpfProgram, CoreRelocation } from '../../object/index.js';
 import { LoadError } from './errors.js';
 

@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import type { Btf, BtfType } from '../../btf/index.js';
 import { STB_WEAK } from '../../elf/index.js';
-import { BPF_CALL, BPF_EXIT, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
+import { BPF_CALL, BPF_EXIT, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_VALUE } from '../../isa/index.js';
 import { fixupBtf, type BpfObject, type GlobalDataSection, type ProgramRelocation } from '../../object/index.js';
 import { BPF_FUNC_get_attach_cookie, bpf_prog_type } from '../../uapi/index.js';
 import { progLoad } from '../sys/bpf.js';

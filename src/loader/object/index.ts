@@ -8,7 +8,6 @@ export { annotateVerifierLog } from './verifier-log.js';
 export { loadObjectBtf, probeBtfFeatures, rawBtf, type ObjectBtf } from './btf-load.js';
 export { kernelTestRun, type KernelTestRunOptions, type KernelTestRunResult } from './test-run.js';
 export { fetchBtf } from './btf-fetch.js';
-export { formatBtfValue, type FormattedValue } from './btf-value.js';
 export { applyCoreRelocations, essentialName, CORE_POISON_HELPER, type CoreResolution } from './core.js';
 export { vmlinuxBtf, VMLINUX_BTF } from './kernel-btf.js';
 export { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';

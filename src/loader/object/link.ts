@@ -5,7 +5,7 @@
 import {
   BPF_CALL, BPF_DW, BPF_IMM, BPF_INSN_SIZE, BPF_JMP, BPF_LD, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
   BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE,
-} from '../../isa/opcodes.js';
+} from '../../isa/index.js';
 import type { BpfObject, BpfProgram, ProgramRelocation } from '../../object/index.js';
 import { SHN_UNDEF, STT_SECTION } from '../../elf/index.js';
 import { LoadError } from './errors.js';

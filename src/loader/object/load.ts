@@ -245,6 +245,12 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
         warn(`program '${p.name}': the kernel refused expected_attach_type ${choice.expectedAttachType}; loaded without it, as libbpf does`);
       }
     } catch (e) {
+      if (attachBtf && e instanceof SyscallError && !(e instanceof VerifierError) && e.errno === ERRNO.EPERM && process.getuid?.() === 0) {
+        throw new LoadError(`the kernel refused program '${p.name}' (${progTypeName(choice.type)}, attached to ${attachBtf.btfName}) with EPERM without a verifier log, although bpfts runs as root`, {
+          program: p.name, section: p.section, cause: e,
+          hint: 'this kernel does not let BPF programs attach through trampolines here (fentry/fexit/fmod_ret/lsm); tp_btf and iter programs need none',
+        });
+      }
       if (!(e instanceof VerifierError)) throw e;
       const log = annotateVerifierLog(e.log, linked.lines);
       throw new ProgramRejectedError(

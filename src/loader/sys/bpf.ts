@@ -2,7 +2,7 @@
 // kernel returns is wrapped in an Fd owned by the caller; descriptors taken along the way are
 // closed in finally blocks.
 import { BpfError } from '../../errors.js';
-import { BPF_INSN_SIZE } from '../../isa/opcodes.js';
+import { BPF_INSN_SIZE } from '../../isa/index.js';
 import {
   BPF_BTF_INFO,
   BPF_LINK_INFO,
@@ -21,7 +21,7 @@ import {
   SYS_bpf,
   TEST_RUN_ATTR,
 } from '../abi/index.js';
-import { BPF_ANY } from '../../uapi/bpf.js';
+import { BPF_ANY } from '../../uapi/index.js';
 import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
 import { ERRNO } from '../abi/errno.js';
 import { StructView, type Layout } from '../abi/layout.js';
