@@ -45,8 +45,6 @@ const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
 
 /** What one run of a program did. */
 export class RunOutput {
-  /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
-  verdict: string | undefined;
   /** XDP only: the bytes between data_meta and data. */
   meta: Uint8Array | undefined;
   /** Target of the last bpf_redirect(). */
@@ -69,7 +67,13 @@ export class RunOutput {
     readonly packet: Uint8Array,
     /** Instructions executed. */
     readonly executed: number,
+    private readonly kind: Kind,
   ) {}
+
+  /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
+  get verdict(): string | undefined {
+    return this.kind === 'tc' ? TC_ACT_NAMES[this.retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[this.retval] : undefined;
+  }
 
   /** __sk_buff fields after the run (mark, priority, tc_index, cb, ...), for skb programs. */
   get skb(): Record<string, number | bigint | number[]> | undefined {
@@ -296,7 +300,7 @@ export class Emulator {
   }
 
   /** Run the program once on `packet` (a frame starting at its Ethernet header). */
-  run(packet: Uint8Array, ctx: ContextOverrides = {}): RunOutput {
+  run(packet: Uint8Array, ctx?: ContextOverrides): RunOutput {
     if (packet.length < ETH_HLEN) {
       throw new EmulatorError(`the packet is ${packet.length} bytes; BPF_PROG_TEST_RUN needs at least an Ethernet header (${ETH_HLEN})`);
     }
@@ -323,8 +327,7 @@ export class Emulator {
       if (this.skb) vm.setLegacyPacketAt(0, 0, 0);
     }
     const retval = vm.lo[0]! >>> 0;
-    const out = new RunOutput(retval, context.output(), executed);
-    out.verdict = this.kind === 'tc' ? TC_ACT_NAMES[retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[retval] : undefined;
+    const out = new RunOutput(retval, context.output(), executed, this.kind);
     out.redirect = context.redirect;
     if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
     if (this.xdp) out.meta = this.xdp.meta();

@@ -16,6 +16,12 @@ export class PacketBuffer {
   readonly region: number;
   /** What the region shows now, to skip remapping an unchanged window. */
   private readonly mapped = { buf: new Uint8Array(0), meta: 0, end: 0 };
+  /**
+   * [dirtyStart, dirtyEnd) covers every window shown since the buffer was last all zero: nothing outside
+   * it can have been written, so load() only clears that span instead of the whole buffer.
+   */
+  private dirtyStart = 0;
+  private dirtyEnd = 0;
 
   constructor(
     private readonly memory: Memory,
@@ -28,12 +34,20 @@ export class PacketBuffer {
   /** Start a run on a copy of `bytes` with `headroom` zero bytes before it and room up to `capacity`. */
   load(bytes: Uint8Array, headroom: number, capacity = headroom + bytes.length): void {
     const size = Math.max(capacity, headroom + bytes.length);
-    if (this.buf.length >= size) this.buf.fill(0, 0, size);
-    else this.buf = new Uint8Array(size);
+    const end = headroom + bytes.length;
+    if (this.buf.length >= size) {
+      // The frame's own bytes are overwritten below; clear only what earlier runs touched around them.
+      if (this.dirtyStart < headroom) this.buf.fill(0, this.dirtyStart, Math.min(headroom, this.dirtyEnd));
+      if (this.dirtyEnd > end) this.buf.fill(0, Math.max(end, this.dirtyStart), this.dirtyEnd);
+    } else {
+      this.buf = new Uint8Array(size);
+    }
     this.buf.set(bytes, headroom);
+    this.dirtyStart = headroom;
+    this.dirtyEnd = end;
     this.meta = headroom;
     this.data = headroom;
-    this.end = headroom + bytes.length;
+    this.end = end;
     this.sync();
   }
 
@@ -53,6 +67,8 @@ export class PacketBuffer {
     const next = new Uint8Array(this.buf.length + extra);
     next.set(this.buf, extra);
     this.buf = next;
+    this.dirtyStart = 0;
+    this.dirtyEnd = next.length;
     this.meta += extra;
     this.data += extra;
     this.end += extra;
@@ -64,10 +80,14 @@ export class PacketBuffer {
     const next = new Uint8Array(end);
     next.set(this.buf);
     this.buf = next;
+    this.dirtyStart = 0;
+    this.dirtyEnd = end;
   }
 
   /** Re-point the region at the window after the offsets or the buffer changed. */
   sync(): void {
+    if (this.meta < this.dirtyStart) this.dirtyStart = this.meta;
+    if (this.end > this.dirtyEnd) this.dirtyEnd = this.end;
     const m = this.mapped;
     if (m.buf === this.buf && m.meta === this.meta && m.end === this.end) return;
     this.memory.remap(this.base, this.buf.subarray(this.meta, this.end), this.writable);

@@ -59,6 +59,7 @@ import type { MapRegistry } from './maps/registry.js';
 import type { Memory } from './memory.js';
 import { EmulatorError } from './object.js';
 import { csumFrom32to16, csumPartial, csumSub, csumReplace2, csumReplace4, csumReplaceByDiff, PacketBuffer } from './packet.js';
+import type { VmFault } from './errors.js';
 import type { ContextAccess, HelperFn, Vm } from './vm.js';
 
 /** SCHED_CLS/SCHED_ACT see the frame from its MAC header; socket filters and cgroup programs from L3. */
@@ -86,16 +87,12 @@ interface Field {
   name: SkBuffField;
   start: number;
   size: number;
+  /** Bit (1 << KIND_BIT[kind]) set for the program kinds that may read / write the field. */
+  readBy: number;
+  writeBy: number;
 }
 
-const FIELD_AT: (Field | undefined)[] = new Array(SK_BUFF_SIZE);
-for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, readonly [number, number]][]) {
-  const unit = name === 'cb' || name === 'remote_ip6' || name === 'local_ip6' ? 4 : size;
-  for (let o = off; o < off + size; o += unit) {
-    const f: Field = { name, start: o, size: unit };
-    for (let b = o; b < o + unit; b++) FIELD_AT[b] = f;
-  }
-}
+const KIND_BIT: Record<SkbKind, number> = { tc: 1, socket: 2, cgroup: 4 };
 
 /** Words of struct __sk_buff up to data (len .. tc_classid) that a run's snapshot keeps. */
 const SNAPSHOT_WORDS = SK_BUFF.data[0] / 4;
@@ -117,7 +114,36 @@ const WRITABLE: Record<SkbKind, ReadonlySet<SkBuffField>> = {
   tc: new Set<SkBuffField>(['mark', 'tc_index', 'priority', 'cb', 'tc_classid', 'tstamp', 'queue_mapping']),
 };
 
+const FIELD_AT: (Field | undefined)[] = new Array(SK_BUFF_SIZE);
+for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, readonly [number, number]][]) {
+  const unit = name === 'cb' || name === 'remote_ip6' || name === 'local_ip6' ? 4 : size;
+  let readBy = 0;
+  let writeBy = 0;
+  for (const kind of Object.keys(KIND_BIT) as SkbKind[]) {
+    if (!NO_READ[kind].has(name)) readBy |= KIND_BIT[kind];
+    if (WRITABLE[kind].has(name)) writeBy |= KIND_BIT[kind];
+  }
+  for (let o = off; o < off + size; o += unit) {
+    const f: Field = { name, start: o, size: unit, readBy, writeBy };
+    for (let b = o; b < o + unit; b++) FIELD_AT[b] = f;
+  }
+}
+
 const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >> 8) & 0xff);
+
+/** Four bytes as the u32 a little-endian load of them gives: addresses keep their network byte order. */
+const le32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+
+// u32 word indexes of the fields reset() fills on every packet.
+const PROTOCOL_WORD = SK_BUFF.protocol[0] / 4;
+const PKT_TYPE_WORD = SK_BUFF.pkt_type[0] / 4;
+const IFINDEX_WORD = SK_BUFF.ifindex[0] / 4;
+const LEN_WORD = SK_BUFF.len[0] / 4;
+const FAMILY_WORD = SK_BUFF.family[0] / 4;
+const LOCAL_IP4_WORD = SK_BUFF.local_ip4[0] / 4;
+const REMOTE_IP4_WORD = SK_BUFF.remote_ip4[0] / 4;
+const LOCAL_IP6_WORD = SK_BUFF.local_ip6[0] / 4;
+const REMOTE_IP6_WORD = SK_BUFF.remote_ip6[0] / 4;
 
 /** One packet's skb as a program of `kind` sees it, plus the helpers that act on it. */
 export class SkbContext implements ContextAccess {
@@ -132,6 +158,13 @@ export class SkbContext implements ContextAccess {
   clones: ClonedPacket[] = [];
   /** ifindexes bpf_clone_redirect() can reach. */
   private readonly interfaces: ReadonlySet<number>;
+  private readonly kindBit: number;
+  /**
+   * pkt_type | protocol << 8 while only reset() has written the fields (so they follow from the frame),
+   * -1 once overrides, the program or a helper changed one.
+   */
+  private pristine = -1;
+  private lastPristine: SkbSnapshot | undefined;
 
   constructor(
     readonly kind: SkbKind,
@@ -142,42 +175,51 @@ export class SkbContext implements ContextAccess {
     this.region = Number(this.pointer >> 32n);
     this.packet = new PacketBuffer(memory, kind === 'tc');
     this.interfaces = new Set(interfaces);
+    this.kindBit = KIND_BIT[kind];
   }
 
   /**
    * Set up a run on `frame` (starting at the Ethernet header) as BPF_PROG_TEST_RUN does without ctx_in;
    * `overrides` then replace field values.
    */
-  reset(frame: Uint8Array, overrides: SkbOverrides = {}): void {
-    const f = this.fields;
-    this.fieldBytes.fill(0);
+  reset(frame: Uint8Array, overrides?: SkbOverrides): void {
+    const w = this.words;
+    w.fill(0);
     this.redirect = undefined;
     if (this.clones.length) this.clones = [];
-    const l2 = this.kind === 'tc';
-    this.packet.load(frame, SKB_HEADROOM);
-    const { protocol, pktType } = ethTypeTrans(frame);
-    if (!l2) {
-      this.packet.data += ETH_HLEN;
-      this.packet.meta = this.packet.data;
-      this.packet.sync();
+    const p = this.packet;
+    p.load(frame, SKB_HEADROOM);
+    if (this.kind !== 'tc') {
+      p.data += ETH_HLEN;
+      p.meta = p.data;
+      p.sync();
     }
-    this.set('protocol', bswap16(protocol));
-    this.set('pkt_type', pktType);
-    this.set('ifindex', 1);
+    const protocol = ethProtocol(frame);
+    const pktType = ethPktType(frame);
+    w[PROTOCOL_WORD] = bswap16(protocol);
+    w[PKT_TYPE_WORD] = pktType;
+    w[IFINDEX_WORD] = 1;
+    this.pristine = pktType | (protocol << 8);
     if (protocol === ETH_P_IP && frame.length >= ETH_HLEN + 20) {
-      this.set('family', AF_INET);
-      this.fieldBytes.set(frame.subarray(ETH_HLEN + 12, ETH_HLEN + 16), SK_BUFF.local_ip4[0]);
-      this.fieldBytes.set(frame.subarray(ETH_HLEN + 16, ETH_HLEN + 20), SK_BUFF.remote_ip4[0]);
+      w[FAMILY_WORD] = AF_INET;
+      w[LOCAL_IP4_WORD] = le32(frame, ETH_HLEN + 12);
+      w[REMOTE_IP4_WORD] = le32(frame, ETH_HLEN + 16);
     } else if (protocol === ETH_P_IPV6 && frame.length >= ETH_HLEN + 40) {
-      const src = frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24);
-      const dst = frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40);
-      this.set('family', AF_INET6);
-      this.fieldBytes.set(src, SK_BUFF.local_ip6[0]);
-      this.fieldBytes.set(dst, SK_BUFF.remote_ip6[0]);
+      w[FAMILY_WORD] = AF_INET6;
+      for (let i = 0; i < 4; i++) {
+        w[LOCAL_IP6_WORD + i] = le32(frame, ETH_HLEN + 8 + 4 * i);
+        w[REMOTE_IP6_WORD + i] = le32(frame, ETH_HLEN + 24 + 4 * i);
+      }
     }
+    if (overrides !== undefined) this.applyOverrides(overrides);
+  }
+
+  private applyOverrides(overrides: SkbOverrides): void {
+    const f = this.fields;
     for (const name in overrides) {
       const value = overrides[name as keyof SkbOverrides];
       if (value === undefined) continue;
+      this.pristine = -1;
       if (name === 'cb') {
         (value as readonly number[]).slice(0, 5).forEach((w, i) => f.setUint32(SK_BUFF.cb[0] + 4 * i, w >>> 0, true));
         continue;
@@ -192,12 +234,19 @@ export class SkbContext implements ContextAccess {
 
   /** A copy of the fields after a run, decoded on demand. */
   snapshot(): SkbSnapshot {
+    const len = this.packet.length;
+    if (this.pristine >= 0) {
+      // Nothing but reset() wrote the fields: they follow from the frame, so a shared snapshot will do.
+      const last = this.lastPristine;
+      if (last !== undefined && last.matches(this.pristine, len)) return last;
+      return (this.lastPristine = new SkbSnapshot(undefined, len, this.pristine));
+    }
     // A plain array of the reported words: far cheaper to allocate per packet than a typed array.
     const w = this.words;
     const words: number[] = [];
     for (let i = 0; i < SNAPSHOT_WORDS; i++) words.push(w[i]!);
     words.push(w[SK_BUFF.tstamp[0] / 4]!, w[SK_BUFF.tstamp[0] / 4 + 1]!, w[SK_BUFF.wire_len[0] / 4]!);
-    return new SkbSnapshot(words, this.packet.length);
+    return new SkbSnapshot(words, len, -1);
   }
 
   /** The packet after the run, as the test run returns it: from L2, with a zeroed MAC header for L3 programs. */
@@ -210,6 +259,7 @@ export class SkbContext implements ContextAccess {
   }
 
   private set(name: SkBuffField, v: number): void {
+    this.pristine = -1;
     const [off, size] = SK_BUFF[name];
     if (size === 1) this.fields.setUint8(off, v);
     else this.fields.setUint32(off, v >>> 0, true);
@@ -219,37 +269,42 @@ export class SkbContext implements ContextAccess {
 
   load(vm: Vm, dst: number, offset: number, size: number): void {
     const field = offset < SK_BUFF_SIZE ? FIELD_AT[offset] : undefined;
-    const bad = (why: string) => vm.fault('memory', `invalid load of ${size} bytes from struct __sk_buff at offset ${offset}: ${why}`);
-    if (field === undefined) throw bad('no such field');
-    if (offset + size > field.start + field.size) throw bad(`crosses the end of ${field.name}`);
-    if (NO_READ[this.kind].has(field.name)) throw bad(`${field.name} is not readable by this program type`);
-    if (field.name === 'sk') throw vm.fault('helper', 'unsupported: __sk_buff->sk (the emulator has no sockets)');
-    if (POINTERS.has(field.name)) {
-      if (size !== 4) throw bad(`${field.name} must be read as a 32-bit word`);
+    if (field === undefined) throw this.badLoad(vm, offset, size, 'no such field');
+    const name = field.name;
+    if (offset + size > field.start + field.size) throw this.badLoad(vm, offset, size, `crosses the end of ${name}`);
+    if ((field.readBy & this.kindBit) === 0) throw this.badLoad(vm, offset, size, `${name} is not readable by this program type`);
+    if (name === 'data' || name === 'data_end' || name === 'data_meta') {
+      if (size !== 4) throw this.badLoad(vm, offset, size, `${name} must be read as a 32-bit word`);
       const p = this.packet;
       vm.hi[dst] = p.region;
-      vm.lo[dst] = (field.name === 'data_end' ? p.end : p.data) - p.meta;
+      vm.lo[dst] = (name === 'data_end' ? p.end : p.data) - p.meta;
       return;
     }
-    if (field.size === 8) {
-      if (size !== 8) throw bad(`${field.name} must be read as a 64-bit word`);
-      vm.lo[dst] = this.fields.getInt32(offset, true);
-      vm.hi[dst] = this.fields.getInt32(offset + 4, true);
-      return;
-    }
-    if (size === 8 || (offset - field.start) % size !== 0) throw bad(`misaligned or oversized access to ${field.name}`);
-    if (field.name === 'len') this.set('len', this.packet.length);
+    if (name === 'sk') throw vm.fault('helper', 'unsupported: __sk_buff->sk (the emulator has no sockets)');
     const f = this.fields;
+    if (field.size === 8) {
+      if (size !== 8) throw this.badLoad(vm, offset, size, `${name} must be read as a 64-bit word`);
+      vm.lo[dst] = f.getInt32(offset, true);
+      vm.hi[dst] = f.getInt32(offset + 4, true);
+      return;
+    }
+    if (size === 8 || (offset - field.start) % size !== 0) throw this.badLoad(vm, offset, size, `misaligned or oversized access to ${name}`);
+    if (name === 'len') this.words[LEN_WORD] = this.packet.length;
     vm.lo[dst] = size === 4 ? f.getInt32(offset, true) : size === 2 ? f.getUint16(offset, true) : f.getUint8(offset);
     vm.hi[dst] = 0;
+  }
+
+  private badLoad(vm: Vm, offset: number, size: number, why: string): VmFault {
+    return vm.fault('memory', `invalid load of ${size} bytes from struct __sk_buff at offset ${offset}: ${why}`);
   }
 
   store(vm: Vm, offset: number, size: number, hi: number, lo: number): void {
     const field = offset < SK_BUFF_SIZE ? FIELD_AT[offset] : undefined;
     const bad = (why: string) => vm.fault('memory', `invalid store of ${size} bytes to struct __sk_buff at offset ${offset}: ${why}`);
     if (field === undefined) throw bad('no such field');
-    if (!WRITABLE[this.kind].has(field.name)) throw bad(`${field.name} is not writable by this program type`);
+    if ((field.writeBy & this.kindBit) === 0) throw bad(`${field.name} is not writable by this program type`);
     if (offset + size > field.start + field.size) throw bad(`crosses the end of ${field.name}`);
+    this.pristine = -1;
     const f = this.fields;
     if (field.size === 8) {
       if (size !== 8) throw bad(`${field.name} must be written as a 64-bit word`);
@@ -565,35 +620,46 @@ export class SkbContext implements ContextAccess {
   }
 }
 
-/** eth_type_trans() on the loopback device (all-zero address): skb->protocol and skb->pkt_type. */
-export function ethTypeTrans(frame: Uint8Array): { protocol: number; pktType: number } {
-  let pktType = PACKET_HOST;
+/** eth_type_trans() on the loopback device (all-zero address): skb->pkt_type. */
+function ethPktType(frame: Uint8Array): number {
   let zero = true;
   let ones = true;
   for (let i = 0; i < ETH_ALEN; i++) {
     if (frame[i] !== 0) zero = false;
     if (frame[i] !== 0xff) ones = false;
   }
-  if (!zero) {
-    if (frame[0]! & 1) pktType = ones ? PACKET_BROADCAST : PACKET_MULTICAST;
-    else pktType = PACKET_OTHERHOST;
-  }
+  if (zero) return PACKET_HOST;
+  if (frame[0]! & 1) return ones ? PACKET_BROADCAST : PACKET_MULTICAST;
+  return PACKET_OTHERHOST;
+}
+
+/** eth_type_trans(): skb->protocol in host byte order. */
+function ethProtocol(frame: Uint8Array): number {
   const proto = (frame[12]! << 8) | frame[13]!;
-  if (proto >= ETH_P_802_3_MIN) return { protocol: proto, pktType };
+  if (proto >= ETH_P_802_3_MIN) return proto;
   const raw = frame.length >= ETH_HLEN + 2 && frame[14] === 0xff && frame[15] === 0xff;
-  return { protocol: raw ? ETH_P_802_3 : ETH_P_802_2, pktType };
+  return raw ? ETH_P_802_3 : ETH_P_802_2;
 }
 
 /** __sk_buff fields as a program left them (len and the packet pointers aside). */
 export class SkbSnapshot {
   constructor(
-    /** u32 words 0..SNAPSHOT_WORDS-1 of struct __sk_buff, then tstamp (lo, hi) and wire_len. */
-    private readonly words: readonly number[],
+    /**
+     * u32 words 0..SNAPSHOT_WORDS-1 of struct __sk_buff, then tstamp (lo, hi) and wire_len; undefined
+     * when only reset() wrote the fields, which `pristine` then sums up.
+     */
+    private readonly words: readonly number[] | undefined,
     private readonly len: number,
+    /** pkt_type | protocol << 8 (host order) for a snapshot without words. */
+    private readonly pristine: number,
   ) {}
 
+  matches(pristine: number, len: number): boolean {
+    return this.words === undefined && this.pristine === pristine && this.len === len;
+  }
+
   toRecord(): Record<string, number | bigint | number[]> {
-    const w = this.words;
+    const w = this.words ?? this.pristineWords();
     const out: Record<string, number | bigint | number[]> = {};
     for (const name of ['pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto',
       'priority', 'ingress_ifindex', 'ifindex', 'tc_index', 'hash', 'tc_classid'] as const) {
@@ -604,6 +670,14 @@ export class SkbSnapshot {
     out.tstamp = (BigInt(w[SNAPSHOT_WORDS + 1]!) << 32n) | BigInt(w[SNAPSHOT_WORDS]!);
     out.wire_len = w[SNAPSHOT_WORDS + 2]!;
     return out;
+  }
+
+  private pristineWords(): number[] {
+    const w = new Array<number>(SNAPSHOT_WORDS + 3).fill(0);
+    w[PKT_TYPE_WORD] = this.pristine & 0xff;
+    w[PROTOCOL_WORD] = bswap16(this.pristine >>> 8);
+    w[IFINDEX_WORD] = 1;
+    return w;
   }
 }
 

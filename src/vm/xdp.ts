@@ -47,7 +47,7 @@ export class XdpContext implements ContextAccess {
     this.packet = new PacketBuffer(memory, true);
   }
 
-  reset(frame: Uint8Array, overrides: XdpOverrides = {}): void {
+  reset(frame: Uint8Array, overrides?: XdpOverrides): void {
     this.packet.load(frame, XDP_PACKET_HEADROOM, HARD_END);
     this.redirect = undefined;
     for (const name in overrides) {
@@ -55,8 +55,8 @@ export class XdpContext implements ContextAccess {
         throw new EmulatorError(`struct xdp_md has no field '${name}' to set`, { hint: 'ingress_ifindex and rx_queue_index can be set' });
       }
     }
-    this.ingressIfindex = overrides.ingress_ifindex ?? 1;
-    this.rxQueueIndex = overrides.rx_queue_index ?? 0;
+    this.ingressIfindex = overrides?.ingress_ifindex ?? 1;
+    this.rxQueueIndex = overrides?.rx_queue_index ?? 0;
   }
 
   /** The bytes between data and data_end. */
