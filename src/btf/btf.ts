@@ -19,6 +19,10 @@ export interface BtfRecords {
   bytes: Uint8Array;
   view: DataView;
   offsets: Uint32Array;
+  /** The type section as u32s in host byte order: the record at byte offset `o` is at `words[(o - typeStart) / 4]`. */
+  words: Uint32Array;
+  /** Byte offset of the type section in `bytes`. */
+  typeStart: number;
 }
 
 /** libbpf's resolve depth limit: deeper chains are loops or nonsense. */

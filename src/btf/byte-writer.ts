@@ -1,81 +1,84 @@
-import { isAscii } from 'node:buffer';
+// Byte-level writers for large text dumps (the raw dump of vmlinux is 12 MB): each writes at `pos`
+// in `buf` and returns the position after what it wrote, so the caller keeps the position in a
+// local. A write past the end of `buf` is dropped (typed-array stores out of range are ignored);
+// the caller sees a returned position beyond `buf.length`, moves to a larger buffer and writes the
+// same piece again. No intermediate strings are made for the garbage collector.
 
-/**
- * An append-only byte buffer for large text dumps: pieces are copied in place, so a 12 MB dump
- * makes no intermediate strings for the garbage collector.
- */
-export class ByteWriter {
-  private buf: Uint8Array;
-  private len = 0;
+/** A fixed ASCII piece of the format, encoded once. */
+export function asciiBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
+export function putBytes(buf: Uint8Array, pos: number, piece: Uint8Array): number {
+  const n = piece.length;
+  for (let i = 0; i < n; i++) buf[pos + i] = piece[i]!;
+  return pos + n;
+}
+
+/** An ASCII string made at run time (a bigint's digits). */
+export function putAscii(buf: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + n;
+}
+
+function digitCount(v: number): number {
+  if (v < 100) return v < 10 ? 1 : 2;
+  if (v < 10000) return v < 1000 ? 3 : 4;
+  if (v < 1000000) return v < 100000 ? 5 : 6;
+  if (v < 100000000) return v < 10000000 ? 7 : 8;
+  return v < 1000000000 ? 9 : 10;
+}
+
+/** A u32 in decimal. */
+export function putUint(buf: Uint8Array, pos: number, v: number): number {
+  if (v < 10) {
+    buf[pos] = 48 + v;
+    return pos + 1;
   }
-
-  private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const grown = new Uint8Array(cap);
-    grown.set(this.buf.subarray(0, this.len));
-    this.buf = grown;
-  }
-
-  /** An ASCII string (format text, numbers already spelled). */
-  ascii(s: string): void {
-    const n = s.length;
-    this.reserve(n);
-    const buf = this.buf;
-    let p = this.len;
-    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-    this.len = p;
-  }
-
-  /** A non-negative integer below 2^53 in decimal. */
-  uint(v: number): void {
-    this.reserve(16);
-    const buf = this.buf;
-    if (v < 10) {
-      buf[this.len++] = 48 + v;
-      return;
+  const end = pos + digitCount(v);
+  let p = end;
+  // Below 2^31 the quotient fits int32 arithmetic; larger values take the float path.
+  if (v < 0x80000000) {
+    while (v >= 10) {
+      const q = (v / 10) | 0;
+      buf[--p] = 48 + v - q * 10;
+      v = q;
     }
-    let digits = 0;
-    for (let t = v; t >= 1; t = Math.floor(t / 10)) digits++;
-    let p = this.len + digits;
-    this.len = p;
-    while (v >= 1) {
+  } else {
+    while (v >= 10) {
       const q = Math.floor(v / 10);
-      buf[--p] = 48 + (v - q * 10);
+      buf[--p] = 48 + v - q * 10;
       v = q;
     }
   }
+  buf[--p] = 48 + v;
+  return end;
+}
 
-  int(v: number): void {
-    if (v < 0) {
-      this.reserve(1);
-      this.buf[this.len++] = 45;
-      this.uint(-v);
-    } else {
-      this.uint(v);
-    }
-  }
+/** An s32 in decimal. */
+export function putInt(buf: Uint8Array, pos: number, v: number): number {
+  if (v >= 0) return putUint(buf, pos, v);
+  buf[pos] = 45;
+  return putUint(buf, pos + 1, -v);
+}
 
-  /** The NUL-terminated string starting at `start` in `src`, without the NUL. */
-  cstring(src: Uint8Array, start: number): void {
-    let end = src.indexOf(0, start);
-    if (end < 0) end = src.length;
-    this.reserve(end - start);
-    this.buf.set(src.subarray(start, end), this.len);
-    this.len += end - start;
+/** The NUL-terminated string at `start` in `src`, without the NUL (or up to the end of `src`). */
+export function putCString(buf: Uint8Array, pos: number, src: Uint8Array, start: number): number {
+  const end = src.length;
+  for (let i = start; i < end; i++) {
+    const c = src[i]!;
+    if (c === 0) break;
+    buf[pos++] = c;
   }
+  return pos;
+}
 
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
-  }
-
-  /** The text, decoded as UTF-8 (names may be UTF-8; the usual all-ASCII case takes the fast path). */
-  text(): string {
-    const b = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len);
-    return b.toString(isAscii(b) ? 'latin1' : 'utf8');
-  }
+/** A buffer with room for `need` more bytes after the first `used` bytes of `buf`, which it keeps. */
+export function grown(buf: Uint8Array, used: number, need: number): Buffer {
+  const next = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, used + need * 2));
+  next.set(buf.subarray(0, used));
+  return next;
 }

@@ -6,8 +6,7 @@ import {
   BTF_ARRAY_SIZE, BTF_DECL_TAG_SIZE, BTF_ENUM64_SIZE, BTF_ENUM_SIZE, BTF_HDR_FLAGS, BTF_HDR_HDR_LEN,
   BTF_HDR_STR_LEN, BTF_HDR_STR_OFF, BTF_HDR_TYPE_LEN, BTF_HDR_TYPE_OFF, BTF_HDR_VERSION, BTF_HEADER_SIZE,
   BTF_INFO_KIND, BTF_INFO_VLEN, BTF_KIND_ARRAY, BTF_KIND_CONST, BTF_KIND_DATASEC, BTF_KIND_DECL_TAG,
-  BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FLOAT, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_FWD,
-  BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG,
+  BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_PTR, BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG,
   BTF_KIND_UNION, BTF_KIND_VAR, BTF_KIND_VOLATILE, BTF_MAGIC, BTF_MAX_NAME_OFFSET, BTF_MAX_TYPE,
   BTF_MEMBER_SIZE, BTF_PARAM_SIZE, BTF_TYPE_SIZE, BTF_VAR_SECINFO_SIZE, BTF_VAR_SIZE, BTF_VERSION,
 } from './uapi.js';
@@ -68,59 +67,125 @@ export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf 
 
   const startId = base ? base.count : 1;
   const typeStart = header.hdrLen + header.typeOff;
-  const typeEnd = typeStart + header.typeLen;
+  const typeLen = header.typeLen;
   const stringsEnd = strings.end;
+  const words = typeWords(bytes, typeStart, typeLen, le);
   // Every record is at least 12 bytes, which bounds the count.
-  let offsets = new Uint32Array(Math.max(16, Math.ceil(header.typeLen / BTF_TYPE_SIZE)));
+  const offsets = new Uint32Array(Math.ceil(typeLen / BTF_TYPE_SIZE));
   let n = 0;
-  const checkName = (nameOff: number, what: string, id: number, at: number): void => {
-    if (nameOff >= stringsEnd) throw new BtfError(`${what} offset ${nameOff} is outside the string section (size ${stringsEnd})`, at, id);
-  };
-  let off = typeStart;
-  while (off < typeEnd) {
+  // References can only be checked against the final count; the largest one decides whether the
+  // slow pass that finds the first bad one has to run.
+  let maxRef = 0;
+  let w = 0;
+  while (w * 4 < typeLen) {
+    const off = typeStart + w * 4;
     const id = startId + n;
     if (id > BTF_MAX_TYPE) throw new BtfError(`more than ${BTF_MAX_TYPE} types`, off, id);
-    if (off + BTF_TYPE_SIZE > typeEnd) throw new BtfError('type record is cut short by the end of the type section', off, id);
-    const info = view.getUint32(off + 4, le);
+    if (w * 4 + BTF_TYPE_SIZE > typeLen) throw new BtfError('type record is cut short by the end of the type section', off, id);
+    const info = words[w + 1]!;
     const kind = BTF_INFO_KIND(info);
     const vlen = BTF_INFO_VLEN(info);
-    checkName(view.getUint32(off, le), 'name', id, off);
-    let itemSize = 0;
-    let items = 0;
-    let extra: number;
+    const nameOff = words[w]!;
+    if (nameOff >= stringsEnd) throw nameError(nameOff, stringsEnd, 'name', id, off);
+    const fixed = kind < FIXED_WORDS.length ? FIXED_WORDS[kind]! : -1;
+    if (fixed < 0) throw new BtfError(`unknown BTF kind ${kind}`, off, id);
+    const extra = fixed + vlen * ITEM_WORDS[kind]!;
+    if (w * 4 + BTF_TYPE_SIZE + extra * 4 > typeLen) throw new BtfError(`${BTF_KIND_NAMES[kind]} record with vlen ${vlen} runs past the end of the type section`, off, id);
+    const body = w + 3;
+    const end = body + extra;
     switch (kind) {
-      case BTF_KIND_INT: extra = 4; break;
-      case BTF_KIND_VAR: extra = BTF_VAR_SIZE; break;
-      case BTF_KIND_DECL_TAG: extra = BTF_DECL_TAG_SIZE; break;
-      case BTF_KIND_ARRAY: extra = BTF_ARRAY_SIZE; break;
-      case BTF_KIND_STRUCT: case BTF_KIND_UNION: itemSize = BTF_MEMBER_SIZE; items = vlen; extra = vlen * BTF_MEMBER_SIZE; break;
-      case BTF_KIND_ENUM: itemSize = BTF_ENUM_SIZE; items = vlen; extra = vlen * BTF_ENUM_SIZE; break;
-      case BTF_KIND_ENUM64: itemSize = BTF_ENUM64_SIZE; items = vlen; extra = vlen * BTF_ENUM64_SIZE; break;
-      case BTF_KIND_FUNC_PROTO: itemSize = BTF_PARAM_SIZE; items = vlen; extra = vlen * BTF_PARAM_SIZE; break;
-      case BTF_KIND_DATASEC: extra = vlen * BTF_VAR_SECINFO_SIZE; break;
-      case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
-      case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT: case BTF_KIND_TYPE_TAG:
-        extra = 0; break;
+      case BTF_KIND_PTR: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG: case BTF_KIND_FUNC: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: {
+        const ref = words[w + 2]!;
+        if (ref > maxRef) maxRef = ref;
+        break;
+      }
+      case BTF_KIND_ARRAY: {
+        const elem = words[body]!;
+        const index = words[body + 1]!;
+        if (elem > maxRef) maxRef = elem;
+        if (index > maxRef) maxRef = index;
+        break;
+      }
+      case BTF_KIND_STRUCT: case BTF_KIND_UNION:
+      case BTF_KIND_FUNC_PROTO: {
+        // Members are { name_off, type, offset }, parameters { name_off, type }.
+        const stride = ITEM_WORDS[kind]!;
+        const ret = words[w + 2]!;
+        if (kind === BTF_KIND_FUNC_PROTO && ret > maxRef) maxRef = ret;
+        for (let p = body; p < end; p += stride) {
+          const itemName = words[p]!;
+          if (itemName >= stringsEnd) throw itemNameError(itemName, stringsEnd, kind, (p - body) / stride, id, typeStart + p * 4);
+          const ref = words[p + 1]!;
+          if (ref > maxRef) maxRef = ref;
+        }
+        break;
+      }
+      case BTF_KIND_ENUM: case BTF_KIND_ENUM64: {
+        const stride = ITEM_WORDS[kind]!;
+        for (let p = body; p < end; p += stride) {
+          const itemName = words[p]!;
+          if (itemName >= stringsEnd) throw itemNameError(itemName, stringsEnd, kind, (p - body) / stride, id, typeStart + p * 4);
+        }
+        break;
+      }
+      case BTF_KIND_DATASEC:
+        for (let p = body; p < end; p += 3) {
+          const ref = words[p]!;
+          if (ref > maxRef) maxRef = ref;
+        }
+        break;
       default:
-        throw new BtfError(`unknown BTF kind ${kind}`, off, id);
-    }
-    if (off + BTF_TYPE_SIZE + extra > typeEnd) throw new BtfError(`${BTF_KIND_NAMES[kind]} record with vlen ${vlen} runs past the end of the type section`, off, id);
-    // Members, enumerators and parameters start with a name offset.
-    for (let i = 0, p = off + BTF_TYPE_SIZE; i < items; i++, p += itemSize) checkName(view.getUint32(p, le), `${BTF_KIND_NAMES[kind]} item ${i} name`, id, p);
-    if (n === offsets.length) {
-      const grown = new Uint32Array(n * 2);
-      grown.set(offsets);
-      offsets = grown;
+        break;
     }
     offsets[n++] = off;
-    off += BTF_TYPE_SIZE + extra;
+    w = end;
   }
-  offsets = offsets.subarray(0, n);
-  checkReferences(view, le, offsets, startId);
-  return new Btf({ bytes, view, offsets }, strings, header, le, startId, base);
+  const used = offsets.subarray(0, n);
+  if (maxRef >= startId + n) checkReferences(view, le, used, startId);
+  return new Btf({ bytes, view, offsets: used, words, typeStart }, strings, header, le, startId, base);
 }
 
-/** Every type id a record names must exist: later layers index `types` without checking. */
+/**
+ * Words after the 12-byte btf_type of each kind (index = kind; -1 for kinds bpftool v7.1 does not
+ * know; INT has one u32 of encoding, offset and bits), and the words of each of its vlen items.
+ */
+const FIXED_WORDS: readonly number[] = [
+  -1, 1, 0, BTF_ARRAY_SIZE / 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, BTF_VAR_SIZE / 4, 0, 0, BTF_DECL_TAG_SIZE / 4, 0, 0,
+];
+const ITEM_WORDS: readonly number[] = [
+  0, 0, 0, 0, BTF_MEMBER_SIZE / 4, BTF_MEMBER_SIZE / 4, BTF_ENUM_SIZE / 4, 0, 0, 0, 0, 0, 0, BTF_PARAM_SIZE / 4, 0,
+  BTF_VAR_SECINFO_SIZE / 4, 0, 0, 0, BTF_ENUM64_SIZE / 4,
+];
+
+function nameError(nameOff: number, stringsEnd: number, what: string, id: number, at: number): BtfError {
+  return new BtfError(`${what} offset ${nameOff} is outside the string section (size ${stringsEnd})`, at, id);
+}
+
+function itemNameError(nameOff: number, stringsEnd: number, kind: number, item: number, id: number, at: number): BtfError {
+  return nameError(nameOff, stringsEnd, `${BTF_KIND_NAMES[kind]} item ${item} name`, id, at);
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The type section as 32-bit words in host byte order: a view of `bytes` when it is aligned and in
+ * host order (vmlinux), otherwise a converted copy (object sections are small).
+ */
+function typeWords(bytes: Uint8Array, start: number, len: number, le: boolean): Uint32Array {
+  const count = len >>> 2;
+  const at = bytes.byteOffset + start;
+  if (le === HOST_LITTLE_ENDIAN && at % 4 === 0) return new Uint32Array(bytes.buffer, at, count);
+  const view = new DataView(bytes.buffer, at, count * 4);
+  const words = new Uint32Array(count);
+  for (let i = 0; i < count; i++) words[i] = view.getUint32(i * 4, le);
+  return words;
+}
+
+/**
+ * Every type id a record names must exist: later layers index `types` without checking. Runs only
+ * when some reference is past the last type, to report the first one in id order.
+ */
 function checkReferences(view: DataView, le: boolean, offsets: Uint32Array, startId: number): void {
   const count = startId + offsets.length;
   const check = (ref: number, id: number, at: number, what: string): void => {

@@ -8,8 +8,11 @@ const decoder = new TextDecoder('utf-8');
  * below `start` is answered by the base.
  */
 export class BtfStrings {
-  /** The whole section as one string when it is ASCII (the usual case): lookups are then substrings. */
-  private readonly text?: string;
+  /**
+   * The whole section as one string when it is ASCII (the usual case): lookups are then substrings.
+   * Decoded on the first lookup: the raw dump copies names as bytes and never needs it.
+   */
+  private text?: string | null;
   private readonly cache = new Map<number, string>();
 
   constructor(
@@ -18,9 +21,7 @@ export class BtfStrings {
     /** First offset this section answers (the base's size for split BTF, else 0). */
     readonly start: number,
     readonly base?: BtfStrings,
-  ) {
-    if (isAscii(bytes)) this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  }
+  ) {}
 
   /** Total size including the base's section: the next offset a split BTF on top of this one would use. */
   get end(): number {
@@ -32,15 +33,17 @@ export class BtfStrings {
     if (off < this.start) return this.base?.tryGet(off);
     const rel = off - this.start;
     if (rel >= this.bytes.length) return undefined;
+    const bytes = this.bytes;
+    if (this.text === undefined) this.text = isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : null;
     const text = this.text;
-    if (text !== undefined) {
+    if (text !== null) {
       // The parser checked that the section ends with a NUL, so indexOf always finds one.
       return text.substring(rel, text.indexOf('\0', rel));
     }
     const cached = this.cache.get(off);
     if (cached !== undefined) return cached;
-    const end = this.bytes.indexOf(0, rel);
-    const s = decoder.decode(this.bytes.subarray(rel, end < 0 ? this.bytes.length : end));
+    const end = bytes.indexOf(0, rel);
+    const s = decoder.decode(bytes.subarray(rel, end < 0 ? bytes.length : end));
     this.cache.set(off, s);
     return s;
   }
