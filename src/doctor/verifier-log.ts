@@ -41,7 +41,9 @@ export function rejectionReason(log: string): string | undefined {
   while (start > 0 && !NOT_A_REASON.slice(0, 3).some((re) => re.test(lines[start - 1]!))) start--;
   const tail = lines.slice(start, end).filter((l) => !NOT_A_REASON.some((re) => re.test(l)));
   if (tail.length > 0) return tail.slice(0, 2).join('; ');
-  // No instruction trace at all (an error found before the walk): the last meaningful line.
+  // A log cut short ends inside the trace: no reason. Without any trace (an error found before the
+  // walk, such as check_cfg's), the reason is the last meaningful line.
+  if (lines.some((l) => /^\d+: /.test(l))) return undefined;
   const meaningful = lines.slice(0, end).filter((l) => !NOT_A_REASON.some((re) => re.test(l)));
   return meaningful.pop();
 }

@@ -15,6 +15,8 @@ import {
 } from '../isa/index.js';
 import { matchSection, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName } from '../uapi/index.js';
+import { UsageError } from '../errors.js';
+import { LoadError, parseProgType } from '../loader/index.js';
 import { doctor, type DoctorOptions, type Report } from './doctor.js';
 import { helperAllowed, helperByID, HELPER_FUNC_MAX_ID, HELPERS_BY_PROG_TYPE, VOID_HELPERS } from './helpers.js';
 import { uninitReads } from './reg-init.js';
@@ -254,15 +256,30 @@ function progTypeOf(obj: BpfObject, p: BpfProgram): string | undefined {
   return intent ? INTENT_TYPES[intent.intent] : undefined;
 }
 
+export interface VerifyOptions extends DoctorOptions {
+  /** Check every program as this type, as `bpfts load --type` loads it: a libbpf section name or a bpf_prog_type name. */
+  type?: string;
+}
+
+function forcedType(text: string): string {
+  try {
+    return enumName(bpf_prog_type, parseProgType(text).type)!;
+  } catch (e) {
+    if (e instanceof LoadError) throw new UsageError(e.message, e.hint ? { hint: e.hint } : undefined);
+    throw e;
+  }
+}
+
 /** Doctor's report plus static verification of every entry program and the sub-programs it calls. */
-export function verify(obj: BpfObject, options: DoctorOptions = {}): VerifyReport {
+export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyReport {
+  const forced = options.type === undefined ? undefined : forcedType(options.type);
   const report = doctor(obj, options);
   const source = sourceLookup(obj);
   const cache = new Map<BpfProgram, FunctionResult>();
   const byName = new Map(obj.programs.map((p) => [p.name, p]));
   const programs: ProgramVerdict[] = [];
   for (const p of obj.programs.filter((x) => x.kind === 'entry')) {
-    const progType = progTypeOf(obj, p);
+    const progType = forced ?? progTypeOf(obj, p);
     const findings: VerifyFinding[] = [];
     const seen = new Set<BpfProgram>();
     const callees: string[] = [];

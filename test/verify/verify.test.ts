@@ -1,35 +1,19 @@
 // verify on hand-made programs: each is assembled by llvm-mc-19 from raw instruction bytes (encoded
 // here, not by src/isa) and also loaded into the kernel with BPF_PROG_LOAD, which must agree:
 // rejected exactly when verify finds an error, and for the same reason in the same words.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readObject } from '../../src/object/index.js';
-import { verify } from '../../src/doctor/index.js';
+import { rejectionReason, verify } from '../../src/doctor/index.js';
 import { verify as verifyCommand } from '../../src/cli/commands/verify.js';
 import { parseCommandArgs } from '../../src/cli/command.js';
 import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+import { assemble as asm, CALL, EXIT, ins, MOV_R0 } from './asm.js';
 
 const root = haveRoot();
 const mc = tool('llvm-mc-19');
-const tmp = mkdtempSync(join(tmpdir(), 'bpfts-verify-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** One little-endian instruction slot: opcode, dst, src, off, imm (include/uapi/linux/bpf.h struct bpf_insn). */
-function ins(op: number, dst: number, src: number, off: number, imm: number): number[] {
-  const b = Buffer.alloc(8);
-  b[0] = op;
-  b[1] = (src << 4) | dst;
-  b.writeInt16LE(off, 2);
-  b.writeInt32LE(imm, 4);
-  return [...b];
-}
-const EXIT = ins(0x95, 0, 0, 0, 0);
-const MOV_R0 = (imm: number) => ins(0xb7, 0, 0, 0, imm);
-const CALL = (id: number) => ins(0x85, 0, 0, 0, id);
 
 const cases: { name: string; code: number[][]; section?: string; ok: boolean }[] = [
   { name: 'r0 = 2; exit', code: [MOV_R0(2), EXIT], ok: true },
@@ -51,19 +35,53 @@ const cases: { name: string; code: number[][]; section?: string; ok: boolean }[]
   { name: 'unknown helper id', code: [CALL(100000), MOV_R0(0), EXIT], ok: false },
   { name: 'conditional branches that both set r0', code: [ins(0x15, 1, 0, 2, 0), MOV_R0(1), ins(0x05, 0, 0, 1, 0), MOV_R0(2), EXIT], ok: true },
   { name: 'r0 set on one branch only', code: [ins(0x61, 2, 1, 0, 0), ins(0x15, 2, 0, 1, 0), MOV_R0(1), EXIT], ok: false },
+  // Path feasibility, from cilium-core/bpf_xdp.o cil_xdp_entry (insn 78) and
+  // tail_nodeport_nat_ingress_ipv6 (insn 849): a register holds a different constant on each of two
+  // joining paths, and a later branch on it leaves the unwritten register's path only where it is set.
+  {
+    name: 'constant decides the branch that skips an unwritten register',
+    code: [
+      ins(0x61, 2, 1, 12, 0), MOV_R0(0), ins(0x15, 2, 0, 3, 0), // r2 = ctx->ingress_ifindex; r0 = 0; if r2 == 0 goto 6
+      ins(0xb7, 4, 0, 0, 0), ins(0xb7, 9, 0, 0, 7), ins(0x05, 0, 0, 1, 0), // r4 = 0; r9 = 7; goto 7
+      ins(0xb7, 4, 0, 0, -22), // 6: r4 = -22 (r9 unwritten)
+      ins(0xc6, 4, 0, 1, 0), // 7: if w4 s< 0 goto 9
+      ins(0xbf, 0, 9, 0, 0), EXIT, // 8: r0 = r9; 9: exit
+    ],
+    ok: true,
+  },
+  {
+    name: 'the same with both paths feasible',
+    code: [
+      ins(0x61, 2, 1, 12, 0), MOV_R0(0), ins(0x15, 2, 0, 3, 0),
+      ins(0xb7, 4, 0, 0, 0), ins(0xb7, 9, 0, 0, 7), ins(0x05, 0, 0, 1, 0),
+      ins(0x61, 4, 1, 16, 0), // 6: r4 = ctx->rx_queue_index: unknown, both edges of the next branch feasible
+      ins(0xc6, 4, 0, 1, 0), ins(0xbf, 0, 9, 0, 0), EXIT,
+    ],
+    ok: false,
+  },
+  {
+    name: 'equality on the taken edge makes a later inequality test dead',
+    code: [
+      ins(0x61, 2, 1, 12, 0), MOV_R0(0), ins(0x15, 2, 0, 1, 5), EXIT, // r2 = ctx->ingress_ifindex; if r2 == 5 goto 4; exit
+      ins(0x55, 2, 0, 1, 5), EXIT, // 4: if r2 != 5 goto 6; exit
+      ins(0xbf, 0, 9, 0, 0), EXIT, // 6: r0 = r9 (never reached)
+    ],
+    ok: true,
+  },
+  {
+    name: 'helper xdp may not call, behind a branch constants rule out',
+    code: [ins(0xb7, 2, 0, 0, 1), ins(0x15, 2, 0, 1, 1), CALL(9), MOV_R0(0), EXIT],
+    ok: true,
+  },
+  {
+    name: 'division by zero behind a branch constants rule out',
+    code: [MOV_R0(4), ins(0xb7, 2, 0, 0, 1), ins(0x15, 2, 0, 1, 1), ins(0x37, 0, 0, 0, 0), EXIT],
+    ok: true,
+  },
 ];
 
 function assemble(name: string, code: number[][], section = 'xdp'): string {
-  const bytes = code.flat();
-  const src = join(tmp, `${name.replace(/\W+/g, '_')}.s`);
-  const obj = src.replace(/\.s$/, '.o');
-  writeFileSync(src, [
-    `\t.section ${section},"ax",@progbits`, '\t.globl prog', '\t.type prog,@function', 'prog:',
-    ...bytes.map((b) => `\t.byte ${b}`), '.Lend:', '\t.size prog, .Lend-prog',
-    '\t.section license,"aw",@progbits', '\t.asciz "GPL"',
-  ].join('\n') + '\n');
-  execFileSync(mc!, ['-triple', 'bpfel', '-filetype=obj', src, '-o', obj]);
-  return obj;
+  return asm(mc!, name, code, { section });
 }
 
 function kernel(code: number[][]): string | undefined {
@@ -71,10 +89,7 @@ function kernel(code: number[][]): string | undefined {
     progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_XDP, insns: Uint8Array.from(code.flat()), license: 'GPL' }).fd.close();
     return undefined;
   } catch (e) {
-    if (e instanceof VerifierError) {
-      const lines = e.log.trim().split('\n').filter((l) => !/^(processed \d+|verification time|stack depth|func#)/.test(l));
-      return lines.pop() ?? 'rejected';
-    }
+    if (e instanceof VerifierError) return rejectionReason(e.log) ?? 'rejected';
     if (e instanceof Error) return e.message;
     throw e;
   }
