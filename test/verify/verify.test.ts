@@ -9,7 +9,7 @@ import { rejectionReason, verify } from '../../src/doctor/index.js';
 import { verify as verifyCommand } from '../../src/cli/commands/verify.js';
 import { parseCommandArgs } from '../../src/cli/command.js';
 import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
-import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+import { corpusDir, haveCorpus, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { assemble as asm, CALL, EXIT, ins, MOV_R0 } from './asm.js';
 
 const root = haveRoot();
@@ -107,6 +107,14 @@ describe.skipIf(!mc)('verify on hand-made programs', () => {
       // Same words as the kernel, up to details bpfts adds or the kernel adds.
       const key = (s: string): string => s.replace(/\(.*\)|: .*$/g, '').trim();
       expect(errors.some((e) => reason.includes(key(e.message)) || key(e.message).includes(key(reason))), `kernel: ${reason}; verify: ${errors.map((e) => e.message).join('; ')}`).toBe(true);
+    }
+  });
+
+  it.skipIf(!haveCorpus())('no unwritten-register read on paths constants rule out in cilium-core/bpf_xdp.o (the kernel loads both programs)', () => {
+    const report = verify(readObject(readFileSync(join(corpusDir, 'ebpf-samples', 'cilium-core', 'bpf_xdp.o'))));
+    for (const name of ['cil_xdp_entry', 'tail_nodeport_nat_ingress_ipv6']) {
+      const p = report.programs.find((x) => x.name === name)!;
+      expect(p.findings.filter((f) => f.code === 'uninit-read'), name).toEqual([]);
     }
   });
 
