@@ -6,7 +6,7 @@ import type { BtfStrings } from './strings.js';
 import {
   BTF_FUNC_EXTERN, BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_INFO_KFLAG, BTF_INFO_KIND, BTF_INFO_VLEN,
   BTF_INT_BITS, BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_ENCODING, BTF_INT_OFFSET, BTF_INT_SIGNED,
-  BTF_KIND_ARRAY, BTF_KIND_CONST, BTF_KIND_DATASEC, BTF_KIND_ENUM, BTF_KIND_ENUM64,
+  BTF_KIND_ARRAY, BTF_KIND_CONST, BTF_KIND_DATASEC, BTF_KIND_DECL_TAG, BTF_KIND_ENUM, BTF_KIND_ENUM64,
   BTF_KIND_FLOAT, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_FWD, BTF_KIND_INT, BTF_KIND_PTR,
   BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG, BTF_KIND_UNION, BTF_KIND_VAR,
   BTF_KIND_VOLATILE, BTF_MEMBER_BITFIELD_SIZE, BTF_MEMBER_BIT_OFFSET,
@@ -97,18 +97,212 @@ function putName(buf: Uint8Array, pos: number, strings: BtfStrings, off: number)
   return putCString(buf, pos, s.bytes, off - s.start);
 }
 
+/**
+ * The part of a record after its name, for one kind: `words[w]` is the record, `info` its info
+ * word. One small function per kind, so each is compiled to machine code on its own early in a run
+ * and a kind that first appears late (DATASEC is last in vmlinux) does not throw away the others'.
+ */
+type KindWriter = (buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf) => number;
+
+function writeInt(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  const v = words[w + 3]!;
+  pos = putBytes(buf, pos, S_SIZE);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_BITS_OFFSET);
+  pos = putUint(buf, pos, BTF_INT_OFFSET(v));
+  pos = putBytes(buf, pos, S_NR_BITS);
+  pos = putUint(buf, pos, BTF_INT_BITS(v));
+  pos = putBytes(buf, pos, S_ENCODING);
+  return putBytes(buf, pos, INT_ENCODINGS[BTF_INT_ENCODING(v)]!);
+}
+
+/** PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG. */
+function writeRef(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  pos = putBytes(buf, pos, S_TYPE_ID);
+  return putUint(buf, pos, words[w + 2]!);
+}
+
+function writeArray(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  pos = putBytes(buf, pos, S_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 3]!);
+  pos = putBytes(buf, pos, S_INDEX_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 4]!);
+  pos = putBytes(buf, pos, S_NR_ELEMS);
+  return putUint(buf, pos, words[w + 5]!);
+}
+
+/** STRUCT and UNION. */
+function writeComposite(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+  const vlen = BTF_INFO_VLEN(info);
+  const kflag = BTF_INFO_KFLAG(info);
+  pos = putBytes(buf, pos, S_SIZE);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VLEN);
+  pos = putUint(buf, pos, vlen);
+  for (let m = w + 3, end = m + vlen * 3; m < end; m += 3) {
+    const raw = words[m + 2]!;
+    pos = putBytes(buf, pos, S_ITEM);
+    pos = putName(buf, pos, strings, words[m]!);
+    pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
+    pos = putUint(buf, pos, words[m + 1]!);
+    pos = putBytes(buf, pos, S_BITS_OFFSET);
+    pos = putUint(buf, pos, kflag ? BTF_MEMBER_BIT_OFFSET(raw) : raw);
+    if (kflag && BTF_MEMBER_BITFIELD_SIZE(raw)) {
+      pos = putBytes(buf, pos, S_BITFIELD_SIZE);
+      pos = putUint(buf, pos, BTF_MEMBER_BITFIELD_SIZE(raw));
+    }
+  }
+  return pos;
+}
+
+function writeEnum(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+  const vlen = BTF_INFO_VLEN(info);
+  const signed = BTF_INFO_KFLAG(info);
+  pos = putBytes(buf, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VLEN);
+  pos = putUint(buf, pos, vlen);
+  for (let e = w + 3, end = e + vlen * 2; e < end; e += 2) {
+    const v = words[e + 1]!;
+    pos = putBytes(buf, pos, S_ITEM);
+    pos = putName(buf, pos, strings, words[e]!);
+    pos = putBytes(buf, pos, S_VAL);
+    pos = signed ? putInt(buf, pos, v | 0) : putUint(buf, pos, v);
+  }
+  return pos;
+}
+
+function writeEnum64(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+  const vlen = BTF_INFO_VLEN(info);
+  const signed = BTF_INFO_KFLAG(info);
+  pos = putBytes(buf, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VLEN);
+  pos = putUint(buf, pos, vlen);
+  for (let e = w + 3, end = e + vlen * 3; e < end; e += 3) {
+    const u = (BigInt(words[e + 2]!) << 32n) | BigInt(words[e + 1]!);
+    pos = putBytes(buf, pos, S_ITEM);
+    pos = putName(buf, pos, strings, words[e]!);
+    pos = putBytes(buf, pos, S_VAL);
+    pos = putAscii(buf, pos, signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`);
+  }
+  return pos;
+}
+
+function writeFwd(buf: Uint8Array, pos: number, _words: Uint32Array, _w: number, info: number): number {
+  return putBytes(buf, pos, BTF_INFO_KFLAG(info) ? S_FWD_UNION : S_FWD_STRUCT);
+}
+
+function writeFunc(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number): number {
+  pos = putBytes(buf, pos, S_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_LINKAGE);
+  return putBytes(buf, pos, FUNC_LINKAGES[BTF_INFO_VLEN(info)] ?? UNKNOWN_LINKAGE);
+}
+
+function writeFuncProto(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+  const vlen = BTF_INFO_VLEN(info);
+  pos = putBytes(buf, pos, S_RET_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VLEN);
+  pos = putUint(buf, pos, vlen);
+  for (let p = w + 3, end = p + vlen * 2; p < end; p += 2) {
+    pos = putBytes(buf, pos, S_ITEM);
+    pos = putName(buf, pos, strings, words[p]!);
+    pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
+    pos = putUint(buf, pos, words[p + 1]!);
+  }
+  return pos;
+}
+
+function writeVar(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  pos = putBytes(buf, pos, S_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VAR_LINKAGE);
+  return putAscii(buf, pos, varLinkageName(words[w + 3]!));
+}
+
+function writeDatasec(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf): number {
+  const vlen = BTF_INFO_VLEN(info);
+  pos = putBytes(buf, pos, S_SIZE);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_VLEN);
+  pos = putUint(buf, pos, vlen);
+  for (let v = w + 3, end = v + vlen * 3; v < end; v += 3) {
+    const type = words[v]!;
+    pos = putBytes(buf, pos, S_SECINFO);
+    pos = putUint(buf, pos, type);
+    pos = putBytes(buf, pos, S_OFFSET);
+    pos = putUint(buf, pos, words[v + 1]!);
+    pos = putBytes(buf, pos, S_SIZE_BARE);
+    pos = putUint(buf, pos, words[v + 2]!);
+    const target = holderRecord(btf, type);
+    pos = putBytes(buf, pos, S_PAREN);
+    pos = putBytes(buf, pos, KIND_NAMES[target ? BTF_INFO_KIND(target.words[target.at + 1]!) : 0]!);
+    pos = putBytes(buf, pos, S_KIND_NAME);
+    pos = putName(buf, pos, strings, target ? target.words[target.at]! : 0);
+    pos = putBytes(buf, pos, S_CLOSE);
+  }
+  return pos;
+}
+
+function writeFloat(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  pos = putBytes(buf, pos, S_SIZE);
+  return putUint(buf, pos, words[w + 2]!);
+}
+
+function writeDeclTag(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+  pos = putBytes(buf, pos, S_TYPE_ID);
+  pos = putUint(buf, pos, words[w + 2]!);
+  pos = putBytes(buf, pos, S_COMPONENT_IDX);
+  return putInt(buf, pos, words[w + 3]! | 0);
+}
+
+/** Index = kind; the parser admits only kinds 1 to 19. */
+const KIND_WRITERS: readonly KindWriter[] = ((): KindWriter[] => {
+  const t: KindWriter[] = [];
+  t[BTF_KIND_INT] = writeInt;
+  for (const k of [BTF_KIND_PTR, BTF_KIND_CONST, BTF_KIND_VOLATILE, BTF_KIND_RESTRICT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG]) t[k] = writeRef;
+  t[BTF_KIND_ARRAY] = writeArray;
+  t[BTF_KIND_STRUCT] = writeComposite;
+  t[BTF_KIND_UNION] = writeComposite;
+  t[BTF_KIND_ENUM] = writeEnum;
+  t[BTF_KIND_ENUM64] = writeEnum64;
+  t[BTF_KIND_FWD] = writeFwd;
+  t[BTF_KIND_FUNC] = writeFunc;
+  t[BTF_KIND_FUNC_PROTO] = writeFuncProto;
+  t[BTF_KIND_VAR] = writeVar;
+  t[BTF_KIND_DATASEC] = writeDatasec;
+  t[BTF_KIND_FLOAT] = writeFloat;
+  t[BTF_KIND_DECL_TAG] = writeDeclTag;
+  return t;
+})();
+
+/** One type as bpftool prints it, from the record at word `w`, ending with a newline. */
+function writeRecord(buf: Uint8Array, pos: number, btf: Btf, words: Uint32Array, id: number, w: number): number {
+  const info = words[w + 1]!;
+  const kind = BTF_INFO_KIND(info);
+  buf[pos++] = OPEN;
+  pos = putUint(buf, pos, id);
+  pos = putBytes(buf, pos, HEAD[kind]!);
+  pos = putName(buf, pos, btf.strings, words[w]!);
+  pos = KIND_WRITERS[kind]!(buf, pos, words, w, info, btf.strings, btf);
+  buf[pos++] = NL;
+  return pos;
+}
+
 /** The raw dump as bytes, ready for a stream. */
 export function dumpRawBytes(btf: Btf): Uint8Array {
-  const { offsets, typeStart } = btf.records;
+  const { words, offsets, typeStart } = btf.records;
   // vmlinux's dump is 2.2 times its BTF; untouched capacity costs no memory.
   let buf: Uint8Array = Buffer.allocUnsafeSlow(btf.records.bytes.length * 3 + 4096);
   let pos = 0;
   for (let i = 0; i < offsets.length; i++) {
     const w = (offsets[i]! - typeStart) >>> 2;
-    let end = writeRecord(buf, pos, btf, btf.startId + i, w);
+    let end = writeRecord(buf, pos, btf, words, btf.startId + i, w);
     if (end > buf.length) {
       buf = grown(buf, pos, end - pos);
-      end = writeRecord(buf, pos, btf, btf.startId + i, w);
+      end = writeRecord(buf, pos, btf, words, btf.startId + i, w);
     }
     pos = end;
   }
@@ -121,153 +315,6 @@ function holderRecord(btf: Btf, id: number): { words: Uint32Array; at: number } 
   if (!holder) return undefined;
   const { words, offsets, typeStart } = holder.records;
   return { words, at: (offsets[id - holder.startId]! - typeStart) >>> 2 };
-}
-
-/** One type as bpftool prints it, from the record at word `w`, ending with a newline. */
-function writeRecord(buf: Uint8Array, pos: number, btf: Btf, id: number, w: number): number {
-  const words = btf.records.words;
-  const strings = btf.strings;
-  const info = words[w + 1]!;
-  const kind = BTF_INFO_KIND(info);
-  const vlen = BTF_INFO_VLEN(info);
-  const kflag = BTF_INFO_KFLAG(info);
-  const sizeOrType = words[w + 2]!;
-  const body = w + 3;
-  buf[pos++] = OPEN;
-  pos = putUint(buf, pos, id);
-  pos = putBytes(buf, pos, HEAD[kind]!);
-  pos = putName(buf, pos, strings, words[w]!);
-  switch (kind) {
-    case BTF_KIND_INT: {
-      const v = words[body]!;
-      pos = putBytes(buf, pos, S_SIZE);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_BITS_OFFSET);
-      pos = putUint(buf, pos, BTF_INT_OFFSET(v));
-      pos = putBytes(buf, pos, S_NR_BITS);
-      pos = putUint(buf, pos, BTF_INT_BITS(v));
-      pos = putBytes(buf, pos, S_ENCODING);
-      pos = putBytes(buf, pos, INT_ENCODINGS[BTF_INT_ENCODING(v)]!);
-      break;
-    }
-    case BTF_KIND_PTR: case BTF_KIND_CONST: case BTF_KIND_VOLATILE: case BTF_KIND_RESTRICT: case BTF_KIND_TYPEDEF: case BTF_KIND_TYPE_TAG:
-      pos = putBytes(buf, pos, S_TYPE_ID);
-      pos = putUint(buf, pos, sizeOrType);
-      break;
-    case BTF_KIND_ARRAY:
-      pos = putBytes(buf, pos, S_TYPE_ID);
-      pos = putUint(buf, pos, words[body]!);
-      pos = putBytes(buf, pos, S_INDEX_TYPE_ID);
-      pos = putUint(buf, pos, words[body + 1]!);
-      pos = putBytes(buf, pos, S_NR_ELEMS);
-      pos = putUint(buf, pos, words[body + 2]!);
-      break;
-    case BTF_KIND_STRUCT: case BTF_KIND_UNION:
-      pos = putBytes(buf, pos, S_SIZE);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VLEN);
-      pos = putUint(buf, pos, vlen);
-      for (let m = body, end = body + vlen * 3; m < end; m += 3) {
-        const raw = words[m + 2]!;
-        pos = putBytes(buf, pos, S_ITEM);
-        pos = putName(buf, pos, strings, words[m]!);
-        pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
-        pos = putUint(buf, pos, words[m + 1]!);
-        pos = putBytes(buf, pos, S_BITS_OFFSET);
-        pos = putUint(buf, pos, kflag ? BTF_MEMBER_BIT_OFFSET(raw) : raw);
-        if (kflag && BTF_MEMBER_BITFIELD_SIZE(raw)) {
-          pos = putBytes(buf, pos, S_BITFIELD_SIZE);
-          pos = putUint(buf, pos, BTF_MEMBER_BITFIELD_SIZE(raw));
-        }
-      }
-      break;
-    case BTF_KIND_ENUM:
-      pos = putBytes(buf, pos, kflag ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VLEN);
-      pos = putUint(buf, pos, vlen);
-      for (let e = body, end = body + vlen * 2; e < end; e += 2) {
-        const v = words[e + 1]!;
-        pos = putBytes(buf, pos, S_ITEM);
-        pos = putName(buf, pos, strings, words[e]!);
-        pos = putBytes(buf, pos, S_VAL);
-        pos = kflag ? putInt(buf, pos, v | 0) : putUint(buf, pos, v);
-      }
-      break;
-    case BTF_KIND_ENUM64:
-      pos = putBytes(buf, pos, kflag ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VLEN);
-      pos = putUint(buf, pos, vlen);
-      for (let e = body, end = body + vlen * 3; e < end; e += 3) {
-        const u = (BigInt(words[e + 2]!) << 32n) | BigInt(words[e + 1]!);
-        pos = putBytes(buf, pos, S_ITEM);
-        pos = putName(buf, pos, strings, words[e]!);
-        pos = putBytes(buf, pos, S_VAL);
-        pos = putAscii(buf, pos, kflag ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`);
-      }
-      break;
-    case BTF_KIND_FWD:
-      pos = putBytes(buf, pos, kflag ? S_FWD_UNION : S_FWD_STRUCT);
-      break;
-    case BTF_KIND_FUNC:
-      pos = putBytes(buf, pos, S_TYPE_ID);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_LINKAGE);
-      pos = putBytes(buf, pos, FUNC_LINKAGES[vlen] ?? UNKNOWN_LINKAGE);
-      break;
-    case BTF_KIND_FUNC_PROTO:
-      pos = putBytes(buf, pos, S_RET_TYPE_ID);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VLEN);
-      pos = putUint(buf, pos, vlen);
-      for (let p = body, end = body + vlen * 2; p < end; p += 2) {
-        pos = putBytes(buf, pos, S_ITEM);
-        pos = putName(buf, pos, strings, words[p]!);
-        pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
-        pos = putUint(buf, pos, words[p + 1]!);
-      }
-      break;
-    case BTF_KIND_VAR:
-      pos = putBytes(buf, pos, S_TYPE_ID);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VAR_LINKAGE);
-      pos = putAscii(buf, pos, varLinkageName(words[body]!));
-      break;
-    case BTF_KIND_DATASEC:
-      pos = putBytes(buf, pos, S_SIZE);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_VLEN);
-      pos = putUint(buf, pos, vlen);
-      for (let v = body, end = body + vlen * 3; v < end; v += 3) {
-        const type = words[v]!;
-        pos = putBytes(buf, pos, S_SECINFO);
-        pos = putUint(buf, pos, type);
-        pos = putBytes(buf, pos, S_OFFSET);
-        pos = putUint(buf, pos, words[v + 1]!);
-        pos = putBytes(buf, pos, S_SIZE_BARE);
-        pos = putUint(buf, pos, words[v + 2]!);
-        const target = holderRecord(btf, type);
-        pos = putBytes(buf, pos, S_PAREN);
-        pos = putBytes(buf, pos, KIND_NAMES[target ? BTF_INFO_KIND(target.words[target.at + 1]!) : 0]!);
-        pos = putBytes(buf, pos, S_KIND_NAME);
-        pos = putName(buf, pos, strings, target ? target.words[target.at]! : 0);
-        pos = putBytes(buf, pos, S_CLOSE);
-      }
-      break;
-    case BTF_KIND_FLOAT:
-      pos = putBytes(buf, pos, S_SIZE);
-      pos = putUint(buf, pos, sizeOrType);
-      break;
-    default: // BTF_KIND_DECL_TAG: the parser admits no other kind
-      pos = putBytes(buf, pos, S_TYPE_ID);
-      pos = putUint(buf, pos, sizeOrType);
-      pos = putBytes(buf, pos, S_COMPONENT_IDX);
-      pos = putInt(buf, pos, words[body]! | 0);
-      break;
-  }
-  buf[pos++] = NL;
-  return pos;
 }
 
 /**
