@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   budget?: number;
   /** ifindexes bpf_clone_redirect() accepts (default [1], the loopback device). */
   interfaces?: readonly number[];
+  /** Compile the program to JavaScript (see VmOptions.compile): by default from the second run on. */
+  compile?: boolean;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
@@ -270,6 +272,7 @@ export class Emulator {
       budget: options.budget ?? DEFAULT_BUDGET,
       context,
       kfuncName: (imm) => this.kfuncName(imm),
+      ...(options.compile !== undefined ? { compile: options.compile } : {}),
     });
     this.vm.cpu = options.cpu ?? 0;
   }

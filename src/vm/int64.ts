@@ -157,3 +157,17 @@ export function bswap16(v: number): number {
 export function toBigInt(h: number, l: number): bigint {
   return (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
 }
+
+/** Unsigned comparison of two 64-bit values: 1, 0 or -1. */
+export function ucmp(ah: number, al: number, bh: number, bl: number): number {
+  if (ah !== bh) return ah >>> 0 > bh >>> 0 ? 1 : -1;
+  if (al === bl) return 0;
+  return al >>> 0 > bl >>> 0 ? 1 : -1;
+}
+
+/** Signed comparison of two 64-bit values: 1, 0 or -1. */
+export function scmp(ah: number, al: number, bh: number, bl: number): number {
+  if (ah !== bh) return ah > bh ? 1 : -1;
+  if (al === bl) return 0;
+  return al >>> 0 > bl >>> 0 ? 1 : -1;
+}

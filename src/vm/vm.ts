@@ -16,7 +16,8 @@ import {
 } from './decode.js';
 import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
-import { bswap16, bswap32, mul64, negate, out, rem, sdiv64, smod64, toBigInt, udivmod64 } from './int64.js';
+import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
+import { compileProgram } from './compile.js';
 import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
 import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 
@@ -47,6 +48,11 @@ export interface VmOptions extends DecodeOptions {
   helpers?: ReadonlyMap<number, HelperFn>;
   /** Most instructions one run may execute; default 1,000,000. */
   budget?: number;
+  /**
+   * Run the program as a compiled JavaScript function (compile.ts): true from the first run, false
+   * never (the interpreter alone, the reference), by default from the second run on.
+   */
+  compile?: boolean;
   /** The address space; a fresh one by default. Share one to let several programs see the same maps. */
   memory?: Memory;
   context?: ContextAccess;
@@ -89,12 +95,18 @@ export class Vm {
   private depth = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 9);
-  private exitValue: bigint | undefined;
+  /** @internal for compiled programs (compile.ts) */
+  exitValue: bigint | undefined;
   private packetId = 0;
   private packetStart = 0;
   private packetLen = 0;
   private tailCalls = 0;
-  private pendingTail: Program | undefined;
+  /** @internal for compiled programs (compile.ts) */
+  pendingTail: Program | undefined;
+  /** @internal set by a compiled program: -1 once it exited, else the pc the interpreter goes on from. */
+  resumeAt = -1;
+  private readonly compileMode: boolean | undefined;
+  private runs = 0;
 
   constructor(program: Uint8Array | Program, options: VmOptions = {}) {
     this.memory = options.memory ?? new Memory();
@@ -104,6 +116,7 @@ export class Vm {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.context = options.context;
     this.kfuncName = options.kfuncName;
+    this.compileMode = options.compile;
   }
 
   /** Run from the first instruction with r1..r5 = args; the stack starts zeroed. */
@@ -136,7 +149,15 @@ export class Vm {
     this.tailCalls = 0;
     this.pendingTail = undefined;
     this.traced = 0;
-    return this.exec();
+    const budget = this.budget;
+    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
+      const compiled = compileProgram(this.program);
+      if (compiled !== null) {
+        const left = compiled(this, budget);
+        return this.resumeAt < 0 ? budget - left : this.exec(this.resumeAt, left);
+      }
+    }
+    return this.exec(0, budget);
   }
 
   /**
@@ -244,7 +265,8 @@ export class Vm {
     this.hi[10] = STACK_REGION_BASE + depth;
   }
 
-  private memFault(h: number, a: number, size: number, write: boolean, pc: number): VmFault {
+  /** @internal for compiled programs (compile.ts) */
+  memFault(h: number, a: number, size: number, write: boolean, pc: number): VmFault {
     this.pc = pc;
     const addr = toBigInt(h, a | 0);
     const region = this.memory.region(h);
@@ -293,16 +315,17 @@ export class Vm {
     ctx.store(this, a, size, hi, lo);
   }
 
-  private exec(): number {
+  /** Interpret from `pc` of the current program with `budgetLeft` of this.budget still to spend. */
+  private exec(pc: number, budgetLeft: number): number {
     const L = this.lo;
     const H = this.hi;
     const startBudget = this.budget;
     const tracer = this.tracer;
     // Tracing keeps the budget at zero so that every instruction takes the slow branch below.
-    let budget = tracer === undefined ? startBudget : 0;
-    let pc = 0;
+    let budget = tracer === undefined ? budgetLeft : 0;
     const ctx = this.context;
-    const ctxId = ctx === undefined ? -1 : ctx.region;
+    // NaN equals no region id, so without a context no address is taken for one (-1 would be: r = -1 + off).
+    const ctxId = ctx === undefined ? NaN : ctx.region;
     // The outer loop only turns when a tail call switches programs; `code` stays constant inside.
     program: for (;;) {
       const code = this.current.code;
@@ -1195,7 +1218,8 @@ export class Vm {
     this.enterFrame(depth + 1);
   }
 
-  private callHelper(id: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  callHelper(id: number): void {
     const fn = this.helpers.get(id);
     if (fn === undefined) throw this.fault('helper', `call to ${helperName(id)} (#${id}), which the emulator does not provide`);
     let result: bigint | number | void;
@@ -1208,7 +1232,8 @@ export class Vm {
     this.setReg(0, result ?? 0);
   }
 
-  private udiv64(d: number, bh: number, bl: number, mod: boolean): void {
+  /** @internal for compiled programs (compile.ts) */
+  udiv64(d: number, bh: number, bl: number, mod: boolean): void {
     const L = this.lo;
     const H = this.hi;
     if (bh === 0 && bl === 0) {
@@ -1230,7 +1255,8 @@ export class Vm {
     L[d] = r[1]!;
   }
 
-  private lsh64(d: number, n: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  lsh64(d: number, n: number): void {
     if (n === 0) return;
     const L = this.lo;
     const H = this.hi;
@@ -1243,7 +1269,8 @@ export class Vm {
     }
   }
 
-  private rsh64(d: number, n: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  rsh64(d: number, n: number): void {
     if (n === 0) return;
     const L = this.lo;
     const H = this.hi;
@@ -1256,7 +1283,8 @@ export class Vm {
     }
   }
 
-  private arsh64(d: number, n: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  arsh64(d: number, n: number): void {
     if (n === 0) return;
     const L = this.lo;
     const H = this.hi;
@@ -1270,7 +1298,8 @@ export class Vm {
   }
 
   /** Byte swap of the low `bits` bits, zero-extended (the host byte order is little-endian). */
-  private swap(d: number, bits: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  swap(d: number, bits: number): void {
     const L = this.lo;
     const H = this.hi;
     if (bits === 16) {
@@ -1383,18 +1412,6 @@ export class Vm {
     H[0] = 0;
     return true;
   }
-}
-
-function ucmp(ah: number, al: number, bh: number, bl: number): number {
-  if (ah !== bh) return ah >>> 0 > bh >>> 0 ? 1 : -1;
-  if (al === bl) return 0;
-  return al >>> 0 > bl >>> 0 ? 1 : -1;
-}
-
-function scmp(ah: number, al: number, bh: number, bl: number): number {
-  if (ah !== bh) return ah > bh ? 1 : -1;
-  if (al === bl) return 0;
-  return al >>> 0 > bl >>> 0 ? 1 : -1;
 }
 
 function hex64(v: bigint): string {

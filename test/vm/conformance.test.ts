@@ -23,17 +23,18 @@ describe.skipIf(!haveConformance())('BPF conformance suite (assembled.json)', ()
   let passed = 0;
 
   afterAll(() => {
-    console.log(`conformance: ${passed} of ${names.length} tests passed`);
+    console.log(`conformance: ${passed} of ${2 * names.length} runs (interpreted and compiled) passed`);
   });
 
   it('has all 313 tests', () => {
     expect(names.length).toBe(313);
   });
 
-  it.each(names)('%s', (name) => {
+  // Interpreted (the reference) and compiled (compile.ts).
+  it.each(names.flatMap((n) => [[n, false], [n, true]] as const))('%s (compiled: %s)', (name, compile) => {
     const t = tests[name]!;
     const memory = hexToBytes(t.memory);
-    const vm = new Vm(hexToBytes(t.program), { helpers: conformanceHelpers() });
+    const vm = new Vm(hexToBytes(t.program), { helpers: conformanceHelpers(), compile });
     const pointer = memory.length > 0 ? vm.memory.map(memory, 'mem') : 0n;
     const { r0 } = vm.run([pointer, BigInt(memory.length)]);
     expect(`0x${r0.toString(16)}`).toBe(`0x${BigInt(t.result).toString(16)}`);

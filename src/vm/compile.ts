@@ -1,0 +1,309 @@
+// The compiled path: a pre-decoded program translated once into a JavaScript function (new Function),
+// so V8 optimizes each instruction with its registers, offsets and immediates as constants instead of
+// dispatching on every opcode. Registers stay in the Vm's lo/hi arrays, so helpers, context accesses
+// and faults see exactly what the interpreter would show them.
+//
+// The function covers straight-line code, jumps, memory, helper calls and exit of the entry frame.
+// Whatever else (bpf-to-bpf calls, callx, atomics, legacy packet loads, kfuncs, running off the end,
+// tail calls) hands the run to the interpreter at that pc with the budget left, and the interpreter,
+// the reference the compiled path is tested against, finishes it.
+import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
+import { mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import type { Vm } from './vm.js';
+
+/**
+ * Runs the entry program from pc 0 with `budget` instructions to spend and returns what is left; sets
+ * vm.resumeAt to -1 when the program exited, else to the pc the interpreter must continue from.
+ */
+export type CompiledProgram = (vm: Vm, budget: number) => number;
+
+/** Programs larger than this stay interpreted: V8 does not optimize functions beyond a bytecode size. */
+export const MAX_COMPILED_INSNS = 4096;
+
+const RUNTIME = { mul64, negate, out, scmp, sdiv64, smod64, ucmp };
+
+const cache = new WeakMap<Program, CompiledProgram | null>();
+
+/** The program's compiled function (cached per program), or null when it is too large to compile. */
+export function compileProgram(program: Program): CompiledProgram | null {
+  let fn = cache.get(program);
+  if (fn === undefined) {
+    fn = program.count > MAX_COMPILED_INSNS ? null : build(program);
+    cache.set(program, fn);
+  }
+  return fn;
+}
+
+/** Jumps: condition on (dst, operand) by the opcode's operation bits, for 64-bit and 32-bit compares. */
+function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: number, imm: number): string {
+  const ld = `L[${d}]`;
+  const hd = `H[${d}]`;
+  const lb = reg ? `L[${s}]` : `${imm}`;
+  const hb = reg ? `H[${s}]` : `${imm >> 31}`;
+  if (jmp32) {
+    const ub = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
+    switch (op) {
+      case 0x10: return `${ld} === ${lb}`;
+      case 0x50: return `${ld} !== ${lb}`;
+      case 0x40: return `(${ld} & ${lb}) !== 0`;
+      case 0x20: return `(${ld} >>> 0) > ${ub}`;
+      case 0x30: return `(${ld} >>> 0) >= ${ub}`;
+      case 0xa0: return `(${ld} >>> 0) < ${ub}`;
+      case 0xb0: return `(${ld} >>> 0) <= ${ub}`;
+      case 0x60: return `${ld} > ${lb}`;
+      case 0x70: return `${ld} >= ${lb}`;
+      case 0xc0: return `${ld} < ${lb}`;
+      case 0xd0: return `${ld} <= ${lb}`;
+    }
+  } else {
+    switch (op) {
+      case 0x10: return `${ld} === ${lb} && ${hd} === ${hb}`;
+      case 0x50: return `${ld} !== ${lb} || ${hd} !== ${hb}`;
+      case 0x40: return `(${ld} & ${lb}) !== 0 || (${hd} & ${hb}) !== 0`;
+      case 0x20: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
+      case 0x30: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
+      case 0xa0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
+      case 0xb0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
+      case 0x60: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
+      case 0x70: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
+      case 0xc0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
+      case 0xd0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
+    }
+  }
+  throw new Error(`no condition for jump op 0x${op.toString(16)}`);
+}
+
+function isCondJump(op: number): boolean {
+  const cls = op & 7;
+  if (op > 0xff || (cls !== 5 && cls !== 6)) return false;
+  const o = op & 0xf0;
+  return o !== 0x00 && o !== 0x80 && o !== 0x90;
+}
+
+/** The effective address (base register + off) into `a` (offset) and `h` (region), wrapping like Vm.ea. */
+function ea(base: number, off: number): string {
+  let s = `a = (L[${base}] >>> 0) + ${off}; h = H[${base}];`;
+  if (off < 0) s += ` if (a < 0) { a += 4294967296; h = (h - 1) | 0; }`;
+  else if (off > 0) s += ` if (a >= 4294967296) { a -= 4294967296; h = (h + 1) | 0; }`;
+  return s;
+}
+
+function check(size: number, write: boolean, pc: number): string {
+  return `if (!(h > 0 && h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''})) throw vm.memFault(h, a, ${size}, ${write}, ${pc});`;
+}
+
+const LOADS: Record<number, [number, string, boolean]> = {
+  0x61: [4, 'getInt32(a, true)', false],
+  0x69: [2, 'getUint16(a, true)', false],
+  0x71: [1, 'getUint8(a)', false],
+  0x81: [4, 'getInt32(a, true)', true],
+  0x89: [2, 'getInt16(a, true)', true],
+  0x91: [1, 'getInt8(a)', true],
+};
+/** Stores by the opcode's size bits (BPF_W, BPF_H, BPF_B, BPF_DW). */
+const STORES: Record<number, [number, string]> = { 0x00: [4, 'setInt32'], 0x08: [2, 'setInt16'], 0x10: [1, 'setInt8'], 0x18: [8, ''] };
+
+/** Source for one instruction that simply continues at pc + 1 (or pc + 2 for ld_imm64), or undefined. */
+function straight(code: Int32Array, pc: number): string | undefined {
+  const p = pc * STRIDE;
+  const w = code[p]!;
+  const op = w & 0xffff;
+  const d = (w >>> 16) & 15;
+  const s = w >>> 20;
+  const off = code[p + 1]!;
+  const imm = code[p + 2]!;
+  const ih = imm >> 31;
+  const D = `L[${d}]`;
+  const DH = `H[${d}]`;
+  const S_ = `L[${s}]`;
+  const SH = `H[${s}]`;
+  const zx = `${DH} = 0;`;
+  switch (op) {
+    // ---- ALU64 ----
+    case 0x07: return `{ const x = ${D}; const r = (x + ${imm}) | 0; ${DH} = (${DH} + ${ih} + ((r >>> 0) < (x >>> 0) ? 1 : 0)) | 0; ${D} = r; }`;
+    case 0x0f: return `{ const x = ${D}; const r = (x + ${S_}) | 0; ${DH} = (${DH} + ${SH} + ((r >>> 0) < (x >>> 0) ? 1 : 0)) | 0; ${D} = r; }`;
+    case 0x17: return `{ const x = ${D}; ${DH} = (${DH} - ${ih} - ((x >>> 0) < ${imm >>> 0} ? 1 : 0)) | 0; ${D} = (x - ${imm}) | 0; }`;
+    case 0x1f: return `{ const x = ${D}; const y = ${S_}; ${DH} = (${DH} - ${SH} - ((x >>> 0) < (y >>> 0) ? 1 : 0)) | 0; ${D} = (x - y) | 0; }`;
+    case 0x27: return `mul64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x2f: return `mul64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x37: return `vm.udiv64(${d}, ${ih}, ${imm}, false);`;
+    case 0x3f: return `vm.udiv64(${d}, ${SH}, ${S_}, false);`;
+    case 0x97: return `vm.udiv64(${d}, ${ih}, ${imm}, true);`;
+    case 0x9f: return `vm.udiv64(${d}, ${SH}, ${S_}, true);`;
+    case 0x37 + SIGNED: return `sdiv64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x3f + SIGNED: return `sdiv64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x97 + SIGNED: return `smod64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x9f + SIGNED: return `smod64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x47: return `${D} |= ${imm}; ${DH} |= ${ih};`;
+    case 0x4f: return `${D} |= ${S_}; ${DH} |= ${SH};`;
+    case 0x57: return `${D} &= ${imm}; ${DH} &= ${ih};`;
+    case 0x5f: return `${D} &= ${S_}; ${DH} &= ${SH};`;
+    case 0xa7: return `${D} ^= ${imm}; ${DH} ^= ${ih};`;
+    case 0xaf: return `${D} ^= ${S_}; ${DH} ^= ${SH};`;
+    case 0xb7: return `${D} = ${imm}; ${DH} = ${ih};`;
+    case 0xbf: return `${D} = ${S_}; ${DH} = ${SH};`;
+    case 0xbf + SIGNED: {
+      const v = off === 8 ? `(${S_} << 24) >> 24` : off === 16 ? `(${S_} << 16) >> 16` : S_;
+      return `{ const v = ${v}; ${D} = v; ${DH} = v >> 31; }`;
+    }
+    case 0x67: return shift64('lsh', D, DH, imm & 63);
+    case 0x77: return shift64('rsh', D, DH, imm & 63);
+    case 0xc7: return shift64('arsh', D, DH, imm & 63);
+    case 0x6f: return `vm.lsh64(${d}, ${S_} & 63);`;
+    case 0x7f: return `vm.rsh64(${d}, ${S_} & 63);`;
+    case 0xcf: return `vm.arsh64(${d}, ${S_} & 63);`;
+    case 0x87: return `negate(${DH}, ${D}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0xd7:
+    case 0xdc: return `vm.swap(${d}, ${imm});`;
+    case 0xd4: return imm === 64 ? '' : `${imm === 16 ? `${D} &= 0xffff; ` : ''}${zx}`;
+
+    // ---- ALU32 (zero-extended) ----
+    case 0x04: return `${D} = (${D} + ${imm}) | 0; ${zx}`;
+    case 0x0c: return `${D} = (${D} + ${S_}) | 0; ${zx}`;
+    case 0x14: return `${D} = (${D} - ${imm}) | 0; ${zx}`;
+    case 0x1c: return `${D} = (${D} - ${S_}) | 0; ${zx}`;
+    case 0x24: return `${D} = Math.imul(${D}, ${imm}); ${zx}`;
+    case 0x2c: return `${D} = Math.imul(${D}, ${S_}); ${zx}`;
+    case 0x34: return `${D} = ${imm >>> 0 === 0 ? '0' : `((${D} >>> 0) / ${imm >>> 0}) >>> 0`}; ${zx}`;
+    case 0x3c: return `{ const b = ${S_} >>> 0; ${D} = b === 0 ? 0 : ((${D} >>> 0) / b) >>> 0; } ${zx}`;
+    case 0x34 + SIGNED: return `${D} = ${imm === 0 ? '0' : `(${D} / ${imm}) | 0`}; ${zx}`;
+    case 0x3c + SIGNED: return `{ const b = ${S_}; ${D} = b === 0 ? 0 : (${D} / b) | 0; } ${zx}`;
+    case 0x94: return `${imm >>> 0 === 0 ? '' : `${D} = (${D} >>> 0) % ${imm >>> 0}; `}${zx}`;
+    case 0x9c: return `{ const b = ${S_} >>> 0; if (b !== 0) ${D} = (${D} >>> 0) % b; } ${zx}`;
+    case 0x94 + SIGNED: return `${imm === 0 ? '' : `${D} = (${D} % ${imm}) | 0; `}${zx}`;
+    case 0x9c + SIGNED: return `{ const b = ${S_}; if (b !== 0) ${D} = (${D} % b) | 0; } ${zx}`;
+    case 0x44: return `${D} |= ${imm}; ${zx}`;
+    case 0x4c: return `${D} |= ${S_}; ${zx}`;
+    case 0x54: return `${D} &= ${imm}; ${zx}`;
+    case 0x5c: return `${D} &= ${S_}; ${zx}`;
+    case 0xa4: return `${D} ^= ${imm}; ${zx}`;
+    case 0xac: return `${D} ^= ${S_}; ${zx}`;
+    case 0xb4: return `${D} = ${imm}; ${zx}`;
+    case 0xbc: return `${D} = ${S_}; ${zx}`;
+    case 0xbc + SIGNED: return `${D} = ${off === 8 ? `(${S_} << 24) >> 24` : `(${S_} << 16) >> 16`}; ${zx}`;
+    case 0x64: return `${D} <<= ${imm & 31}; ${zx}`;
+    case 0x6c: return `${D} <<= ${S_} & 31; ${zx}`;
+    case 0x74: return `${D} >>>= ${imm & 31}; ${zx}`;
+    case 0x7c: return `${D} >>>= ${S_} & 31; ${zx}`;
+    case 0xc4: return `${D} >>= ${imm & 31}; ${zx}`;
+    case 0xcc: return `${D} >>= ${S_} & 31; ${zx}`;
+    case 0x84: return `${D} = -${D} | 0; ${zx}`;
+
+    case 0x18: return `${D} = ${imm}; ${DH} = ${code[p + 3]!};`;
+  }
+  const load = LOADS[op];
+  if (load !== undefined) {
+    const [size, get, signed] = load;
+    const value = signed
+      ? `{ const v = V[h].${get}; ${D} = v; ${DH} = v >> 31; }`
+      : `${D} = V[h].${get}; ${DH} = 0;`;
+    const ctx = signed ? `throw vm.memFault(C, a, ${size}, false, ${pc});` : `vm.pc = ${pc}; ctx.load(vm, ${d}, a, ${size});`;
+    return `${ea(s, off)} if (h === C) { ${ctx} } else { ${check(size, false, pc)} ${value} }`;
+  }
+  if (op === 0x79) {
+    return `${ea(s, off)} if (h === C) { vm.pc = ${pc}; ctx.load(vm, ${d}, a, 8); } else { ${check(8, false, pc)} const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true); }`;
+  }
+  const cls = op & 7;
+  if ((cls === 2 || cls === 3) && (op & 0xe0) === 0x60) {
+    const store = STORES[op & 0x18]!;
+    const [size, set] = store;
+    const [lo, hi] = cls === 2 ? [`${imm}`, `${ih}`] : [S_, SH];
+    const mem = size === 8
+      ? `const v = V[h]; v.setInt32(a, ${lo}, true); v.setInt32(a + 4, ${hi}, true);`
+      : `V[h].${set}(a, ${lo}${size === 1 ? '' : ', true'});`;
+    return `${ea(d, off)} if (h === C) { vm.pc = ${pc}; ctx.store(vm, a, ${size}, ${hi}, ${lo}); } else { ${check(size, true, pc)} ${mem} }`;
+  }
+  return undefined;
+}
+
+function shift64(kind: 'lsh' | 'rsh' | 'arsh', D: string, DH: string, n: number): string {
+  if (n === 0) return '';
+  if (kind === 'lsh') return n < 32 ? `${DH} = (${DH} << ${n}) | (${D} >>> ${32 - n}); ${D} <<= ${n};` : `${DH} = ${D} << ${n - 32}; ${D} = 0;`;
+  if (kind === 'rsh') return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} = ${DH} >>> ${n};` : `${D} = ${DH} >>> ${n - 32}; ${DH} = 0;`;
+  return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} >>= ${n};` : `${D} = ${DH} >> ${n - 32}; ${DH} >>= 31;`;
+}
+
+function build(program: Program): CompiledProgram {
+  const { code, count } = program;
+  const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
+  // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
+  // instruction left to the interpreter.
+  const leader = new Uint8Array(count + 1);
+  leader[0] = 1;
+  leader[count] = 1;
+  for (let pc = 0; pc < count; pc++) {
+    const o = op(pc);
+    const p = pc * STRIDE;
+    if (o === 0x05 || isCondJump(o)) {
+      leader[code[p + 1]!] = 1;
+      leader[pc + 1] = 1;
+    } else if (o === 0x18) {
+      pc++;
+    } else if (o === 0x85 || o === 0x95 || straight(code, pc) === undefined) {
+      leader[pc] = 1;
+      leader[pc + 1] = 1;
+    }
+  }
+
+  const lines: string[] = [];
+  let pc = 0;
+  while (pc <= count) {
+    // One block: from a leader to the next leader.
+    let end = pc + 1;
+    while (end <= count && !leader[end]) end++;
+    lines.push(`case ${pc}:`);
+    const o = pc < count ? op(pc) : OP_FALL_THROUGH;
+    if (o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_LOCAL || o === OP_CALL_KFUNC || (o !== 0x85 && o !== 0x95 && !isCondJump(o) && o !== 0x05 && straight(code, pc) === undefined)) {
+      lines.push(`vm.resumeAt = ${pc}; return budget;`);
+      pc = end;
+      continue;
+    }
+    let n = 0;
+    for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
+    lines.push(`if (budget < ${n}) { vm.resumeAt = ${pc}; return budget; } budget -= ${n};`);
+    for (let i = pc; i < end; i++) {
+      const o2 = op(i);
+      const p = i * STRIDE;
+      if (o2 === OP_LDDW_TAIL) continue;
+      if (o2 === 0x95) {
+        lines.push(`vm.resumeAt = -1; return budget;`);
+      } else if (o2 === 0x85) {
+        lines.push(`vm.pc = ${i}; vm.callHelper(${code[p + 2]!});`);
+        lines.push(`if (vm.exitValue !== undefined) { vm.setReg(0, vm.exitValue); vm.resumeAt = -1; return budget; }`);
+        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = 0; return budget; }`);
+      } else if (o2 === 0x05) {
+        lines.push(`pc = ${code[p + 1]!}; continue;`);
+      } else if (isCondJump(o2)) {
+        const w = code[p]!;
+        const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
+        lines.push(`if (${cond}) { pc = ${code[p + 1]!}; continue; }`);
+      } else {
+        lines.push(straight(code, i)!);
+      }
+    }
+    // Falling out of a block continues into the next case label, which is the next leader.
+    pc = end;
+  }
+
+  const source = `"use strict";
+const { mul64, negate, out, scmp, sdiv64, smod64, ucmp } = rt;
+return function compiledBpf(vm, budget) {
+  const L = vm.lo;
+  const H = vm.hi;
+  const mem = vm.memory;
+  const V = mem.views;
+  const S = mem.sizes;
+  const W = mem.writable;
+  const ctx = vm.context;
+  const C = ctx === undefined ? NaN : ctx.region;
+  let pc = 0;
+  let a = 0;
+  let h = 0;
+  for (;;) {
+    switch (pc) {
+${lines.join('\n')}
+    }
+  }
+};`;
+  return new Function('rt', source)(RUNTIME) as CompiledProgram;
+}
