@@ -89,6 +89,7 @@ function bpftoolLoads(path: string): number {
   } catch {
     return 0;
   } finally {
+    rmSync(pin, { recursive: true, force: true });
     for (const n of readdirSync('/sys/fs/bpf')) if (!before.has(n)) rmSync(`/sys/fs/bpf/${n}`, { recursive: true, force: true });
   }
 }
