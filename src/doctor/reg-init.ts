@@ -38,6 +38,11 @@ const S32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 
 /** At most this many states are explored per function; the kernel's own limit is a million insns. */
 const MAX_STATES = 200_000;
+/**
+ * An instruction reached with this many distinct states (a loop counting with a constant) is
+ * reached from then on with its values forgotten: one such state covers every later one.
+ */
+const STATES_PER_INSN = 64;
 
 function alu(op: number, a: bigint, b: bigint, wide: boolean): bigint | null {
   const bits = wide ? 64n : 32n;
@@ -194,7 +199,9 @@ export function uninitReads(insns: readonly Insn[], o: RegInitOptions): RegInitR
     const i = bySlot.get(at);
     if (!i) continue;
     const prior = seen.get(at);
-    if (o.constants === false) for (let r = 0; r <= 10; r++) if (state[r] !== undefined) state[r] = null;
+    if (o.constants === false || (prior && prior.length >= STATES_PER_INSN)) {
+      for (let r = 0; r <= 10; r++) if (state[r] !== undefined) state[r] = null;
+    }
     if (prior?.some((p) => covers(p, state))) continue;
     if (prior) prior.push(state);
     else seen.set(at, [state]);

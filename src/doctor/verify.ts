@@ -240,10 +240,15 @@ function sourceLookup(obj: BpfObject): (section: string, byteOffset: number) => 
   return (section, off) => {
     const recs = bySection.get(section);
     if (!recs) return undefined;
+    let lo = 0;
+    let hi = recs.length - 1;
     let found;
-    for (const r of recs) {
-      if (r.insnOff > off) break;
-      found = r;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (recs[mid]!.insnOff <= off) {
+        found = recs[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found ? { file: found.fileName, line: found.lineNum, text: found.line.trim() } : undefined;
   };

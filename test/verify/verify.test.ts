@@ -138,3 +138,13 @@ describe.skipIf(!mc)('verify on hand-made programs', () => {
     expect(JSON.parse(out).ok).toBe(true);
   });
 });
+
+describe.skipIf(!mc)('verify on programs too long to walk value by value', () => {
+  it('forgets constants where a long counted loop brings too many distinct states, and still finds the read', () => {
+    // r1 = 0; loop: r1 += 1; if r1 < 1000000 goto loop; r0 = r9 (never written); exit
+    const code = [ins(0xb7, 1, 0, 0, 0), ins(0x07, 1, 0, 0, 1), ins(0xa5, 1, 0, -2, 1_000_000), ins(0xbf, 0, 9, 0, 0), EXIT];
+    const report = verify(readObject(readFileSync(assemble('long loop', code))));
+    const uninit = report.programs[0]!.findings.filter((f) => f.code === 'uninit-read');
+    expect(uninit).toMatchObject([{ insn: 3, message: 'R9 !read_ok', disasm: 'r0 = r9' }]);
+  });
+});
