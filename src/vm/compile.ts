@@ -9,6 +9,7 @@
 // the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
 /**
@@ -89,7 +90,8 @@ function ea(base: number, off: number): string {
 }
 
 function check(size: number, write: boolean, pc: number): string {
-  return `if (!(h > 0 && h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''})) throw vm.memFault(h, a, ${size}, ${write}, ${pc});`;
+  const test = `if (!(h > 0 && h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''})) throw vm.memFault(h, a, ${size}, ${write}, ${pc});`;
+  return write ? `${test} if (h === ${STACK_REGION_BASE}) mem.stackDirty = true;` : test;
 }
 
 const LOADS: Record<number, [number, string, boolean]> = {

@@ -25,6 +25,12 @@ export class Memory {
   readonly writable: boolean[] = [];
   private readonly regions: (RegionInfo | undefined)[] = [];
   private readonly free: number[] = [];
+  /**
+   * False while stack frame 0 is known to be all zero, so that a run which never wrote its stack does
+   * not clear 512 bytes for the next. Whatever can write the frame sets it: stores (the interpreter and
+   * compiled programs), writable slices, and handing out the frame's bytes.
+   */
+  stackDirty = true;
 
   constructor() {
     this.views[0] = undefined;
@@ -74,11 +80,20 @@ export class Memory {
 
   /** The region a pointer's high half names, if any. */
   region(id: number): RegionInfo | undefined {
+    if (id === STACK_REGION_BASE) this.stackDirty = true;
     return this.regions[id];
   }
 
   stackFrame(frame: number): Uint8Array {
+    if (frame === 0) this.stackDirty = true;
     return this.regions[STACK_REGION_BASE + frame]!.bytes;
+  }
+
+  /** Zero stack frame 0 for a new run. */
+  clearStack(): void {
+    if (!this.stackDirty) return;
+    this.regions[STACK_REGION_BASE]!.bytes.fill(0);
+    this.stackDirty = false;
   }
 
   /**
@@ -89,6 +104,7 @@ export class Memory {
     const r = this.regions[id];
     if (r === undefined || offset < 0 || len < 0 || offset + len > r.bytes.length) return undefined;
     if (write && !r.writable) return undefined;
+    if (write && id === STACK_REGION_BASE) this.stackDirty = true;
     return r.bytes.subarray(offset, offset + len);
   }
 

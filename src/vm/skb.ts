@@ -184,7 +184,8 @@ export class SkbContext implements ContextAccess {
    */
   reset(frame: Uint8Array, overrides?: SkbOverrides): void {
     const w = this.words;
-    w.fill(0);
+    // After a run that wrote no field, only the words taken from the frame below can differ from zero.
+    if (this.pristine < 0) w.fill(0);
     this.redirect = undefined;
     if (this.clones.length) this.clones = [];
     const p = this.packet;
@@ -200,16 +201,14 @@ export class SkbContext implements ContextAccess {
     w[PKT_TYPE_WORD] = pktType;
     w[IFINDEX_WORD] = 1;
     this.pristine = pktType | (protocol << 8);
-    if (protocol === ETH_P_IP && frame.length >= ETH_HLEN + 20) {
-      w[FAMILY_WORD] = AF_INET;
-      w[LOCAL_IP4_WORD] = le32(frame, ETH_HLEN + 12);
-      w[REMOTE_IP4_WORD] = le32(frame, ETH_HLEN + 16);
-    } else if (protocol === ETH_P_IPV6 && frame.length >= ETH_HLEN + 40) {
-      w[FAMILY_WORD] = AF_INET6;
-      for (let i = 0; i < 4; i++) {
-        w[LOCAL_IP6_WORD + i] = le32(frame, ETH_HLEN + 8 + 4 * i);
-        w[REMOTE_IP6_WORD + i] = le32(frame, ETH_HLEN + 24 + 4 * i);
-      }
+    const ipv4 = protocol === ETH_P_IP && frame.length >= ETH_HLEN + 20;
+    const ipv6 = protocol === ETH_P_IPV6 && frame.length >= ETH_HLEN + 40;
+    w[FAMILY_WORD] = ipv4 ? AF_INET : ipv6 ? AF_INET6 : 0;
+    w[LOCAL_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 12) : 0;
+    w[REMOTE_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 16) : 0;
+    for (let i = 0; i < 4; i++) {
+      w[LOCAL_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 8 + 4 * i) : 0;
+      w[REMOTE_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 24 + 4 * i) : 0;
     }
     if (overrides !== undefined) this.applyOverrides(overrides);
   }

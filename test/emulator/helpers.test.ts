@@ -118,6 +118,20 @@ describe.skipIf(!clang)('compiled programs', () => {
       });
     });
 
+    it('fields set for one run do not leak into the next, and earlier outputs keep their own values', () => {
+      const emu = Emulator.fromObject(obj('helpers'), { program: 'ctx_fields' });
+      const f = frame(60);
+      const first = emu.run(f, { ingress_ifindex: 77, hash: 0x55, tstamp: 9n, cb: [1, 2, 3, 4, 5] });
+      const second = emu.run(f);
+      const third = emu.run(f);
+      const fresh = Emulator.fromObject(obj('helpers'), { program: 'ctx_fields' }).run(f);
+      expect([second.retval, second.skb, third.retval, third.skb]).toEqual([fresh.retval, fresh.skb, fresh.retval, fresh.skb]);
+      expect(first.skb).toMatchObject({ ingress_ifindex: 77, hash: 0x55, tstamp: 9n });
+      const cb = first.skb!.cb as number[];
+      expect([cb[0], cb[1], cb[3], cb[4]]).toEqual([1, 2, 4, 5]);
+      expect(first.retval).not.toBe(fresh.retval);
+    });
+
     it('the object needs a program name when it has several', () => {
       expect(() => Emulator.fromObject(obj('faults'))).toThrow(EmulatorError);
       expect(() => Emulator.fromObject(obj('faults'), { program: 'nope' })).toThrow(/no program 'nope'/);

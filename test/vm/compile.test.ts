@@ -132,3 +132,27 @@ describe('compiled programs', () => {
     expect(faults[1]).toEqual(faults[0]);
   });
 });
+
+describe('the stack between runs', () => {
+  // Each run starts on a zeroed stack (RFC 9669 leaves it undefined; the emulator promises zero),
+  // however the previous run wrote it: a store, or a helper writing through a stack pointer.
+  it.each([false, true])('is zero again whatever wrote it (compiled: %s)', (compile) => {
+    const byStore = encode([
+      { code: 0x79, dst: 0, src: 10, off: -8 }, // r0 = *(u64 *)(r10 - 8)
+      { code: 0x7a, dst: 10, off: -8, imm: 0x1234 }, // *(u64 *)(r10 - 8) = 0x1234
+      exit,
+    ]);
+    const byHelper = encode([
+      { code: 0xbf, dst: 1, src: 10 }, // r1 = r10
+      { code: 0x07, dst: 1, imm: -8 }, // r1 -= 8
+      { code: 0xb7, dst: 2, imm: 8 }, // r2 = 8
+      { code: 0x85, imm: 1 }, // memfrob(r1, r2): xor 42 in place
+      { code: 0x79, dst: 0, src: 10, off: -8 },
+      exit,
+    ]);
+    const store = new Vm(byStore, { compile });
+    expect([store.run().r0, store.run().r0, store.run().r0]).toEqual([0n, 0n, 0n]);
+    const helper = new Vm(byHelper, { helpers: conformanceHelpers(), compile });
+    expect([helper.run().r0, helper.run().r0]).toEqual([0x2a2a2a2a2a2a2a2an, 0x2a2a2a2a2a2a2a2an]);
+  });
+});
