@@ -37,10 +37,10 @@ export function compileProgram(program: Program): CompiledProgram | null {
 
 /** Jumps: condition on (dst, operand) by the opcode's operation bits, for 64-bit and 32-bit compares. */
 function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: number, imm: number): string {
-  const ld = `L[${d}]`;
-  const hd = `H[${d}]`;
-  const lb = reg ? `L[${s}]` : `${imm}`;
-  const hb = reg ? `H[${s}]` : `${imm >> 31}`;
+  const ld = `l${d}`;
+  const hd = `h${d}`;
+  const lb = reg ? `l${s}` : `${imm}`;
+  const hb = reg ? `h${s}` : `${imm >> 31}`;
   if (jmp32) {
     const ub = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
     switch (op) {
@@ -83,7 +83,7 @@ function isCondJump(op: number): boolean {
 
 /** The effective address (base register + off) into `a` (offset) and `h` (region), wrapping like Vm.ea. */
 function ea(base: number, off: number): string {
-  let s = `a = (L[${base}] >>> 0) + ${off}; h = H[${base}];`;
+  let s = `a = (l${base} >>> 0) + ${off}; h = h${base};`;
   if (off < 0) s += ` if (a < 0) { a += 4294967296; h = (h - 1) | 0; }`;
   else if (off > 0) s += ` if (a >= 4294967296) { a -= 4294967296; h = (h + 1) | 0; }`;
   return s;
@@ -105,7 +105,11 @@ const LOADS: Record<number, [number, string, boolean]> = {
 /** Stores by the opcode's size bits (BPF_W, BPF_H, BPF_B, BPF_DW). */
 const STORES: Record<number, [number, string]> = { 0x00: [4, 'setInt32'], 0x08: [2, 'setInt16'], 0x10: [1, 'setInt8'], 0x18: [8, ''] };
 
-/** Source for one instruction that simply continues at pc + 1 (or pc + 2 for ld_imm64), or undefined. */
+/**
+ * Source for one instruction that simply continues at pc + 1 (or pc + 2 for ld_imm64), or undefined.
+ * Registers are the locals l0..l10 / h0..h10; every value assigned to one is an int32 (`| 0`), as the
+ * interpreter's Int32Array would make it.
+ */
 function straight(code: Int32Array, pc: number): string | undefined {
   const p = pc * STRIDE;
   const w = code[p]!;
@@ -114,28 +118,32 @@ function straight(code: Int32Array, pc: number): string | undefined {
   const s = w >>> 20;
   const off = code[p + 1]!;
   const imm = code[p + 2]!;
+  const immU = imm >>> 0;
   const ih = imm >> 31;
-  const D = `L[${d}]`;
-  const DH = `H[${d}]`;
-  const S_ = `L[${s}]`;
-  const SH = `H[${s}]`;
+  const D = `l${d}`;
+  const DH = `h${d}`;
+  const S_ = `l${s}`;
+  const SH = `h${s}`;
   const zx = `${DH} = 0;`;
+  /** Through a Vm method working on the register arrays: dst goes there and comes back. */
+  const viaVm = (call: string) => `L[${d}] = ${D}; H[${d}] = ${DH}; ${call}; ${D} = L[${d}]; ${DH} = H[${d}];`;
+  const viaOut = (call: string) => `${call}; ${DH} = out[0]; ${D} = out[1];`;
   switch (op) {
     // ---- ALU64 ----
     case 0x07: return `{ const x = ${D}; const r = (x + ${imm}) | 0; ${DH} = (${DH} + ${ih} + ((r >>> 0) < (x >>> 0) ? 1 : 0)) | 0; ${D} = r; }`;
     case 0x0f: return `{ const x = ${D}; const r = (x + ${S_}) | 0; ${DH} = (${DH} + ${SH} + ((r >>> 0) < (x >>> 0) ? 1 : 0)) | 0; ${D} = r; }`;
-    case 0x17: return `{ const x = ${D}; ${DH} = (${DH} - ${ih} - ((x >>> 0) < ${imm >>> 0} ? 1 : 0)) | 0; ${D} = (x - ${imm}) | 0; }`;
+    case 0x17: return `{ const x = ${D}; ${DH} = (${DH} - ${ih} - ((x >>> 0) < ${immU} ? 1 : 0)) | 0; ${D} = (x - ${imm}) | 0; }`;
     case 0x1f: return `{ const x = ${D}; const y = ${S_}; ${DH} = (${DH} - ${SH} - ((x >>> 0) < (y >>> 0) ? 1 : 0)) | 0; ${D} = (x - y) | 0; }`;
-    case 0x27: return `mul64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
-    case 0x2f: return `mul64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
-    case 0x37: return `vm.udiv64(${d}, ${ih}, ${imm}, false);`;
-    case 0x3f: return `vm.udiv64(${d}, ${SH}, ${S_}, false);`;
-    case 0x97: return `vm.udiv64(${d}, ${ih}, ${imm}, true);`;
-    case 0x9f: return `vm.udiv64(${d}, ${SH}, ${S_}, true);`;
-    case 0x37 + SIGNED: return `sdiv64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
-    case 0x3f + SIGNED: return `sdiv64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
-    case 0x97 + SIGNED: return `smod64(${DH}, ${D}, ${ih}, ${imm}); ${DH} = out[0]; ${D} = out[1];`;
-    case 0x9f + SIGNED: return `smod64(${DH}, ${D}, ${SH}, ${S_}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x27: return viaOut(`mul64(${DH}, ${D}, ${ih}, ${imm})`);
+    case 0x2f: return viaOut(`mul64(${DH}, ${D}, ${SH}, ${S_})`);
+    case 0x37: return viaVm(`vm.udiv64(${d}, ${ih}, ${imm}, false)`);
+    case 0x3f: return viaVm(`vm.udiv64(${d}, ${SH}, ${S_}, false)`);
+    case 0x97: return viaVm(`vm.udiv64(${d}, ${ih}, ${imm}, true)`);
+    case 0x9f: return viaVm(`vm.udiv64(${d}, ${SH}, ${S_}, true)`);
+    case 0x37 + SIGNED: return viaOut(`sdiv64(${DH}, ${D}, ${ih}, ${imm})`);
+    case 0x3f + SIGNED: return viaOut(`sdiv64(${DH}, ${D}, ${SH}, ${S_})`);
+    case 0x97 + SIGNED: return viaOut(`smod64(${DH}, ${D}, ${ih}, ${imm})`);
+    case 0x9f + SIGNED: return viaOut(`smod64(${DH}, ${D}, ${SH}, ${S_})`);
     case 0x47: return `${D} |= ${imm}; ${DH} |= ${ih};`;
     case 0x4f: return `${D} |= ${S_}; ${DH} |= ${SH};`;
     case 0x57: return `${D} &= ${imm}; ${DH} &= ${ih};`;
@@ -151,12 +159,12 @@ function straight(code: Int32Array, pc: number): string | undefined {
     case 0x67: return shift64('lsh', D, DH, imm & 63);
     case 0x77: return shift64('rsh', D, DH, imm & 63);
     case 0xc7: return shift64('arsh', D, DH, imm & 63);
-    case 0x6f: return `vm.lsh64(${d}, ${S_} & 63);`;
-    case 0x7f: return `vm.rsh64(${d}, ${S_} & 63);`;
-    case 0xcf: return `vm.arsh64(${d}, ${S_} & 63);`;
-    case 0x87: return `negate(${DH}, ${D}); ${DH} = out[0]; ${D} = out[1];`;
+    case 0x6f: return viaVm(`vm.lsh64(${d}, ${S_} & 63)`);
+    case 0x7f: return viaVm(`vm.rsh64(${d}, ${S_} & 63)`);
+    case 0xcf: return viaVm(`vm.arsh64(${d}, ${S_} & 63)`);
+    case 0x87: return viaOut(`negate(${DH}, ${D})`);
     case 0xd7:
-    case 0xdc: return `vm.swap(${d}, ${imm});`;
+    case 0xdc: return viaVm(`vm.swap(${d}, ${imm})`);
     case 0xd4: return imm === 64 ? '' : `${imm === 16 ? `${D} &= 0xffff; ` : ''}${zx}`;
 
     // ---- ALU32 (zero-extended) ----
@@ -166,12 +174,12 @@ function straight(code: Int32Array, pc: number): string | undefined {
     case 0x1c: return `${D} = (${D} - ${S_}) | 0; ${zx}`;
     case 0x24: return `${D} = Math.imul(${D}, ${imm}); ${zx}`;
     case 0x2c: return `${D} = Math.imul(${D}, ${S_}); ${zx}`;
-    case 0x34: return `${D} = ${imm >>> 0 === 0 ? '0' : `((${D} >>> 0) / ${imm >>> 0}) >>> 0`}; ${zx}`;
-    case 0x3c: return `{ const b = ${S_} >>> 0; ${D} = b === 0 ? 0 : ((${D} >>> 0) / b) >>> 0; } ${zx}`;
+    case 0x34: return `${D} = ${immU === 0 ? '0' : `(((${D} >>> 0) / ${immU}) >>> 0) | 0`}; ${zx}`;
+    case 0x3c: return `{ const b = ${S_} >>> 0; ${D} = b === 0 ? 0 : (((${D} >>> 0) / b) >>> 0) | 0; } ${zx}`;
     case 0x34 + SIGNED: return `${D} = ${imm === 0 ? '0' : `(${D} / ${imm}) | 0`}; ${zx}`;
     case 0x3c + SIGNED: return `{ const b = ${S_}; ${D} = b === 0 ? 0 : (${D} / b) | 0; } ${zx}`;
-    case 0x94: return `${imm >>> 0 === 0 ? '' : `${D} = (${D} >>> 0) % ${imm >>> 0}; `}${zx}`;
-    case 0x9c: return `{ const b = ${S_} >>> 0; if (b !== 0) ${D} = (${D} >>> 0) % b; } ${zx}`;
+    case 0x94: return `${immU === 0 ? '' : `${D} = ((${D} >>> 0) % ${immU}) | 0; `}${zx}`;
+    case 0x9c: return `{ const b = ${S_} >>> 0; if (b !== 0) ${D} = ((${D} >>> 0) % b) | 0; } ${zx}`;
     case 0x94 + SIGNED: return `${imm === 0 ? '' : `${D} = (${D} % ${imm}) | 0; `}${zx}`;
     case 0x9c + SIGNED: return `{ const b = ${S_}; if (b !== 0) ${D} = (${D} % b) | 0; } ${zx}`;
     case 0x44: return `${D} |= ${imm}; ${zx}`;
@@ -185,8 +193,8 @@ function straight(code: Int32Array, pc: number): string | undefined {
     case 0xbc + SIGNED: return `${D} = ${off === 8 ? `(${S_} << 24) >> 24` : `(${S_} << 16) >> 16`}; ${zx}`;
     case 0x64: return `${D} <<= ${imm & 31}; ${zx}`;
     case 0x6c: return `${D} <<= ${S_} & 31; ${zx}`;
-    case 0x74: return `${D} >>>= ${imm & 31}; ${zx}`;
-    case 0x7c: return `${D} >>>= ${S_} & 31; ${zx}`;
+    case 0x74: return `${D} = (${D} >>> ${imm & 31}) | 0; ${zx}`;
+    case 0x7c: return `${D} = (${D} >>> (${S_} & 31)) | 0; ${zx}`;
     case 0xc4: return `${D} >>= ${imm & 31}; ${zx}`;
     case 0xcc: return `${D} >>= ${S_} & 31; ${zx}`;
     case 0x84: return `${D} = -${D} | 0; ${zx}`;
@@ -199,11 +207,11 @@ function straight(code: Int32Array, pc: number): string | undefined {
     const value = signed
       ? `{ const v = V[h].${get}; ${D} = v; ${DH} = v >> 31; }`
       : `${D} = V[h].${get}; ${DH} = 0;`;
-    const ctx = signed ? `throw vm.memFault(C, a, ${size}, false, ${pc});` : `vm.pc = ${pc}; ctx.load(vm, ${d}, a, ${size});`;
+    const ctx = signed ? `throw vm.memFault(C, a, ${size}, false, ${pc});` : `vm.pc = ${pc}; ctx.load(vm, ${d}, a, ${size}); ${D} = L[${d}]; ${DH} = H[${d}];`;
     return `${ea(s, off)} if (h === C) { ${ctx} } else { ${check(size, false, pc)} ${value} }`;
   }
   if (op === 0x79) {
-    return `${ea(s, off)} if (h === C) { vm.pc = ${pc}; ctx.load(vm, ${d}, a, 8); } else { ${check(8, false, pc)} const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true); }`;
+    return `${ea(s, off)} if (h === C) { vm.pc = ${pc}; ctx.load(vm, ${d}, a, 8); ${D} = L[${d}]; ${DH} = H[${d}]; } else { ${check(8, false, pc)} const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true); }`;
   }
   const cls = op & 7;
   if ((cls === 2 || cls === 3) && (op & 0xe0) === 0x60) {
@@ -221,8 +229,18 @@ function straight(code: Int32Array, pc: number): string | undefined {
 function shift64(kind: 'lsh' | 'rsh' | 'arsh', D: string, DH: string, n: number): string {
   if (n === 0) return '';
   if (kind === 'lsh') return n < 32 ? `${DH} = (${DH} << ${n}) | (${D} >>> ${32 - n}); ${D} <<= ${n};` : `${DH} = ${D} << ${n - 32}; ${D} = 0;`;
-  if (kind === 'rsh') return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} = ${DH} >>> ${n};` : `${D} = ${DH} >>> ${n - 32}; ${DH} = 0;`;
+  if (kind === 'rsh') return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} = (${DH} >>> ${n}) | 0;` : `${D} = (${DH} >>> ${n - 32}) | 0; ${DH} = 0;`;
   return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} >>= ${n};` : `${D} = ${DH} >> ${n - 32}; ${DH} >>= 31;`;
+}
+
+/** Registers an instruction may write (its dst, r0 for calls), which must go back to the arrays. */
+function written(code: Int32Array, pc: number): number {
+  const w = code[pc * STRIDE]!;
+  const op = w & 0xffff;
+  const cls = op & 7;
+  if (op === 0x85) return 1;
+  if (cls === 4 || cls === 7 || cls === 1 || op === 0x18) return 1 << ((w >>> 16) & 15);
+  return 0;
 }
 
 function build(program: Program): CompiledProgram {
@@ -247,6 +265,15 @@ function build(program: Program): CompiledProgram {
     }
   }
 
+  // Locals go back to the arrays before anything else may look at them: a helper, the interpreter
+  // taking over, the caller after exit, or a fault (the catch below, unless a helper was running).
+  let dirty = 1;
+  for (let i = 0; i < count; i++) dirty |= written(code, i);
+  const regs = Array.from({ length: 11 }, (_, r) => r);
+  const sync = regs.filter((r) => dirty & (1 << r)).map((r) => `L[${r}] = l${r}; H[${r}] = h${r};`).join(' ');
+  const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
+  const bail = (at: number) => `${sync} vm.resumeAt = ${at}; return budget;`;
+
   const lines: string[] = [];
   let pc = 0;
   while (pc <= count) {
@@ -256,21 +283,22 @@ function build(program: Program): CompiledProgram {
     lines.push(`case ${pc}:`);
     const o = pc < count ? op(pc) : OP_FALL_THROUGH;
     if (o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_LOCAL || o === OP_CALL_KFUNC || (o !== 0x85 && o !== 0x95 && !isCondJump(o) && o !== 0x05 && straight(code, pc) === undefined)) {
-      lines.push(`vm.resumeAt = ${pc}; return budget;`);
+      lines.push(bail(pc));
       pc = end;
       continue;
     }
     let n = 0;
     for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
-    lines.push(`if (budget < ${n}) { vm.resumeAt = ${pc}; return budget; } budget -= ${n};`);
+    lines.push(`if (budget < ${n}) { ${bail(pc)} } budget -= ${n};`);
     for (let i = pc; i < end; i++) {
       const o2 = op(i);
       const p = i * STRIDE;
       if (o2 === OP_LDDW_TAIL) continue;
       if (o2 === 0x95) {
-        lines.push(`vm.resumeAt = -1; return budget;`);
+        lines.push(bail(-1));
       } else if (o2 === 0x85) {
-        lines.push(`vm.pc = ${i}; vm.callHelper(${code[p + 2]!});`);
+        // The arrays are up to date after the reload, so the returns below need no sync.
+        lines.push(`${sync} live = false; vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); ${reload} live = true;`);
         lines.push(`if (vm.exitValue !== undefined) { vm.setReg(0, vm.exitValue); vm.resumeAt = -1; return budget; }`);
         lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = 0; return budget; }`);
       } else if (o2 === 0x05) {
@@ -298,13 +326,20 @@ return function compiledBpf(vm, budget) {
   const W = mem.writable;
   const ctx = vm.context;
   const C = ctx === undefined ? NaN : ctx.region;
+  let ${regs.map((r) => `l${r} = L[${r}], h${r} = H[${r}]`).join(', ')};
   let pc = 0;
   let a = 0;
   let h = 0;
-  for (;;) {
-    switch (pc) {
+  let live = true;
+  try {
+    for (;;) {
+      switch (pc) {
 ${lines.join('\n')}
+      }
     }
+  } catch (e) {
+    if (live) { ${sync} }
+    throw e;
   }
 };`;
   return new Function('rt', source)(RUNTIME) as CompiledProgram;

@@ -326,8 +326,6 @@ export class Emulator {
     } catch (e) {
       if (e instanceof VmFault) this.addSourceLine(e);
       throw e;
-    } finally {
-      if (this.skb) vm.setLegacyPacketAt(0, 0, 0);
     }
     const retval = vm.lo[0]! >>> 0;
     const out = new RunOutput(retval, context.output(), executed, this.kind);

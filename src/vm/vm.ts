@@ -17,7 +17,7 @@ import {
 import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
-import { compileProgram } from './compile.js';
+import { compileProgram, type CompiledProgram } from './compile.js';
 import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
 import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 
@@ -107,6 +107,8 @@ export class Vm {
   resumeAt = -1;
   private readonly compileMode: boolean | undefined;
   private runs = 0;
+  /** compileProgram(this.program) once asked for (null: too large to compile). */
+  private compiled: CompiledProgram | null | undefined;
 
   constructor(program: Uint8Array | Program, options: VmOptions = {}) {
     this.memory = options.memory ?? new Memory();
@@ -156,7 +158,7 @@ export class Vm {
     this.traced = 0;
     const budget = this.budget;
     if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      const compiled = compileProgram(this.program);
+      const compiled = this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
       if (compiled !== null) {
         const left = compiled(this, budget);
         return this.resumeAt < 0 ? budget - left : this.exec(this.resumeAt, left);
