@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates src/doctor/helper-data.ts by asking the running kernel which helpers each program type
-// may call and which are GPL-only (src/doctor/helper-probe.ts). Run as root after `npm run build`:
+// may call and which are GPL-only (src/loader/probe/helpers.ts). Run as root after `npm run build`:
 //   node scripts/probe-helpers.mjs [--check]
 // With --check it writes nothing and exits 1 when the committed file differs from the kernel's answer.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'doctor', 'helper-probe.js');
+const built = join(root, 'dist', 'loader', 'index.js');
 if (!existsSync(built)) {
   console.error('probe-helpers: dist/ is missing; run `npm run build` first');
   process.exit(2);

@@ -13,10 +13,9 @@ import {
   BPF_MOD, BPF_MOV, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_REG_FP, BPF_ST, BPF_STX, BPF_X,
   MAX_BPF_STACK, BPF_ADD, BPF_SUB, type Insn,
 } from '../isa/index.js';
-import { matchSection, type BpfObject, type BpfProgram } from '../object/index.js';
+import { matchSection, progTypeByName, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName } from '../uapi/index.js';
 import { UsageError } from '../errors.js';
-import { LoadError, parseProgType } from '../loader/index.js';
 import { doctor, type DoctorOptions, type Report } from './doctor.js';
 import { helperAllowed, helperByID, HELPER_FUNC_MAX_ID, HELPERS_BY_PROG_TYPE, VOID_HELPERS } from './helpers.js';
 import { uninitReads } from './reg-init.js';
@@ -267,12 +266,13 @@ export interface VerifyOptions extends DoctorOptions {
 }
 
 function forcedType(text: string): string {
-  try {
-    return enumName(bpf_prog_type, parseProgType(text).type)!;
-  } catch (e) {
-    if (e instanceof LoadError) throw new UsageError(e.message, e.hint ? { hint: e.hint } : undefined);
-    throw e;
+  const choice = progTypeByName(text);
+  if (!choice) {
+    throw new UsageError(`unknown program type '${text}'`, {
+      hint: 'use a libbpf section name (classifier, xdp, socket, tracepoint, ...) or a program type (sched_cls, cgroup_skb, ...)',
+    });
   }
+  return enumName(bpf_prog_type, choice.type)!;
 }
 
 /** Doctor's report plus static verification of every entry program and the sub-programs it calls. */

@@ -4,3 +4,4 @@ export * from './sys/index.js';
 export * from './netlink/index.js';
 export * from './object/index.js';
 export * from './attach/index.js';
+export * from './probe/helpers.js';

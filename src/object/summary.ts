@@ -1,5 +1,5 @@
 import { BPF_MAP_TYPE_NAMES, bpf_attach_type, bpf_prog_type, enumName } from '../uapi/index.js';
-import { matchSection } from './section-defs.js';
+import { matchSection, type SecFlag } from './section-defs.js';
 import type { BpfObject } from './model.js';
 
 /** `BPF_PROG_TYPE_SCHED_CLS` → `sched_cls`, the short names bpftool prints. */
@@ -73,3 +73,15 @@ export function summarizeObject(obj: BpfObject) {
 }
 
 export type ObjectSummary = ReturnType<typeof summarizeObject>;
+
+/**
+ * A program type as users name it: anything bpftool's `type` accepts (a libbpf section name such as
+ * `classifier`, `xdp`, `tracepoint`) or a bpf_prog_type name with or without its prefix.
+ * Undefined when it names no type.
+ */
+export function progTypeByName(text: string): { type: number; expectedAttachType: number; flags?: readonly SecFlag[] } | undefined {
+  const m = matchSection(text, { libbpf: 'upstream' });
+  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0, flags: m.flags };
+  const type = (bpf_prog_type as Readonly<Record<string, number>>)[`BPF_PROG_TYPE_${text.toUpperCase().replace(/^BPF_PROG_TYPE_/, '')}`];
+  return type === undefined || type === 0 ? undefined : { type, expectedAttachType: 0 };
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/index.js';
 import { readObject } from '../../src/object/index.js';
+import { bpftoolLoadall } from '../helpers/bpftool.js';
 import { corpusDir, haveCorpus, haveRoot, tool } from '../helpers/env.js';
 
 const ok = haveCorpus() && haveRoot();
@@ -80,18 +81,8 @@ function bpfts(path: string): { loaded: number; total: number; note: string } {
 
 /** Programs bpftool loadall pinned; 0 when it failed (libbpf loads all or nothing). */
 function bpftoolLoads(path: string): number {
-  const pin = `${scratch}-bpftool`;
-  // libbpf pins LIBBPF_PIN_BY_NAME maps straight under /sys/fs/bpf: remove what this run adds.
-  const before = new Set(readdirSync('/sys/fs/bpf'));
-  try {
-    execFileSync(bpftool!, ['prog', 'loadall', path, pin], { stdio: 'ignore', timeout: 60_000 });
-    return readdirSync(pin).length;
-  } catch {
-    return 0;
-  } finally {
-    rmSync(pin, { recursive: true, force: true });
-    for (const n of readdirSync('/sys/fs/bpf')) if (!before.has(n)) rmSync(`/sys/fs/bpf/${n}`, { recursive: true, force: true });
-  }
+  const r = bpftoolLoadall(bpftool!, path, `${scratch}-bpftool`);
+  return r.status === 0 ? r.pinned.length : 0;
 }
 
 describe.skipIf(!ok || !bpftool)('corpus: programs the kernel accepts through bpfts vs bpftool prog loadall', () => {

@@ -2,7 +2,7 @@
 // log format.
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ERRNO, bpf_cmd, errnoName, explainBpfErrno, verifierReason, SyscallError, VerifierError } from '../../src/loader/index.js';
+import { ERRNO, bpf_cmd, errnoName, explainBpfErrno, rejectionReason, SyscallError, VerifierError } from '../../src/loader/index.js';
 import { BpfError } from '../../src/errors.js';
 
 describe('errno names', () => {
@@ -37,8 +37,8 @@ describe('bpf() error explanations', () => {
 
   it('picks the verifier\'s reason, not its statistics, from a log', () => {
     const log = '0: R1=ctx() R10=fp0\n0: (95) exit\nR0 !read_ok\nprocessed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n';
-    expect(verifierReason(log)).toBe('R0 !read_ok');
-    expect(verifierReason('')).toBeUndefined();
+    expect(rejectionReason(log)).toBe('R0 !read_ok');
+    expect(rejectionReason('')).toBeUndefined();
     const v = new VerifierError('BPF_PROG_LOAD', ERRNO.EACCES, 'rejected', log);
     expect(v).toBeInstanceOf(SyscallError);
     expect(v.log).toBe(log);

@@ -9,8 +9,8 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readObject, matchSection, type BpfObject } from '../../src/object/index.js';
-import { rejectionKind, rejectionReason, verify, type ProgramVerdict } from '../../src/doctor/index.js';
-import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/index.js';
+import { verify, type ProgramVerdict } from '../../src/doctor/index.js';
+import { loadObject, LoadError, ProgramRejectedError, rejectionKind, rejectionReason, SyscallError } from '../../src/loader/index.js';
 import { haveCorpus, haveRoot } from '../helpers/env.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 

@@ -3,7 +3,8 @@
 // show verify and doctor applying the tables, each next to the kernel's verdict on it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { doctor, HELPER_DATA, probeHelpers, rejectionReason, verify } from '../../src/doctor/index.js';
+import { doctor, HELPER_DATA, verify } from '../../src/doctor/index.js';
+import { probeHelpers, rejectionReason } from '../../src/loader/index.js';
 import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
 import { readObject } from '../../src/object/index.js';
 import { BPF_FUNC_NAMES } from '../../src/uapi/index.js';

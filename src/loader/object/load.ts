@@ -8,7 +8,8 @@ import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type Pr
 import { BPF_OBJ_NAME_LEN, BPF_PROG_LOAD_FLAGS } from '../abi/index.js';
 import { bpf_prog_type } from '../../uapi/index.js';
 import { mapUpdateElem, objPin, progGetInfo, progLoad } from '../sys/bpf.js';
-import { SyscallError, VerifierError, verifierReason } from '../sys/errors.js';
+import { SyscallError, VerifierError } from '../sys/errors.js';
+import { rejectionReason } from '../sys/verifier-log.js';
 import { ERRNO } from '../abi/index.js';
 import type { Fd } from '../sys/fd.js';
 import { loadObjectBtf } from './btf-load.js';
@@ -152,7 +153,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
       if (obj.btfExtSection) ext = readRawBtfExt(obj.btfExtSection.data, obj.btf, obj.littleEndian);
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
-      warn(`the kernel refused the object's BTF (${verifierReason(e.log) ?? e.errnoName}); loading without it, so maps and programs carry no type information`);
+      warn(`the kernel refused the object's BTF (${rejectionReason(e.log) ?? e.errnoName}); loading without it, so maps and programs carry no type information`);
     }
   }
 
@@ -254,7 +255,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
       if (!(e instanceof VerifierError)) throw e;
       const log = annotateVerifierLog(e.log, linked.lines);
       throw new ProgramRejectedError(
-        `the kernel's verifier rejected program '${p.name}' (section ${p.section}, ${progTypeName(choice.type)}): ${verifierReason(e.log) ?? e.errnoName}`,
+        `the kernel's verifier rejected program '${p.name}' (section ${p.section}, ${progTypeName(choice.type)}): ${rejectionReason(e.log) ?? e.errnoName}`,
         log, e.errno,
         { program: p.name, section: p.section, cause: e, hint: 'the verifier log above shows where, with the C source lines' },
       );

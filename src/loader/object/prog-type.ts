@@ -1,7 +1,7 @@
 // Which program type to load a program as: `--type` first, then the attach point the user named,
 // then the section name as libbpf reads it. Where libbpf would refuse the section but the attach
 // point settles the type, bpfts loads it and says how to make the object portable.
-import { matchSection, suggestSections, type AttachIntent, type SecFlag } from '../../object/index.js';
+import { matchSection, progTypeByName, suggestSections, type AttachIntent, type SecFlag } from '../../object/index.js';
 import { bpf_attach_type, bpf_prog_type, enumName } from '../../uapi/index.js';
 import { LoadError } from './errors.js';
 
@@ -36,16 +36,13 @@ export function progTypeName(type: number): string {
  * `classifier`, `xdp`, `tracepoint`), or a bpf_prog_type name with or without its prefix.
  */
 export function parseProgType(text: string): ProgTypeChoice {
-  const m = matchSection(text, { libbpf: 'upstream' });
-  if (m) return { type: m.progType, expectedAttachType: m.expectedAttachType ?? 0, flags: m.flags };
-  const key = `BPF_PROG_TYPE_${text.toUpperCase().replace(/^BPF_PROG_TYPE_/, '')}`;
-  const type = (bpf_prog_type as Readonly<Record<string, number>>)[key];
-  if (type === undefined || type === 0) {
+  const choice = progTypeByName(text);
+  if (!choice) {
     throw new LoadError(`unknown program type '${text}'`, {
       hint: 'use a libbpf section name (classifier, xdp, socket, tracepoint, ...) or a program type (sched_cls, cgroup_skb, ...)',
     });
   }
-  return { type, expectedAttachType: 0 };
+  return choice;
 }
 
 /** The type to load a program in `section` as, given what the user said. */

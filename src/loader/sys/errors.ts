@@ -1,5 +1,6 @@
 // Errors of the bpf() syscall, with the likely cause spelled out for the errno at hand.
 import { BpfError } from '../../errors.js';
+import { rejectionReason } from './verifier-log.js';
 import { bpf_cmd, enumName } from '../abi/bpf-cmd.js';
 import { errnoName } from '../abi/errno.js';
 
@@ -29,23 +30,12 @@ export class VerifierError extends SyscallError {
     explanation: string,
     readonly log: string,
   ) {
-    const reason = verifierReason(log);
+    const reason = rejectionReason(log);
     super(command, errno, explanation, {
       detail: reason ? `verifier: ${reason}` : undefined,
       hint: 'the full verifier log is in the error\'s log property (bpfts prints it with --verbose)',
     });
   }
-}
-
-/** The line of a verifier log that states why it gave up: the last one before its statistics. */
-export function verifierReason(log: string): string | undefined {
-  const lines = log.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    if (/^(processed \d+ insns|verification time|stack depth|func#\d+ @\d+|mark_precise)/.test(line)) continue;
-    return line;
-  }
-  return undefined;
 }
 
 const PRIVILEGE =

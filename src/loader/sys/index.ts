@@ -1,3 +1,4 @@
 export * from './bpf.js';
 export { Fd, type FdLike, fdNumber } from './fd.js';
-export { SyscallError, VerifierError, explainBpfErrno, verifierReason } from './errors.js';
+export { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
+export { rejectionReason, rejectionKind, type RejectionKind } from './verifier-log.js';
