@@ -115,6 +115,14 @@ const WRITABLE: Record<SkbKind, ReadonlySet<SkBuffField>> = {
 };
 
 const FIELD_AT: (Field | undefined)[] = new Array(SK_BUFF_SIZE);
+/**
+ * Per program kind and offset, the aligned 32-bit reads load() serves without further checks:
+ * FAST_DATA / FAST_DATA_END for the packet pointers, FAST_WORD for a plain u32 field, 0 otherwise.
+ */
+const FAST_WORD = 1;
+const FAST_DATA = 2;
+const FAST_DATA_END = 3;
+const FAST_LOAD: Record<SkbKind, Uint8Array> = { tc: new Uint8Array(SK_BUFF_SIZE), socket: new Uint8Array(SK_BUFF_SIZE), cgroup: new Uint8Array(SK_BUFF_SIZE) };
 for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, readonly [number, number]][]) {
   const unit = name === 'cb' || name === 'remote_ip6' || name === 'local_ip6' ? 4 : size;
   let readBy = 0;
@@ -126,6 +134,8 @@ for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, reado
   for (let o = off; o < off + size; o += unit) {
     const f: Field = { name, start: o, size: unit, readBy, writeBy };
     for (let b = o; b < o + unit; b++) FIELD_AT[b] = f;
+    const fast = name === 'data' ? FAST_DATA : name === 'data_end' ? FAST_DATA_END : unit === 4 && name !== 'data_meta' && name !== 'len' ? FAST_WORD : 0;
+    for (const kind of Object.keys(KIND_BIT) as SkbKind[]) if (readBy & KIND_BIT[kind]) FAST_LOAD[kind][o] = fast;
   }
 }
 
@@ -159,6 +169,7 @@ export class SkbContext implements ContextAccess {
   /** ifindexes bpf_clone_redirect() can reach. */
   private readonly interfaces: ReadonlySet<number>;
   private readonly kindBit: number;
+  private readonly fastLoad: Uint8Array;
   /**
    * pkt_type | protocol << 8 while only reset() has written the fields (so they follow from the frame),
    * -1 once overrides, the program or a helper changed one.
@@ -176,6 +187,7 @@ export class SkbContext implements ContextAccess {
     this.packet = new PacketBuffer(memory, kind === 'tc');
     this.interfaces = new Set(interfaces);
     this.kindBit = KIND_BIT[kind];
+    this.fastLoad = FAST_LOAD[kind];
   }
 
   /**
@@ -267,6 +279,18 @@ export class SkbContext implements ContextAccess {
   // ---- ContextAccess ----
 
   load(vm: Vm, dst: number, offset: number, size: number): void {
+    const fast = size === 4 && offset < SK_BUFF_SIZE ? this.fastLoad[offset]! : 0;
+    if (fast !== 0) {
+      if (fast === FAST_WORD) {
+        vm.lo[dst] = this.words[offset >> 2]!;
+        vm.hi[dst] = 0;
+      } else {
+        const p = this.packet;
+        vm.lo[dst] = (fast === FAST_DATA ? p.data : p.end) - p.meta;
+        vm.hi[dst] = p.region;
+      }
+      return;
+    }
     const field = offset < SK_BUFF_SIZE ? FIELD_AT[offset] : undefined;
     if (field === undefined) throw this.badLoad(vm, offset, size, 'no such field');
     const name = field.name;
