@@ -29,8 +29,8 @@ function frame() {
   return f;
 }
 
-function emulate(count) {
-  const emu = Emulator.fromObject(readFileSync(OBJECT));
+function emulate(count, options = {}) {
+  const emu = Emulator.fromObject(readFileSync(OBJECT), options);
   const f = frame();
   for (let i = 0; i < 100_000; i++) emu.run(f);
   const t0 = process.hrtime.bigint();
@@ -56,12 +56,14 @@ async function kernel() {
 
 export async function run() {
   const emulated = emulate(PACKETS);
+  const interpreted = emulate(PACKETS / 4, { compile: false });
   const inKernel = await kernel();
   const rss = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss'], { encoding: 'utf8' }));
   console.log(`filter: tc_drop_tcp80.o, 64-byte frame: emulator ${emulated.toFixed(0)} ns/packet` +
-    (inKernel === undefined ? ' (kernel: not root, not measured)' : `, kernel BPF_PROG_TEST_RUN ${inKernel} ns/packet (emulator ${(emulated / inKernel).toFixed(1)}x)`));
+    (inKernel === undefined ? ' (kernel: not root, not measured)' : `, kernel BPF_PROG_TEST_RUN ${inKernel} ns/packet (emulator ${(emulated / inKernel).toFixed(1)}x)`) +
+    `; interpreter alone ${interpreted.toFixed(0)} ns/packet`);
   console.log(`filter: peak RSS for ${PACKETS} packets through the emulator: ${(rss.maxRssKb / 1024).toFixed(1)} MiB`);
-  return { emulatorNsPerPacket: emulated, kernelNsPerPacket: inKernel, peakRssMiB: rss.maxRssKb / 1024 };
+  return { emulatorNsPerPacket: emulated, interpretedNsPerPacket: interpreted, kernelNsPerPacket: inKernel, peakRssMiB: rss.maxRssKb / 1024 };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,7 +8,7 @@
 // tail calls) hands the run to the interpreter at that pc with the budget left, and the interpreter,
 // the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
-import { mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
@@ -21,7 +21,7 @@ export type CompiledProgram = (vm: Vm, budget: number) => number;
 /** Programs larger than this stay interpreted: V8 does not optimize functions beyond a bytecode size. */
 export const MAX_COMPILED_INSNS = 4096;
 
-const RUNTIME = { mul64, negate, out, scmp, sdiv64, smod64, ucmp };
+const RUNTIME = { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp };
 
 const cache = new WeakMap<Program, CompiledProgram | null>();
 
@@ -164,7 +164,10 @@ function straight(code: Int32Array, pc: number): string | undefined {
     case 0xcf: return viaVm(`vm.arsh64(${d}, ${S_} & 63)`);
     case 0x87: return viaOut(`negate(${DH}, ${D})`);
     case 0xd7:
-    case 0xdc: return viaVm(`vm.swap(${d}, ${imm})`);
+    case 0xdc:
+      if (imm === 16) return `${D} = bswap16(${D}); ${zx}`;
+      if (imm === 32) return `${D} = bswap32(${D}); ${zx}`;
+      return `{ const x = ${D}; ${D} = bswap32(${DH}); ${DH} = bswap32(x); }`;
     case 0xd4: return imm === 64 ? '' : `${imm === 16 ? `${D} &= 0xffff; ` : ''}${zx}`;
 
     // ---- ALU32 (zero-extended) ----
@@ -316,7 +319,7 @@ function build(program: Program): CompiledProgram {
   }
 
   const source = `"use strict";
-const { mul64, negate, out, scmp, sdiv64, smod64, ucmp } = rt;
+const { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } = rt;
 return function compiledBpf(vm, budget) {
   const L = vm.lo;
   const H = vm.hi;
