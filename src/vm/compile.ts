@@ -3,8 +3,8 @@
 // dispatching on every opcode. Registers stay in the Vm's lo/hi arrays, so helpers, context accesses
 // and faults see exactly what the interpreter would show them.
 //
-// The function covers straight-line code, jumps, memory, helper calls and exit of the entry frame.
-// Whatever else (bpf-to-bpf calls, callx, atomics, legacy packet loads, kfuncs, running off the end,
+// The function covers straight-line code, jumps, memory, atomics, legacy packet loads, helper calls
+// and exit of the entry frame. Whatever else (bpf-to-bpf calls, callx, kfuncs, running off the end,
 // tail calls) hands the run to the interpreter at that pc with the budget left, and the interpreter,
 // the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
@@ -236,12 +236,17 @@ function shift64(kind: 'lsh' | 'rsh' | 'arsh', D: string, DH: string, n: number)
   return n < 32 ? `${D} = (${D} >>> ${n}) | (${DH} << ${32 - n}); ${DH} >>= ${n};` : `${D} = ${DH} >> ${n - 32}; ${DH} >>= 31;`;
 }
 
+const ATOMICS = new Set([0xc3, 0xcb, 0xd3, 0xdb]);
+/** BPF_LD | BPF_ABS / BPF_IND: they may end the program, so they end their block. */
+const LEGACY_LOADS = new Set([0x20, 0x28, 0x30, 0x40, 0x48, 0x50]);
+
 /** Registers an instruction may write (its dst, r0 for calls), which must go back to the arrays. */
 function written(code: Int32Array, pc: number): number {
   const w = code[pc * STRIDE]!;
   const op = w & 0xffff;
   const cls = op & 7;
-  if (op === 0x85) return 1;
+  if (op === 0x85 || LEGACY_LOADS.has(op)) return 1;
+  if (ATOMICS.has(op)) return 1 | (1 << ((w >>> 16) & 15)) | (1 << (w >>> 20));
   if (cls === 4 || cls === 7 || cls === 1 || op === 0x18) return 1 << ((w >>> 16) & 15);
   return 0;
 }
@@ -262,7 +267,9 @@ function build(program: Program): CompiledProgram {
       leader[pc + 1] = 1;
     } else if (o === 0x18) {
       pc++;
-    } else if (o === 0x85 || o === 0x95 || straight(code, pc) === undefined) {
+    } else if (o === 0x85 || o === 0x95 || LEGACY_LOADS.has(o)) {
+      leader[pc + 1] = 1;
+    } else if (!ATOMICS.has(o) && straight(code, pc) === undefined) {
       leader[pc] = 1;
       leader[pc + 1] = 1;
     }
@@ -285,7 +292,9 @@ function build(program: Program): CompiledProgram {
     while (end <= count && !leader[end]) end++;
     lines.push(`case ${pc}:`);
     const o = pc < count ? op(pc) : OP_FALL_THROUGH;
-    if (o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_LOCAL || o === OP_CALL_KFUNC || (o !== 0x85 && o !== 0x95 && !isCondJump(o) && o !== 0x05 && straight(code, pc) === undefined)) {
+    const handed = o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_LOCAL || o === OP_CALL_KFUNC ||
+      (o !== 0x85 && o !== 0x95 && o !== 0x05 && !isCondJump(o) && !ATOMICS.has(o) && !LEGACY_LOADS.has(o) && straight(code, pc) === undefined);
+    if (handed) {
       lines.push(bail(pc));
       pc = end;
       continue;
@@ -304,6 +313,12 @@ function build(program: Program): CompiledProgram {
         lines.push(`${sync} live = false; vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); ${reload} live = true;`);
         lines.push(`if (vm.exitValue !== undefined) { vm.setReg(0, vm.exitValue); vm.resumeAt = -1; return budget; }`);
         lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = 0; return budget; }`);
+      } else if (ATOMICS.has(o2)) {
+        // Vm.atomic() reads and writes the register arrays.
+        lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);
+      } else if (LEGACY_LOADS.has(o2)) {
+        // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
+        lines.push(`${sync} live = false; if (!vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i})) { vm.resumeAt = -1; return budget; } l0 = L[0]; h0 = H[0]; live = true;`);
       } else if (o2 === 0x05) {
         lines.push(`pc = ${code[p + 1]!}; continue;`);
       } else if (isCondJump(o2)) {

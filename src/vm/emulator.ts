@@ -47,8 +47,6 @@ const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
 
 /** What one run of a program did. */
 export class RunOutput {
-  /** XDP only: the bytes between data_meta and data. */
-  meta: Uint8Array | undefined;
   /** Target of the last bpf_redirect(). */
   redirect: Redirect | undefined;
   /** Packets bpf_clone_redirect() sent. */
@@ -61,6 +59,8 @@ export class RunOutput {
   perf: Readonly<Record<string, PerfRecord[]>> = NO_RECORDS;
   /** @internal */
   skbSnapshot: SkbSnapshot | undefined;
+  /** @internal the XDP metadata when there is any */
+  metaBytes: Uint8Array | undefined;
 
   constructor(
     /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
@@ -75,6 +75,13 @@ export class RunOutput {
   /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
   get verdict(): string | undefined {
     return this.kind === 'tc' ? TC_ACT_NAMES[this.retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[this.retval] : undefined;
+  }
+
+  /** XDP only: the bytes between data_meta and data. */
+  get meta(): Uint8Array | undefined {
+    // An empty Uint8Array is made only when asked for: V8 allocates zero-length ones slowly.
+    if (this.kind !== 'xdp') return undefined;
+    return (this.metaBytes ??= new Uint8Array(0));
   }
 
   /** __sk_buff fields after the run (mark, priority, tc_index, cb, ...), for skb programs. */
@@ -331,7 +338,7 @@ export class Emulator {
     const out = new RunOutput(retval, context.output(), executed, this.kind);
     out.redirect = context.redirect;
     if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
-    if (this.xdp) out.meta = this.xdp.meta();
+    if (this.xdp) out.metaBytes = this.xdp.meta();
     else {
       out.skbSnapshot = this.skb!.snapshot();
       if (this.skb!.clones.length) out.clones = this.skb!.clones;

@@ -80,18 +80,20 @@ export class KernelEnv {
   helpers(): Map<number, HelperFn> {
     const m = new Map<number, HelperFn>();
     const map = (vm: Vm, reg: number): BpfMap => {
-      const found = this.maps.byHandle(vm.arg(reg));
+      const found = this.maps.byHandleAt(vm.hi[reg]!, vm.lo[reg]!);
       if (found === undefined) throw vm.fault('helper', `r${reg} is not a map`);
       return found;
     };
-    const key = (vm: Vm, mp: BpfMap, reg: number) => vm.read(vm.arg(reg), mp.def.keySize);
+    // Lookups and deletes only read the key, so it may alias emulator memory; updates get copies.
+    const keyView = (vm: Vm, mp: BpfMap, reg: number) => vm.argView(reg, mp.def.keySize);
+    const key = (vm: Vm, mp: BpfMap, reg: number) => keyView(vm, mp, reg).slice();
 
     m.set(BPF_FUNC_map_lookup_elem, (vm) => {
       const mp = map(vm, 1);
       if (mp instanceof QueueStackMap || mp instanceof RingBufMap || mp instanceof PerfEventArrayMap || mp instanceof ProgArrayMap) {
         throw vm.fault('helper', `bpf_map_lookup_elem() on ${mp.typeName}`);
       }
-      return mp.lookupPointer(key(vm, mp, 2), vm.cpu);
+      return mp.lookupPointer(keyView(vm, mp, 2), vm.cpu);
     });
     m.set(BPF_FUNC_map_update_elem, (vm) => {
       const mp = map(vm, 1);
@@ -100,7 +102,7 @@ export class KernelEnv {
     });
     m.set(BPF_FUNC_map_delete_elem, (vm) => {
       const mp = map(vm, 1);
-      return mp.delete(key(vm, mp, 2));
+      return mp.delete(keyView(vm, mp, 2));
     });
     m.set(BPF_FUNC_map_push_elem, (vm) => {
       const mp = map(vm, 1);

@@ -70,6 +70,7 @@ export interface RunResult {
 export const DEFAULT_BUDGET = 1_000_000;
 
 const TWO32 = 4294967296;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Vm {
   readonly program: Program;
@@ -204,6 +205,11 @@ export class Vm {
         return;
       }
     }
+    if (v >= 0n && v <= MAX_SAFE) {
+      // Pointers (region << 32 | offset) mostly: exact as a double, so no bigint arithmetic is needed.
+      this.setReg(i, Number(v));
+      return;
+    }
     const u = BigInt.asUintN(64, v);
     this.hi[i] = Number(u >> 32n);
     this.lo[i] = Number(u & 0xffffffffn);
@@ -214,6 +220,13 @@ export class Vm {
     const p = BigInt.asUintN(64, pointer);
     const s = this.memory.slice(Number(p >> 32n), Number(p & 0xffffffffn), len, write);
     if (s === undefined) throw this.fault('memory', `invalid ${write ? 'write' : 'read'} of ${len} bytes at ${hex64(p)}`);
+    return s;
+  }
+
+  /** view() of the pointer in register `i`, without going through a bigint. */
+  argView(i: number, len: number, write = false): Uint8Array {
+    const s = this.memory.slice(this.hi[i]!, this.lo[i]! >>> 0, len, write);
+    if (s === undefined) throw this.fault('memory', `invalid ${write ? 'write' : 'read'} of ${len} bytes at ${hex64(toBigInt(this.hi[i]!, this.lo[i]!))}`);
     return s;
   }
 
@@ -1323,7 +1336,8 @@ export class Vm {
     }
   }
 
-  private atomic(w: number, off: number, imm: number, pc: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  atomic(w: number, off: number, imm: number, pc: number): void {
     const L = this.lo;
     const H = this.hi;
     const d = (w >>> 16) & 15;
@@ -1399,7 +1413,8 @@ export class Vm {
    * BPF_LD | BPF_ABS / BPF_IND: big-endian load from the packet into r0; like the kernel, an out-of-range
    * offset ends the program with r0 = 0 (returns false then).
    */
-  private legacyLoad(w: number, imm: number, pc: number): boolean {
+  /** @internal for compiled programs (compile.ts) */
+  legacyLoad(w: number, imm: number, pc: number): boolean {
     if (this.packetId === 0) {
       this.pc = pc;
       throw this.fault('invalid-insn', 'legacy packet load without a packet (setLegacyPacket)');

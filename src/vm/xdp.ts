@@ -64,10 +64,10 @@ export class XdpContext implements ContextAccess {
     return this.packet.bytes();
   }
 
-  /** The metadata bytes between data_meta and data. */
-  meta(): Uint8Array {
+  /** A copy of the metadata bytes between data_meta and data; undefined when there are none. */
+  meta(): Uint8Array | undefined {
     const p = this.packet;
-    return p.buf.slice(p.meta, p.data);
+    return p.meta === p.data ? undefined : p.buf.slice(p.meta, p.data);
   }
 
   load(vm: Vm, dst: number, offset: number, size: number): void {

@@ -57,10 +57,11 @@ function insnAt(at: number, len: number): fc.Arbitrary<Insn[]> {
     // helpers (the conformance ones: 5 with r1 = 0 ends the program) and exit
     fc.integer({ min: 0, max: 6 }).map((id) => [{ code: 0x85, imm: id }]),
     fc.constant<Insn[]>([exit]),
-    // handed to the interpreter: atomics, legacy packet loads, bpf-to-bpf calls
+    // atomics and legacy packet loads (through Vm methods), bpf-to-bpf calls (handed to the interpreter)
     fc.record({ code: fc.constantFrom(0xc3, 0xdb), base: fc.constantFrom(1, 10), src: reg, off: fc.integer({ min: -16, max: MEM_SIZE }), op: fc.constantFrom(0x00, 0x01, 0x40, 0x51, 0xa0, 0xe1, 0xf1) })
       .map(({ code, base, src, off, op }) => [{ code, dst: base, src, off: off & ~7, imm: op }]),
-    fc.constant<Insn[]>([{ code: 0x30, imm: 2 }]),
+    fc.record({ code: fc.constantFrom(0x20, 0x28, 0x30, 0x40, 0x48, 0x50), src: reg, imm: fc.integer({ min: -4, max: 40 }) })
+      .map(({ code, src, imm }) => [{ code, src: code & 0x40 ? src : 0, imm }]),
     jumpOff.map((off) => [{ code: 0x85, src: 1, imm: off }]),
   );
 }
@@ -86,6 +87,8 @@ function runOnce(bytes: Uint8Array, compile: boolean, args: readonly bigint[]): 
   }
   const mem = new Uint8Array(MEM_SIZE).map((_, i) => (i * 37 + 11) & 0xff);
   const pointer = vm.memory.map(mem, 'mem');
+  // Legacy loads read the first 32 bytes of the memory as the packet.
+  vm.setLegacyPacket(pointer, MEM_SIZE / 2);
   const state = (): State => ({ lo: [...vm.lo], hi: [...vm.hi], mem: [...mem], stack: [...vm.memory.stackFrame(0)] });
   try {
     const r = vm.run([pointer, BigInt(MEM_SIZE), ...args]);

@@ -89,6 +89,11 @@ export class MapRegistry {
     return (pointer & 0xffffffffn) === 0n ? this.byRegion.get(Number(pointer >> 32n)) : undefined;
   }
 
+  /** byHandle() of the pointer (region, offset). */
+  byHandleAt(region: number, offset: number): BpfMap | undefined {
+    return offset === 0 ? this.byRegion.get(region) : undefined;
+  }
+
   fd(fd: number): BpfMap | undefined {
     return this.byFd[fd];
   }
