@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import type { Btf } from './btf.js';
-import { asciiBytes, grown, putAscii, putBytes, putCString, putInt, putUint } from './byte-writer.js';
+import { Out, Piece, putAscii, putCString, putInt, putPiece, putUint } from './byte-writer.js';
 import { BTF_KIND_NAMES } from './parse.js';
 import type { BtfStrings } from './strings.js';
 import {
@@ -54,47 +54,47 @@ export function kindName(kind: number): string {
   return kind === 0 ? 'UNKNOWN' : BTF_KIND_NAMES[kind]!;
 }
 
-const HEAD: readonly Uint8Array[] = BTF_KIND_NAMES.map((k) => asciiBytes(`] ${k} '`));
-const ANON = asciiBytes('(anon)');
+const HEAD: readonly Piece[] = BTF_KIND_NAMES.map((k) => new Piece(`] ${k} '`));
+const ANON = new Piece('(anon)');
 const NL = 10;
 const OPEN = 91; // '['
-const S_SIZE = asciiBytes("' size=");
-const S_TYPE_ID = asciiBytes("' type_id=");
-const S_RET_TYPE_ID = asciiBytes("' ret_type_id=");
-const S_BITS_OFFSET = asciiBytes(' bits_offset=');
-const S_NR_BITS = asciiBytes(' nr_bits=');
-const S_ENCODING = asciiBytes(' encoding=');
-const S_INDEX_TYPE_ID = asciiBytes(' index_type_id=');
-const S_NR_ELEMS = asciiBytes(' nr_elems=');
-const S_VLEN = asciiBytes(' vlen=');
-const S_ITEM = asciiBytes("\n\t'");
-const S_ITEM_TYPE_ID = asciiBytes("' type_id=");
-const S_BITFIELD_SIZE = asciiBytes(' bitfield_size=');
-const S_ENUM_SIGNED = asciiBytes("' encoding=SIGNED size=");
-const S_ENUM_UNSIGNED = asciiBytes("' encoding=UNSIGNED size=");
-const S_VAL = asciiBytes("' val=");
-const S_FWD_UNION = asciiBytes("' fwd_kind=union");
-const S_FWD_STRUCT = asciiBytes("' fwd_kind=struct");
-const S_LINKAGE = asciiBytes(' linkage=');
-const S_VAR_LINKAGE = asciiBytes(', linkage=');
-const S_SECINFO = asciiBytes('\n\ttype_id=');
-const S_OFFSET = asciiBytes(' offset=');
-const S_SIZE_BARE = asciiBytes(' size=');
-const S_PAREN = asciiBytes(' (');
-const S_KIND_NAME = asciiBytes(" '");
-const S_CLOSE = asciiBytes("')");
-const S_COMPONENT_IDX = asciiBytes(' component_idx=');
-const INT_ENCODINGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map((e) => asciiBytes(intEncodingName(e)));
-const FUNC_LINKAGES = [BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN].map((l) => asciiBytes(funcLinkageName(l)));
-const UNKNOWN_LINKAGE = asciiBytes(funcLinkageName(-1));
-const KIND_NAMES = BTF_KIND_NAMES.map((_, k) => asciiBytes(kindName(k)));
+const S_SIZE = new Piece("' size=");
+const S_TYPE_ID = new Piece("' type_id=");
+const S_RET_TYPE_ID = new Piece("' ret_type_id=");
+const S_BITS_OFFSET = new Piece(' bits_offset=');
+const S_NR_BITS = new Piece(' nr_bits=');
+const S_ENCODING = new Piece(' encoding=');
+const S_INDEX_TYPE_ID = new Piece(' index_type_id=');
+const S_NR_ELEMS = new Piece(' nr_elems=');
+const S_VLEN = new Piece(' vlen=');
+const S_ITEM = new Piece("\n\t'");
+const S_ITEM_TYPE_ID = new Piece("' type_id=");
+const S_BITFIELD_SIZE = new Piece(' bitfield_size=');
+const S_ENUM_SIGNED = new Piece("' encoding=SIGNED size=");
+const S_ENUM_UNSIGNED = new Piece("' encoding=UNSIGNED size=");
+const S_VAL = new Piece("' val=");
+const S_FWD_UNION = new Piece("' fwd_kind=union");
+const S_FWD_STRUCT = new Piece("' fwd_kind=struct");
+const S_LINKAGE = new Piece(' linkage=');
+const S_VAR_LINKAGE = new Piece(', linkage=');
+const S_SECINFO = new Piece('\n\ttype_id=');
+const S_OFFSET = new Piece(' offset=');
+const S_SIZE_BARE = new Piece(' size=');
+const S_PAREN = new Piece(' (');
+const S_KIND_NAME = new Piece(" '");
+const S_CLOSE = new Piece("')");
+const S_COMPONENT_IDX = new Piece(' component_idx=');
+const INT_ENCODINGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map((e) => new Piece(intEncodingName(e)));
+const FUNC_LINKAGES = [BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN].map((l) => new Piece(funcLinkageName(l)));
+const UNKNOWN_LINKAGE = new Piece(funcLinkageName(-1));
+const KIND_NAMES = BTF_KIND_NAMES.map((_, k) => new Piece(kindName(k)));
 
 /** A name by string offset, looking through to the base's strings for split BTF; 0 is (anon). */
-function putName(buf: Uint8Array, pos: number, strings: BtfStrings, off: number): number {
-  if (off === 0) return putBytes(buf, pos, ANON);
+function putName(out: Out, pos: number, strings: BtfStrings, off: number): number {
+  if (off === 0) return putPiece(out, pos, ANON);
   let s = strings;
   while (off < s.start && s.base) s = s.base;
-  return putCString(buf, pos, s.bytes, off - s.start);
+  return putCString(out, pos, s.bytes, s.view, off - s.start);
 }
 
 /**
@@ -102,160 +102,160 @@ function putName(buf: Uint8Array, pos: number, strings: BtfStrings, off: number)
  * word. One small function per kind, so each is compiled to machine code on its own early in a run
  * and a kind that first appears late (DATASEC is last in vmlinux) does not throw away the others'.
  */
-type KindWriter = (buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf) => number;
+type KindWriter = (out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf) => number;
 
-function writeInt(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
+function writeInt(out: Out, pos: number, words: Uint32Array, w: number): number {
   const v = words[w + 3]!;
-  pos = putBytes(buf, pos, S_SIZE);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_BITS_OFFSET);
-  pos = putUint(buf, pos, BTF_INT_OFFSET(v));
-  pos = putBytes(buf, pos, S_NR_BITS);
-  pos = putUint(buf, pos, BTF_INT_BITS(v));
-  pos = putBytes(buf, pos, S_ENCODING);
-  return putBytes(buf, pos, INT_ENCODINGS[BTF_INT_ENCODING(v)]!);
+  pos = putPiece(out, pos, S_SIZE);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_BITS_OFFSET);
+  pos = putUint(out, pos, BTF_INT_OFFSET(v));
+  pos = putPiece(out, pos, S_NR_BITS);
+  pos = putUint(out, pos, BTF_INT_BITS(v));
+  pos = putPiece(out, pos, S_ENCODING);
+  return putPiece(out, pos, INT_ENCODINGS[BTF_INT_ENCODING(v)]!);
 }
 
 /** PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG. */
-function writeRef(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
-  pos = putBytes(buf, pos, S_TYPE_ID);
-  return putUint(buf, pos, words[w + 2]!);
+function writeRef(out: Out, pos: number, words: Uint32Array, w: number): number {
+  pos = putPiece(out, pos, S_TYPE_ID);
+  return putUint(out, pos, words[w + 2]!);
 }
 
-function writeArray(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
-  pos = putBytes(buf, pos, S_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 3]!);
-  pos = putBytes(buf, pos, S_INDEX_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 4]!);
-  pos = putBytes(buf, pos, S_NR_ELEMS);
-  return putUint(buf, pos, words[w + 5]!);
+function writeArray(out: Out, pos: number, words: Uint32Array, w: number): number {
+  pos = putPiece(out, pos, S_TYPE_ID);
+  pos = putUint(out, pos, words[w + 3]!);
+  pos = putPiece(out, pos, S_INDEX_TYPE_ID);
+  pos = putUint(out, pos, words[w + 4]!);
+  pos = putPiece(out, pos, S_NR_ELEMS);
+  return putUint(out, pos, words[w + 5]!);
 }
 
 /** STRUCT and UNION. */
-function writeComposite(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+function writeComposite(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const vlen = BTF_INFO_VLEN(info);
   const kflag = BTF_INFO_KFLAG(info);
-  pos = putBytes(buf, pos, S_SIZE);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VLEN);
-  pos = putUint(buf, pos, vlen);
+  pos = putPiece(out, pos, S_SIZE);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VLEN);
+  pos = putUint(out, pos, vlen);
   for (let m = w + 3, end = m + vlen * 3; m < end; m += 3) {
     const raw = words[m + 2]!;
-    pos = putBytes(buf, pos, S_ITEM);
-    pos = putName(buf, pos, strings, words[m]!);
-    pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
-    pos = putUint(buf, pos, words[m + 1]!);
-    pos = putBytes(buf, pos, S_BITS_OFFSET);
-    pos = putUint(buf, pos, kflag ? BTF_MEMBER_BIT_OFFSET(raw) : raw);
+    pos = putPiece(out, pos, S_ITEM);
+    pos = putName(out, pos, strings, words[m]!);
+    pos = putPiece(out, pos, S_ITEM_TYPE_ID);
+    pos = putUint(out, pos, words[m + 1]!);
+    pos = putPiece(out, pos, S_BITS_OFFSET);
+    pos = putUint(out, pos, kflag ? BTF_MEMBER_BIT_OFFSET(raw) : raw);
     if (kflag && BTF_MEMBER_BITFIELD_SIZE(raw)) {
-      pos = putBytes(buf, pos, S_BITFIELD_SIZE);
-      pos = putUint(buf, pos, BTF_MEMBER_BITFIELD_SIZE(raw));
+      pos = putPiece(out, pos, S_BITFIELD_SIZE);
+      pos = putUint(out, pos, BTF_MEMBER_BITFIELD_SIZE(raw));
     }
   }
   return pos;
 }
 
-function writeEnum(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+function writeEnum(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const vlen = BTF_INFO_VLEN(info);
   const signed = BTF_INFO_KFLAG(info);
-  pos = putBytes(buf, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VLEN);
-  pos = putUint(buf, pos, vlen);
+  pos = putPiece(out, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VLEN);
+  pos = putUint(out, pos, vlen);
   for (let e = w + 3, end = e + vlen * 2; e < end; e += 2) {
     const v = words[e + 1]!;
-    pos = putBytes(buf, pos, S_ITEM);
-    pos = putName(buf, pos, strings, words[e]!);
-    pos = putBytes(buf, pos, S_VAL);
-    pos = signed ? putInt(buf, pos, v | 0) : putUint(buf, pos, v);
+    pos = putPiece(out, pos, S_ITEM);
+    pos = putName(out, pos, strings, words[e]!);
+    pos = putPiece(out, pos, S_VAL);
+    pos = signed ? putInt(out, pos, v | 0) : putUint(out, pos, v);
   }
   return pos;
 }
 
-function writeEnum64(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+function writeEnum64(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const vlen = BTF_INFO_VLEN(info);
   const signed = BTF_INFO_KFLAG(info);
-  pos = putBytes(buf, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VLEN);
-  pos = putUint(buf, pos, vlen);
+  pos = putPiece(out, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VLEN);
+  pos = putUint(out, pos, vlen);
   for (let e = w + 3, end = e + vlen * 3; e < end; e += 3) {
     const u = (BigInt(words[e + 2]!) << 32n) | BigInt(words[e + 1]!);
-    pos = putBytes(buf, pos, S_ITEM);
-    pos = putName(buf, pos, strings, words[e]!);
-    pos = putBytes(buf, pos, S_VAL);
-    pos = putAscii(buf, pos, signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`);
+    pos = putPiece(out, pos, S_ITEM);
+    pos = putName(out, pos, strings, words[e]!);
+    pos = putPiece(out, pos, S_VAL);
+    pos = putAscii(out, pos, signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`);
   }
   return pos;
 }
 
-function writeFwd(buf: Uint8Array, pos: number, _words: Uint32Array, _w: number, info: number): number {
-  return putBytes(buf, pos, BTF_INFO_KFLAG(info) ? S_FWD_UNION : S_FWD_STRUCT);
+function writeFwd(out: Out, pos: number, _words: Uint32Array, _w: number, info: number): number {
+  return putPiece(out, pos, BTF_INFO_KFLAG(info) ? S_FWD_UNION : S_FWD_STRUCT);
 }
 
-function writeFunc(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number): number {
-  pos = putBytes(buf, pos, S_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_LINKAGE);
-  return putBytes(buf, pos, FUNC_LINKAGES[BTF_INFO_VLEN(info)] ?? UNKNOWN_LINKAGE);
+function writeFunc(out: Out, pos: number, words: Uint32Array, w: number, info: number): number {
+  pos = putPiece(out, pos, S_TYPE_ID);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_LINKAGE);
+  return putPiece(out, pos, FUNC_LINKAGES[BTF_INFO_VLEN(info)] ?? UNKNOWN_LINKAGE);
 }
 
-function writeFuncProto(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+function writeFuncProto(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const vlen = BTF_INFO_VLEN(info);
-  pos = putBytes(buf, pos, S_RET_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VLEN);
-  pos = putUint(buf, pos, vlen);
+  pos = putPiece(out, pos, S_RET_TYPE_ID);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VLEN);
+  pos = putUint(out, pos, vlen);
   for (let p = w + 3, end = p + vlen * 2; p < end; p += 2) {
-    pos = putBytes(buf, pos, S_ITEM);
-    pos = putName(buf, pos, strings, words[p]!);
-    pos = putBytes(buf, pos, S_ITEM_TYPE_ID);
-    pos = putUint(buf, pos, words[p + 1]!);
+    pos = putPiece(out, pos, S_ITEM);
+    pos = putName(out, pos, strings, words[p]!);
+    pos = putPiece(out, pos, S_ITEM_TYPE_ID);
+    pos = putUint(out, pos, words[p + 1]!);
   }
   return pos;
 }
 
-function writeVar(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
-  pos = putBytes(buf, pos, S_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VAR_LINKAGE);
-  return putAscii(buf, pos, varLinkageName(words[w + 3]!));
+function writeVar(out: Out, pos: number, words: Uint32Array, w: number): number {
+  pos = putPiece(out, pos, S_TYPE_ID);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VAR_LINKAGE);
+  return putAscii(out, pos, varLinkageName(words[w + 3]!));
 }
 
-function writeDatasec(buf: Uint8Array, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf): number {
+function writeDatasec(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf): number {
   const vlen = BTF_INFO_VLEN(info);
-  pos = putBytes(buf, pos, S_SIZE);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_VLEN);
-  pos = putUint(buf, pos, vlen);
+  pos = putPiece(out, pos, S_SIZE);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_VLEN);
+  pos = putUint(out, pos, vlen);
   for (let v = w + 3, end = v + vlen * 3; v < end; v += 3) {
     const type = words[v]!;
-    pos = putBytes(buf, pos, S_SECINFO);
-    pos = putUint(buf, pos, type);
-    pos = putBytes(buf, pos, S_OFFSET);
-    pos = putUint(buf, pos, words[v + 1]!);
-    pos = putBytes(buf, pos, S_SIZE_BARE);
-    pos = putUint(buf, pos, words[v + 2]!);
+    pos = putPiece(out, pos, S_SECINFO);
+    pos = putUint(out, pos, type);
+    pos = putPiece(out, pos, S_OFFSET);
+    pos = putUint(out, pos, words[v + 1]!);
+    pos = putPiece(out, pos, S_SIZE_BARE);
+    pos = putUint(out, pos, words[v + 2]!);
     const target = holderRecord(btf, type);
-    pos = putBytes(buf, pos, S_PAREN);
-    pos = putBytes(buf, pos, KIND_NAMES[target ? BTF_INFO_KIND(target.words[target.at + 1]!) : 0]!);
-    pos = putBytes(buf, pos, S_KIND_NAME);
-    pos = putName(buf, pos, strings, target ? target.words[target.at]! : 0);
-    pos = putBytes(buf, pos, S_CLOSE);
+    pos = putPiece(out, pos, S_PAREN);
+    pos = putPiece(out, pos, KIND_NAMES[target ? BTF_INFO_KIND(target.words[target.at + 1]!) : 0]!);
+    pos = putPiece(out, pos, S_KIND_NAME);
+    pos = putName(out, pos, strings, target ? target.words[target.at]! : 0);
+    pos = putPiece(out, pos, S_CLOSE);
   }
   return pos;
 }
 
-function writeFloat(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
-  pos = putBytes(buf, pos, S_SIZE);
-  return putUint(buf, pos, words[w + 2]!);
+function writeFloat(out: Out, pos: number, words: Uint32Array, w: number): number {
+  pos = putPiece(out, pos, S_SIZE);
+  return putUint(out, pos, words[w + 2]!);
 }
 
-function writeDeclTag(buf: Uint8Array, pos: number, words: Uint32Array, w: number): number {
-  pos = putBytes(buf, pos, S_TYPE_ID);
-  pos = putUint(buf, pos, words[w + 2]!);
-  pos = putBytes(buf, pos, S_COMPONENT_IDX);
-  return putInt(buf, pos, words[w + 3]! | 0);
+function writeDeclTag(out: Out, pos: number, words: Uint32Array, w: number): number {
+  pos = putPiece(out, pos, S_TYPE_ID);
+  pos = putUint(out, pos, words[w + 2]!);
+  pos = putPiece(out, pos, S_COMPONENT_IDX);
+  return putInt(out, pos, words[w + 3]! | 0);
 }
 
 /** Index = kind; the parser admits only kinds 1 to 19. */
@@ -279,15 +279,15 @@ const KIND_WRITERS: readonly KindWriter[] = ((): KindWriter[] => {
 })();
 
 /** One type as bpftool prints it, from the record at word `w`, ending with a newline. */
-function writeRecord(buf: Uint8Array, pos: number, btf: Btf, words: Uint32Array, id: number, w: number): number {
+function writeRecord(out: Out, pos: number, btf: Btf, words: Uint32Array, id: number, w: number): number {
   const info = words[w + 1]!;
   const kind = BTF_INFO_KIND(info);
-  buf[pos++] = OPEN;
-  pos = putUint(buf, pos, id);
-  pos = putBytes(buf, pos, HEAD[kind]!);
-  pos = putName(buf, pos, btf.strings, words[w]!);
-  pos = KIND_WRITERS[kind]!(buf, pos, words, w, info, btf.strings, btf);
-  buf[pos++] = NL;
+  out.buf[pos++] = OPEN;
+  pos = putUint(out, pos, id);
+  pos = putPiece(out, pos, HEAD[kind]!);
+  pos = putName(out, pos, btf.strings, words[w]!);
+  pos = KIND_WRITERS[kind]!(out, pos, words, w, info, btf.strings, btf);
+  out.buf[pos++] = NL;
   return pos;
 }
 
@@ -295,18 +295,18 @@ function writeRecord(buf: Uint8Array, pos: number, btf: Btf, words: Uint32Array,
 export function dumpRawBytes(btf: Btf): Uint8Array {
   const { words, offsets, typeStart } = btf.records;
   // vmlinux's dump is 2.2 times its BTF; untouched capacity costs no memory.
-  let buf: Uint8Array = Buffer.allocUnsafeSlow(btf.records.bytes.length * 3 + 4096);
+  const out = new Out(btf.records.bytes.length * 3 + 4096);
   let pos = 0;
   for (let i = 0; i < offsets.length; i++) {
     const w = (offsets[i]! - typeStart) >>> 2;
-    let end = writeRecord(buf, pos, btf, words, btf.startId + i, w);
-    if (end > buf.length) {
-      buf = grown(buf, pos, end - pos);
-      end = writeRecord(buf, pos, btf, words, btf.startId + i, w);
+    let end = writeRecord(out, pos, btf, words, btf.startId + i, w);
+    if (end > out.buf.length) {
+      out.grow(pos, end - pos);
+      end = writeRecord(out, pos, btf, words, btf.startId + i, w);
     }
     pos = end;
   }
-  return buf.subarray(0, pos);
+  return out.buf.subarray(0, pos);
 }
 
 /** Where any type id's record is, looking through to the base for split BTF; undefined for void. */

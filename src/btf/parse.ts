@@ -67,9 +67,21 @@ export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf 
 
   const startId = base ? base.count : 1;
   const typeStart = header.hdrLen + header.typeOff;
-  const typeLen = header.typeLen;
-  const stringsEnd = strings.end;
-  const words = typeWords(bytes, typeStart, typeLen, le);
+  const words = typeWords(bytes, typeStart, header.typeLen, le);
+  const { offsets, maxRef } = scanTypes(words, typeStart, header.typeLen, startId, strings.end);
+  if (maxRef >= startId + offsets.length) checkReferences(view, le, offsets, startId);
+  return new Btf({ bytes, view, offsets, words, typeStart }, strings, header, le, startId, base);
+}
+
+/**
+ * Walk the type section (as `words`, starting at byte `typeStart` of the blob): each record's kind
+ * and length, and every name offset, are checked; returns where each record starts and the largest
+ * type id any record refers to. A function of its own, so the loop is compiled without the header
+ * checks around it.
+ */
+function scanTypes(
+  words: Uint32Array, typeStart: number, typeLen: number, startId: number, stringsEnd: number,
+): { offsets: Uint32Array; maxRef: number } {
   // Every record is at least 12 bytes, which bounds the count.
   const offsets = new Uint32Array(Math.ceil(typeLen / BTF_TYPE_SIZE));
   let n = 0;
@@ -141,9 +153,7 @@ export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf 
     offsets[n++] = off;
     w = end;
   }
-  const used = offsets.subarray(0, n);
-  if (maxRef >= startId + n) checkReferences(view, le, used, startId);
-  return new Btf({ bytes, view, offsets: used, words, typeStart }, strings, header, le, startId, base);
+  return { offsets: offsets.subarray(0, n), maxRef };
 }
 
 /**

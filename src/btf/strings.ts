@@ -14,6 +14,7 @@ export class BtfStrings {
    */
   private text?: string | null;
   private readonly cache = new Map<number, string>();
+  private dataView?: DataView;
 
   constructor(
     /** The section's bytes (a view, not a copy). */
@@ -22,6 +23,11 @@ export class BtfStrings {
     readonly start: number,
     readonly base?: BtfStrings,
   ) {}
+
+  /** The section's bytes as a DataView, for copying names four bytes at a time. */
+  get view(): DataView {
+    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
+  }
 
   /** Total size including the base's section: the next offset a split BTF on top of this one would use. */
   get end(): number {
