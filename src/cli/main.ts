@@ -4,7 +4,6 @@ import { BpfError, UsageError } from '../errors.js';
 import { commandHelp, parseCommandArgs, type Io } from './command.js';
 import { InputError } from './files.js';
 import { commands, type CommandEntry } from './commands/index.js';
-import { ElfError } from '../elf/index.js';
 
 // `bpfts btf dump ... | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -52,9 +51,15 @@ function findCommand(argv: string[]): { command?: CommandEntry; rest: string[]; 
   return { rest: argv.slice(prefix.length), prefix };
 }
 
-/** Exit code for an error bpfts raised on purpose: 2 for bad usage or unreadable input, else 1. */
-function exitCodeFor(e: BpfError): number {
-  return e instanceof UsageError || e instanceof InputError || e instanceof ElfError ? 2 : 1;
+/**
+ * Exit code for an error bpfts raised on purpose: 2 for bad usage or unreadable input, else 1. The
+ * ELF layer is imported here, not at start-up: commands that never read an object (a raw BTF dump)
+ * do not load it.
+ */
+async function exitCodeFor(e: BpfError): Promise<number> {
+  if (e instanceof UsageError || e instanceof InputError) return 2;
+  const { ElfError } = await import('../elf/index.js');
+  return e instanceof ElfError ? 2 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -86,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof BpfError) {
       io.err(`bpfts ${command.path.join(' ')}: error: ${e.message}\n`);
       if (e.hint) io.err(`hint: ${e.hint}\n`);
-      return exitCodeFor(e);
+      return await exitCodeFor(e);
     }
     throw e;
   }
