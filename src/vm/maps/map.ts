@@ -15,8 +15,14 @@ export interface MapDef {
 
 /** Key bytes as a string usable as a JS Map key. */
 export function keyString(key: Uint8Array): string {
+  // Two bytes per UTF-16 unit: half the characters to build and hash on every lookup. Within one map
+  // all keys have the same length, so the encoding stays one-to-one.
+  const n = key.length;
+  if (n === 4) return String.fromCharCode(key[0]! | (key[1]! << 8), key[2]! | (key[3]! << 8));
   let s = '';
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]!);
+  let i = 0;
+  for (; i + 1 < n; i += 2) s += String.fromCharCode(key[i]! | (key[i + 1]! << 8));
+  if (i < n) s += String.fromCharCode(key[i]!);
   return s;
 }
 
