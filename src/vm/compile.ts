@@ -3,10 +3,10 @@
 // dispatching on every opcode. Registers stay in the Vm's lo/hi arrays, so helpers, context accesses
 // and faults see exactly what the interpreter would show them.
 //
-// The function covers straight-line code, jumps, memory, atomics, legacy packet loads, helper calls
-// and exit of the entry frame. Whatever else (bpf-to-bpf calls, callx, kfuncs, running off the end,
-// tail calls) hands the run to the interpreter at that pc with the budget left, and the interpreter,
-// the reference the compiled path is tested against, finishes it.
+// The function covers straight-line code, jumps, memory, atomics, legacy packet loads, helper calls,
+// bpf-to-bpf calls and exits. Whatever else (callx, kfuncs, running off the end, tail calls) hands the
+// run to the interpreter at that pc with the budget left, and the interpreter, the reference the
+// compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
 import { STACK_REGION_BASE } from './memory.js';
@@ -269,6 +269,10 @@ function build(program: Program): CompiledProgram {
       pc++;
     } else if (o === 0x85 || o === 0x95 || LEGACY_LOADS.has(o)) {
       leader[pc + 1] = 1;
+    } else if (o === OP_CALL_LOCAL) {
+      // The return lands on pc + 1 through the dispatch switch.
+      leader[code[p + 1]!] = 1;
+      leader[pc + 1] = 1;
     } else if (!ATOMICS.has(o) && straight(code, pc) === undefined) {
       leader[pc] = 1;
       leader[pc + 1] = 1;
@@ -292,8 +296,9 @@ function build(program: Program): CompiledProgram {
     while (end <= count && !leader[end]) end++;
     lines.push(`case ${pc}:`);
     const o = pc < count ? op(pc) : OP_FALL_THROUGH;
-    const handed = o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_LOCAL || o === OP_CALL_KFUNC ||
-      (o !== 0x85 && o !== 0x95 && o !== 0x05 && !isCondJump(o) && !ATOMICS.has(o) && !LEGACY_LOADS.has(o) && straight(code, pc) === undefined);
+    const handed = o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_KFUNC ||
+      (o !== 0x85 && o !== 0x95 && o !== 0x05 && o !== OP_CALL_LOCAL && !isCondJump(o) && !ATOMICS.has(o) && !LEGACY_LOADS.has(o) &&
+        straight(code, pc) === undefined);
     if (handed) {
       lines.push(bail(pc));
       pc = end;
@@ -307,7 +312,12 @@ function build(program: Program): CompiledProgram {
       const p = i * STRIDE;
       if (o2 === OP_LDDW_TAIL) continue;
       if (o2 === 0x95) {
-        lines.push(bail(-1));
+        // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
+        lines.push(`if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
+      } else if (o2 === OP_CALL_LOCAL) {
+        // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
+        const target = code[p + 1]!;
+        lines.push(`${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`);
       } else if (o2 === 0x85) {
         // The arrays are up to date after the reload, so the returns below need no sync.
         lines.push(`${sync} live = false; vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); ${reload} live = true;`);

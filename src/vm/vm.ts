@@ -93,7 +93,8 @@ export class Vm {
   private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
   private traced = 0;
 
-  private depth = 0;
+  /** @internal bpf-to-bpf call depth (0: the entry frame) */
+  depth = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 9);
   /** @internal for compiled programs (compile.ts) */
@@ -1195,20 +1196,10 @@ export class Vm {
           case OP_CALL_KFUNC:
             this.pc = pc;
             throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
-          case 0x95: {
-            const depth = this.depth;
-            if (depth === 0) return this.executedCount(startBudget, budget);
-            const f = (depth - 1) * 9;
-            const frames = this.frames;
-            pc = frames[f]! + 1;
-            for (let r = 0; r < 4; r++) {
-              H[6 + r] = frames[f + 1 + 2 * r]!;
-              L[6 + r] = frames[f + 2 + 2 * r]!;
-            }
-            this.depth = depth - 1;
-            this.enterFrame(depth - 1);
+          case 0x95:
+            if (this.depth === 0) return this.executedCount(startBudget, budget);
+            pc = this.popFrame();
             break;
-          }
 
           case OP_FALL_THROUGH:
             this.pc = pc;
@@ -1221,7 +1212,8 @@ export class Vm {
     }
   }
 
-  private pushFrame(pc: number, target: number): void {
+  /** @internal for compiled programs (compile.ts) */
+  pushFrame(pc: number, target: number): void {
     const depth = this.depth;
     if (depth + 1 >= MAX_CALL_FRAMES) {
       this.pc = pc;
@@ -1237,6 +1229,23 @@ export class Vm {
     this.depth = depth + 1;
     this.memory.stackFrame(depth + 1).fill(0);
     this.enterFrame(depth + 1);
+  }
+
+  /**
+   * @internal for compiled programs (compile.ts). Return from a bpf-to-bpf call: r6..r9 and r10 as
+   * the caller left them; gives the pc to continue at.
+   */
+  popFrame(): number {
+    const depth = this.depth;
+    const f = (depth - 1) * 9;
+    const frames = this.frames;
+    for (let r = 0; r < 4; r++) {
+      this.hi[6 + r] = frames[f + 1 + 2 * r]!;
+      this.lo[6 + r] = frames[f + 2 + 2 * r]!;
+    }
+    this.depth = depth - 1;
+    this.enterFrame(depth - 1);
+    return frames[f]! + 1;
   }
 
   /** @internal for compiled programs (compile.ts) */
