@@ -51,17 +51,18 @@ export class Piece {
 }
 
 export function putPiece(out: Out, pos: number, piece: Piece): number {
-  const n = piece.bytes.length;
-  if (pos <= out.fastLimit) {
-    const words = piece.words;
-    const view = out.view;
-    for (let i = 0; i < words.length; i++) view.setInt32(pos + i * 4, words[i]!, true);
-    return pos + n;
-  }
+  if (pos > out.fastLimit) return putBytes(out, pos, piece.bytes);
+  const words = piece.words;
+  const view = out.view;
+  for (let i = 0; i < words.length; i++) view.setInt32(pos + i * 4, words[i]!, true);
+  return pos + piece.bytes.length;
+}
+
+/** Byte by byte, for the end of the buffer (kept out of putPiece, which is inlined everywhere). */
+function putBytes(out: Out, pos: number, bytes: Uint8Array): number {
   const buf = out.buf;
-  const bytes = piece.bytes;
-  for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
-  return pos + n;
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
+  return pos + bytes.length;
 }
 
 /** An ASCII string made at run time (a bigint's digits). */
@@ -106,21 +107,33 @@ export function putInt(out: Out, pos: number, v: number): number {
  * up to the end of `src` if it has none.
  */
 export function putCString(out: Out, pos: number, src: Uint8Array, srcView: DataView, start: number): number {
-  let i = start;
   const wordEnd = src.length - 4;
   const view = out.view;
   const fastLimit = out.fastLimit;
-  while (i <= wordEnd && pos <= fastLimit) {
+  for (let i = start; i <= wordEnd && pos <= fastLimit; i += 4) {
     const w = srcView.getInt32(i, true);
-    // Some byte of w is zero (the classic has-zero-byte test): finish byte by byte.
-    if (((w - 0x01010101) & ~w & 0x80808080) !== 0) break;
+    // The classic has-zero-byte test: the string ends in this word.
+    if (((w - 0x01010101) & ~w & 0x80808080) !== 0) {
+      const buf = out.buf;
+      if ((w & 0xff) === 0) return pos;
+      buf[pos] = w;
+      if ((w & 0xff00) === 0) return pos + 1;
+      buf[pos + 1] = w >> 8;
+      if ((w & 0xff0000) === 0) return pos + 2;
+      buf[pos + 2] = w >> 16;
+      return pos + 3;
+    }
     view.setInt32(pos, w, true);
     pos += 4;
-    i += 4;
+    start = i + 4;
   }
+  return putCStringBytes(out, pos, src, start);
+}
+
+/** Byte by byte, for the end of the buffer or of `src`. */
+function putCStringBytes(out: Out, pos: number, src: Uint8Array, start: number): number {
   const buf = out.buf;
-  const end = src.length;
-  for (; i < end; i++) {
+  for (let i = start; i < src.length; i++) {
     const c = src[i]!;
     if (c === 0) break;
     buf[pos++] = c;

@@ -60,23 +60,17 @@ const NL = 10;
 const OPEN = 91; // '['
 const S_SIZE = new Piece("' size=");
 const S_TYPE_ID = new Piece("' type_id=");
-const S_RET_TYPE_ID = new Piece("' ret_type_id=");
 const S_BITS_OFFSET = new Piece(' bits_offset=');
 const S_NR_BITS = new Piece(' nr_bits=');
-const S_ENCODING = new Piece(' encoding=');
 const S_INDEX_TYPE_ID = new Piece(' index_type_id=');
 const S_NR_ELEMS = new Piece(' nr_elems=');
 const S_VLEN = new Piece(' vlen=');
 const S_ITEM = new Piece("\n\t'");
 const S_ITEM_TYPE_ID = new Piece("' type_id=");
 const S_BITFIELD_SIZE = new Piece(' bitfield_size=');
-const S_ENUM_SIGNED = new Piece("' encoding=SIGNED size=");
-const S_ENUM_UNSIGNED = new Piece("' encoding=UNSIGNED size=");
 const S_VAL = new Piece("' val=");
 const S_FWD_UNION = new Piece("' fwd_kind=union");
 const S_FWD_STRUCT = new Piece("' fwd_kind=struct");
-const S_LINKAGE = new Piece(' linkage=');
-const S_VAR_LINKAGE = new Piece(', linkage=');
 const S_SECINFO = new Piece('\n\ttype_id=');
 const S_OFFSET = new Piece(' offset=');
 const S_SIZE_BARE = new Piece(' size=');
@@ -84,10 +78,34 @@ const S_PAREN = new Piece(' (');
 const S_KIND_NAME = new Piece(" '");
 const S_CLOSE = new Piece("')");
 const S_COMPONENT_IDX = new Piece(' component_idx=');
-const INT_ENCODINGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map((e) => new Piece(intEncodingName(e)));
-const FUNC_LINKAGES = [BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN].map((l) => new Piece(funcLinkageName(l)));
-const UNKNOWN_LINKAGE = new Piece(funcLinkageName(-1));
+const INT_ENCODINGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map((e) => new Piece(` encoding=${intEncodingName(e)}`));
+const FUNC_LINKAGES = [BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN].map((l) => new Piece(` linkage=${funcLinkageName(l)}`));
+const UNKNOWN_LINKAGE = new Piece(` linkage=${funcLinkageName(-1)}`);
 const KIND_NAMES = BTF_KIND_NAMES.map((_, k) => new Piece(kindName(k)));
+
+/**
+ * What follows the name and precedes the record's size or type word, by kind, and by kind + 32
+ * when kind_flag is set (ENUM's signedness); undefined for ARRAY and FWD, which print other fields.
+ */
+const FIRST_FIELD: readonly (Piece | undefined)[] = ((): (Piece | undefined)[] => {
+  const t: (Piece | undefined)[] = [];
+  for (const k of [BTF_KIND_PTR, BTF_KIND_CONST, BTF_KIND_VOLATILE, BTF_KIND_RESTRICT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG,
+    BTF_KIND_FUNC, BTF_KIND_VAR, BTF_KIND_DECL_TAG]) t[k] = S_TYPE_ID;
+  for (const k of [BTF_KIND_INT, BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_DATASEC, BTF_KIND_FLOAT]) t[k] = S_SIZE;
+  t[BTF_KIND_FUNC_PROTO] = new Piece("' ret_type_id=");
+  const unsigned = new Piece("' encoding=UNSIGNED size=");
+  const signed = new Piece("' encoding=SIGNED size=");
+  for (const k of [BTF_KIND_ENUM, BTF_KIND_ENUM64]) {
+    t[k] = unsigned;
+    t[k + 32] = signed;
+  }
+  for (let k = 0; k < 32; k++) t[k + 32] ??= t[k];
+  return t;
+})();
+
+/** Kinds whose first field is followed by vlen and one line per item. */
+const HAS_ITEMS: readonly boolean[] = BTF_KIND_NAMES.map((_, k) => k === BTF_KIND_STRUCT || k === BTF_KIND_UNION || k === BTF_KIND_ENUM
+  || k === BTF_KIND_ENUM64 || k === BTF_KIND_FUNC_PROTO || k === BTF_KIND_DATASEC);
 
 /** A name by string offset, looking through to the base's strings for split BTF; 0 is (anon). */
 function putName(out: Out, pos: number, strings: BtfStrings, off: number): number {
@@ -98,28 +116,20 @@ function putName(out: Out, pos: number, strings: BtfStrings, off: number): numbe
 }
 
 /**
- * The part of a record after its name, for one kind: `words[w]` is the record, `info` its info
- * word. One small function per kind, so each is compiled to machine code on its own early in a run
- * and a kind that first appears late (DATASEC is last in vmlinux) does not throw away the others'.
+ * The part of a record after its first field (and vlen), for one kind: `words[w]` is the record,
+ * `info` its info word. One small function per kind, so each is compiled to machine code on its own
+ * early in a run and a kind that first appears late (DATASEC is last in vmlinux) does not throw away
+ * the others'.
  */
 type KindWriter = (out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf) => number;
 
 function writeInt(out: Out, pos: number, words: Uint32Array, w: number): number {
   const v = words[w + 3]!;
-  pos = putPiece(out, pos, S_SIZE);
-  pos = putUint(out, pos, words[w + 2]!);
   pos = putPiece(out, pos, S_BITS_OFFSET);
   pos = putUint(out, pos, BTF_INT_OFFSET(v));
   pos = putPiece(out, pos, S_NR_BITS);
   pos = putUint(out, pos, BTF_INT_BITS(v));
-  pos = putPiece(out, pos, S_ENCODING);
   return putPiece(out, pos, INT_ENCODINGS[BTF_INT_ENCODING(v)]!);
-}
-
-/** PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG. */
-function writeRef(out: Out, pos: number, words: Uint32Array, w: number): number {
-  pos = putPiece(out, pos, S_TYPE_ID);
-  return putUint(out, pos, words[w + 2]!);
 }
 
 function writeArray(out: Out, pos: number, words: Uint32Array, w: number): number {
@@ -131,15 +141,10 @@ function writeArray(out: Out, pos: number, words: Uint32Array, w: number): numbe
   return putUint(out, pos, words[w + 5]!);
 }
 
-/** STRUCT and UNION. */
-function writeComposite(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
-  const vlen = BTF_INFO_VLEN(info);
+/** STRUCT and UNION members. */
+function writeMembers(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const kflag = BTF_INFO_KFLAG(info);
-  pos = putPiece(out, pos, S_SIZE);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VLEN);
-  pos = putUint(out, pos, vlen);
-  for (let m = w + 3, end = m + vlen * 3; m < end; m += 3) {
+  for (let m = w + 3, end = m + BTF_INFO_VLEN(info) * 3; m < end; m += 3) {
     const raw = words[m + 2]!;
     pos = putPiece(out, pos, S_ITEM);
     pos = putName(out, pos, strings, words[m]!);
@@ -155,14 +160,9 @@ function writeComposite(out: Out, pos: number, words: Uint32Array, w: number, in
   return pos;
 }
 
-function writeEnum(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
-  const vlen = BTF_INFO_VLEN(info);
+function writeEnumValues(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const signed = BTF_INFO_KFLAG(info);
-  pos = putPiece(out, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VLEN);
-  pos = putUint(out, pos, vlen);
-  for (let e = w + 3, end = e + vlen * 2; e < end; e += 2) {
+  for (let e = w + 3, end = e + BTF_INFO_VLEN(info) * 2; e < end; e += 2) {
     const v = words[e + 1]!;
     pos = putPiece(out, pos, S_ITEM);
     pos = putName(out, pos, strings, words[e]!);
@@ -172,14 +172,9 @@ function writeEnum(out: Out, pos: number, words: Uint32Array, w: number, info: n
   return pos;
 }
 
-function writeEnum64(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
-  const vlen = BTF_INFO_VLEN(info);
+function writeEnum64Values(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
   const signed = BTF_INFO_KFLAG(info);
-  pos = putPiece(out, pos, signed ? S_ENUM_SIGNED : S_ENUM_UNSIGNED);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VLEN);
-  pos = putUint(out, pos, vlen);
-  for (let e = w + 3, end = e + vlen * 3; e < end; e += 3) {
+  for (let e = w + 3, end = e + BTF_INFO_VLEN(info) * 3; e < end; e += 3) {
     const u = (BigInt(words[e + 2]!) << 32n) | BigInt(words[e + 1]!);
     pos = putPiece(out, pos, S_ITEM);
     pos = putName(out, pos, strings, words[e]!);
@@ -193,20 +188,12 @@ function writeFwd(out: Out, pos: number, _words: Uint32Array, _w: number, info: 
   return putPiece(out, pos, BTF_INFO_KFLAG(info) ? S_FWD_UNION : S_FWD_STRUCT);
 }
 
-function writeFunc(out: Out, pos: number, words: Uint32Array, w: number, info: number): number {
-  pos = putPiece(out, pos, S_TYPE_ID);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_LINKAGE);
+function writeFuncLinkage(out: Out, pos: number, _words: Uint32Array, _w: number, info: number): number {
   return putPiece(out, pos, FUNC_LINKAGES[BTF_INFO_VLEN(info)] ?? UNKNOWN_LINKAGE);
 }
 
-function writeFuncProto(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
-  const vlen = BTF_INFO_VLEN(info);
-  pos = putPiece(out, pos, S_RET_TYPE_ID);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VLEN);
-  pos = putUint(out, pos, vlen);
-  for (let p = w + 3, end = p + vlen * 2; p < end; p += 2) {
+function writeParams(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings): number {
+  for (let p = w + 3, end = p + BTF_INFO_VLEN(info) * 2; p < end; p += 2) {
     pos = putPiece(out, pos, S_ITEM);
     pos = putName(out, pos, strings, words[p]!);
     pos = putPiece(out, pos, S_ITEM_TYPE_ID);
@@ -215,20 +202,12 @@ function writeFuncProto(out: Out, pos: number, words: Uint32Array, w: number, in
   return pos;
 }
 
-function writeVar(out: Out, pos: number, words: Uint32Array, w: number): number {
-  pos = putPiece(out, pos, S_TYPE_ID);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VAR_LINKAGE);
-  return putAscii(out, pos, varLinkageName(words[w + 3]!));
+function writeVarLinkage(out: Out, pos: number, words: Uint32Array, w: number): number {
+  return putAscii(out, pos, `, linkage=${varLinkageName(words[w + 3]!)}`);
 }
 
-function writeDatasec(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf): number {
-  const vlen = BTF_INFO_VLEN(info);
-  pos = putPiece(out, pos, S_SIZE);
-  pos = putUint(out, pos, words[w + 2]!);
-  pos = putPiece(out, pos, S_VLEN);
-  pos = putUint(out, pos, vlen);
-  for (let v = w + 3, end = v + vlen * 3; v < end; v += 3) {
+function writeSecinfo(out: Out, pos: number, words: Uint32Array, w: number, info: number, strings: BtfStrings, btf: Btf): number {
+  for (let v = w + 3, end = v + BTF_INFO_VLEN(info) * 3; v < end; v += 3) {
     const type = words[v]!;
     pos = putPiece(out, pos, S_SECINFO);
     pos = putUint(out, pos, type);
@@ -246,35 +225,26 @@ function writeDatasec(out: Out, pos: number, words: Uint32Array, w: number, info
   return pos;
 }
 
-function writeFloat(out: Out, pos: number, words: Uint32Array, w: number): number {
-  pos = putPiece(out, pos, S_SIZE);
-  return putUint(out, pos, words[w + 2]!);
-}
-
-function writeDeclTag(out: Out, pos: number, words: Uint32Array, w: number): number {
-  pos = putPiece(out, pos, S_TYPE_ID);
-  pos = putUint(out, pos, words[w + 2]!);
+function writeComponentIdx(out: Out, pos: number, words: Uint32Array, w: number): number {
   pos = putPiece(out, pos, S_COMPONENT_IDX);
   return putInt(out, pos, words[w + 3]! | 0);
 }
 
-/** Index = kind; the parser admits only kinds 1 to 19. */
-const KIND_WRITERS: readonly KindWriter[] = ((): KindWriter[] => {
-  const t: KindWriter[] = [];
+/** Index = kind; kinds that print only their first field have none. */
+const KIND_WRITERS: readonly (KindWriter | undefined)[] = ((): (KindWriter | undefined)[] => {
+  const t: (KindWriter | undefined)[] = [];
   t[BTF_KIND_INT] = writeInt;
-  for (const k of [BTF_KIND_PTR, BTF_KIND_CONST, BTF_KIND_VOLATILE, BTF_KIND_RESTRICT, BTF_KIND_TYPEDEF, BTF_KIND_TYPE_TAG]) t[k] = writeRef;
   t[BTF_KIND_ARRAY] = writeArray;
-  t[BTF_KIND_STRUCT] = writeComposite;
-  t[BTF_KIND_UNION] = writeComposite;
-  t[BTF_KIND_ENUM] = writeEnum;
-  t[BTF_KIND_ENUM64] = writeEnum64;
+  t[BTF_KIND_STRUCT] = writeMembers;
+  t[BTF_KIND_UNION] = writeMembers;
+  t[BTF_KIND_ENUM] = writeEnumValues;
+  t[BTF_KIND_ENUM64] = writeEnum64Values;
   t[BTF_KIND_FWD] = writeFwd;
-  t[BTF_KIND_FUNC] = writeFunc;
-  t[BTF_KIND_FUNC_PROTO] = writeFuncProto;
-  t[BTF_KIND_VAR] = writeVar;
-  t[BTF_KIND_DATASEC] = writeDatasec;
-  t[BTF_KIND_FLOAT] = writeFloat;
-  t[BTF_KIND_DECL_TAG] = writeDeclTag;
+  t[BTF_KIND_FUNC] = writeFuncLinkage;
+  t[BTF_KIND_FUNC_PROTO] = writeParams;
+  t[BTF_KIND_VAR] = writeVarLinkage;
+  t[BTF_KIND_DATASEC] = writeSecinfo;
+  t[BTF_KIND_DECL_TAG] = writeComponentIdx;
   return t;
 })();
 
@@ -286,7 +256,17 @@ function writeRecord(out: Out, pos: number, btf: Btf, words: Uint32Array, id: nu
   pos = putUint(out, pos, id);
   pos = putPiece(out, pos, HEAD[kind]!);
   pos = putName(out, pos, btf.strings, words[w]!);
-  pos = KIND_WRITERS[kind]!(out, pos, words, w, info, btf.strings, btf);
+  const first = FIRST_FIELD[BTF_INFO_KFLAG(info) ? kind + 32 : kind];
+  if (first) {
+    pos = putPiece(out, pos, first);
+    pos = putUint(out, pos, words[w + 2]!);
+  }
+  if (HAS_ITEMS[kind]) {
+    pos = putPiece(out, pos, S_VLEN);
+    pos = putUint(out, pos, BTF_INFO_VLEN(info));
+  }
+  const rest = KIND_WRITERS[kind];
+  if (rest) pos = rest(out, pos, words, w, info, btf.strings, btf);
   out.buf[pos++] = NL;
   return pos;
 }
