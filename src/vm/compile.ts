@@ -4,19 +4,23 @@
 // and faults see exactly what the interpreter would show them.
 //
 // The function covers straight-line code, jumps, memory, atomics, legacy packet loads, helper calls,
-// bpf-to-bpf calls and exits. Whatever else (callx, kfuncs, running off the end, tail calls) hands the
-// run to the interpreter at that pc with the budget left, and the interpreter, the reference the
-// compiled path is tested against, finishes it.
+// bpf-to-bpf calls and exits; a tail call returns to Vm.start, which runs the target compiled too.
+// Whatever else (callx, kfuncs, running off the end) hands the run to the interpreter at that pc with
+// the budget left, and the interpreter, the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
 /**
- * Runs the entry program from pc 0 with `budget` instructions to spend and returns what is left; sets
- * vm.resumeAt to -1 when the program exited, else to the pc the interpreter must continue from.
+ * Runs the program from pc 0 (registers and stack as the Vm holds them) with `budget` instructions to
+ * spend and returns what is left; sets vm.resumeAt to -1 when the program exited, to TAIL_CALL when
+ * it tail-called vm.current, else to the pc the interpreter must continue from.
  */
 export type CompiledProgram = (vm: Vm, budget: number) => number;
+
+/** vm.resumeAt after a tail call: go on at pc 0 of vm.current, with the same frame. */
+export const TAIL_CALL = -2;
 
 /** Programs larger than this stay interpreted: V8 does not optimize functions beyond a bytecode size. */
 export const MAX_COMPILED_INSNS = 4096;
@@ -322,7 +326,7 @@ function build(program: Program): CompiledProgram {
         // The arrays are up to date after the reload, so the returns below need no sync.
         lines.push(`${sync} live = false; vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); ${reload} live = true;`);
         lines.push(`if (vm.exitValue !== undefined) { vm.setReg(0, vm.exitValue); vm.resumeAt = -1; return budget; }`);
-        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = 0; return budget; }`);
+        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = ${TAIL_CALL}; return budget; }`);
       } else if (ATOMICS.has(o2)) {
         // Vm.atomic() reads and writes the register arrays.
         lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);

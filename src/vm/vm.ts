@@ -17,7 +17,7 @@ import {
 import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
-import { compileProgram, type CompiledProgram } from './compile.js';
+import { compileProgram, TAIL_CALL, type CompiledProgram } from './compile.js';
 import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
 import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 
@@ -105,7 +105,7 @@ export class Vm {
   private tailCalls = 0;
   /** @internal for compiled programs (compile.ts) */
   pendingTail: Program | undefined;
-  /** @internal set by a compiled program: -1 once it exited, else the pc the interpreter goes on from. */
+  /** @internal set by a compiled program: -1 once it exited, TAIL_CALL, else the pc the interpreter goes on from. */
   resumeAt = -1;
   private readonly compileMode: boolean | undefined;
   private runs = 0;
@@ -160,11 +160,15 @@ export class Vm {
     this.traced = 0;
     const budget = this.budget;
     if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      const compiled = this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
-      if (compiled !== null) {
-        const left = compiled(this, budget);
-        return this.resumeAt < 0 ? budget - left : this.exec(this.resumeAt, left);
+      let compiled = this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
+      let left = budget;
+      while (compiled !== null) {
+        left = compiled(this, left);
+        if (this.resumeAt === -1) return budget - left;
+        if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
+        compiled = compileProgram(this.current);
       }
+      return this.exec(0, left);
     }
     return this.exec(0, budget);
   }

@@ -14,17 +14,18 @@ const mapRef = (dst: number, fd: number) => lddw(dst, BigInt(fd), PSEUDO_MAP_FD)
 /** r2 = r10 - off */
 const stackPtr = (dst: number, off: number): Insn[] => [mov64(dst, 10), { code: 0x07, dst, imm: -off }];
 
-function setup() {
+function setup(compile: boolean) {
   const memory = new Memory();
   const maps = new MapRegistry(memory);
   const env = new KernelEnv(maps, { seed: 42, startNs: 1000n, tickNs: 5n });
-  const vm = (insns: Insn[]) => new Vm(encode(insns), { memory, helpers: env.helpers(), resolveLdImm64: maps.resolveLdImm64 });
+  const vm = (insns: Insn[]) => new Vm(encode(insns), { memory, helpers: env.helpers(), resolveLdImm64: maps.resolveLdImm64, compile });
   return { memory, maps, env, vm };
 }
 
-describe('kernel helpers', () => {
+// Interpreted (the reference) and compiled (compile.ts) alike.
+describe.each([false, true])('kernel helpers (compiled: %s)', (compile) => {
   it('count with lookup + atomic add on an array map, across runs', () => {
-    const { maps, vm } = setup();
+    const { maps, vm } = setup(compile);
     const { fd, map } = maps.create({ type: ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'counter' });
     const prog = vm([
       { code: 0x62, dst: 10, off: -4, imm: 0 },
@@ -38,7 +39,7 @@ describe('kernel helpers', () => {
   });
 
   it('update returns -EEXIST for a second BPF_NOEXIST insert, and lookup of a missing key gives NULL', () => {
-    const { maps, vm } = setup();
+    const { maps, vm } = setup(compile);
     const { fd } = maps.create({ type: HASH, keySize: 4, valueSize: 4, maxEntries: 8 });
     const update = [
       { code: 0x62, dst: 10, off: -4, imm: 7 }, { code: 0x62, dst: 10, off: -8, imm: 99 },
@@ -51,7 +52,7 @@ describe('kernel helpers', () => {
   });
 
   it('reads global data through BPF_PSEUDO_MAP_VALUE and honours read-only maps', () => {
-    const { maps, vm } = setup();
+    const { maps, vm } = setup(compile);
     const { fd, map } = maps.create({ type: ARRAY, keySize: 4, valueSize: 16, maxEntries: 1, flags: 1 << 7, name: '.rodata' });
     (map as ArrayMap).element(0).set([0, 0, 0, 0, 0x44, 0x33, 0x22, 0x11]);
     expect(vm([...lddw(1, BigInt(fd) | (4n << 32n), PSEUDO_MAP_VALUE), { code: 0x61, dst: 0, src: 1 }, exit]).run().r0).toBe(0x11223344n);
@@ -60,7 +61,7 @@ describe('kernel helpers', () => {
   });
 
   it('trace_printk formats up to three arguments into the captured trace', () => {
-    const { env, vm } = setup();
+    const { env, vm } = setup(compile);
     const program = (format: string) => {
       const fmt = new TextEncoder().encode(`${format}\0`);
       const words: Insn[] = [];
@@ -79,8 +80,8 @@ describe('kernel helpers', () => {
   });
 
   it('ktime follows the controllable clock and prandom is deterministic for a seed', () => {
-    const a = setup();
-    const b = setup();
+    const a = setup(compile);
+    const b = setup(compile);
     const prog = (s: typeof a) => s.vm([call(PRANDOM), mov64(6, 0), call(PRANDOM), { code: 0x67, dst: 0, imm: 32 }, { code: 0x4f, dst: 0, src: 6 }, exit]);
     expect(prog(a).run().r0).toBe(prog(b).run().r0);
     const clock = a.vm([call(KTIME), mov64(6, 0), call(KTIME), { code: 0x1f, dst: 0, src: 6 }, exit]);
@@ -90,7 +91,7 @@ describe('kernel helpers', () => {
   });
 
   it('ring buffer reserve/submit/discard/output deliver records, and a submitted record cannot be touched', () => {
-    const { maps, vm } = setup();
+    const { maps, vm } = setup(compile);
     const { fd, map } = maps.create({ type: RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
     const reserveWrite = (commit: number, after: Insn[] = []) => vm([
       ...mapRef(1, fd), movImm(2, 8), movImm(3, 0), call(RB_RESERVE),
@@ -115,7 +116,7 @@ describe('kernel helpers', () => {
   });
 
   it('perf_event_output captures the data with its CPU', () => {
-    const { maps, vm } = setup();
+    const { maps, vm } = setup(compile);
     const { fd, map } = maps.create({ type: PERF, keySize: 4, valueSize: 4, maxEntries: 2 });
     const out = (flags: bigint) => vm([{ code: 0x62, dst: 10, off: -4, imm: 0x11 }, ...mapRef(2, fd), ...lddw(3, flags), ...stackPtr(4, 4), movImm(5, 4), call(PERF_OUT), exit]).run().r0;
     expect(out(0xffffffffn)).toBe(0n);
@@ -125,7 +126,7 @@ describe('kernel helpers', () => {
   });
 
   it('tail calls replace the program, fall through when the slot is empty, and stop after 33', () => {
-    const { maps, vm, memory, env } = setup();
+    const { maps, vm, memory, env } = setup(compile);
     const { fd, map } = maps.create({ type: PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
     const caller = [...mapRef(2, fd), movImm(3, 1), call(TAIL_CALL), movImm(0, 1), exit];
     (map as ProgArrayMap).setProgram(1, decodeProgram(encode([movImm(0, 42), exit])));
@@ -137,11 +138,11 @@ describe('kernel helpers', () => {
       resolveLdImm64: maps.resolveLdImm64,
     });
     (map as ProgArrayMap).setProgram(2, self);
-    expect(new Vm(self, { memory, helpers: env.helpers() }).run().r0).toBe(34n);
+    expect(new Vm(self, { memory, helpers: env.helpers(), compile }).run().r0).toBe(34n);
   });
 
   it('fails with the helper name for helpers the emulator lacks', () => {
-    const { vm } = setup();
+    const { vm } = setup(compile);
     expect(() => vm([call(14), exit]).run()).toThrow(/bpf_get_current_pid_tgid \(#14\)/);
   });
 });
