@@ -1,7 +1,8 @@
 // The compiled path: a pre-decoded program translated once into a JavaScript function (new Function),
 // so V8 optimizes each instruction with its registers, offsets and immediates as constants instead of
-// dispatching on every opcode. Registers stay in the Vm's lo/hi arrays, so helpers, context accesses
-// and faults see exactly what the interpreter would show them.
+// dispatching on every opcode. Registers live in locals and go back to the Vm's lo/hi arrays before a
+// helper, the interpreter, the caller or a fault can look at them, so all of those see exactly what
+// the interpreter would show them.
 //
 // The function covers straight-line code, jumps, memory, atomics, legacy packet loads, helper calls,
 // bpf-to-bpf calls and exits; a tail call returns to Vm.start, which runs the target compiled too.
@@ -22,14 +23,21 @@ export type CompiledProgram = (vm: Vm, budget: number) => number;
 /** vm.resumeAt after a tail call: go on at pc 0 of vm.current, with the same frame. */
 export const TAIL_CALL = -2;
 
-/** Programs larger than this stay interpreted: V8 does not optimize functions beyond a bytecode size. */
-export const MAX_COMPILED_INSNS = 4096;
+/**
+ * Largest generated source compiled. V8 never optimizes a function of more than 60 KiB of bytecode
+ * (max_optimized_bytecode_size), and unoptimized the compiled code is several times slower than the
+ * interpreter; the bytecode measures a little under the source length, so programs whose source
+ * exceeds this (some 200 memory or 900 ALU instructions) stay interpreted.
+ */
+export const MAX_COMPILED_SOURCE = 60_000;
+/** Programs longer than this are not even translated: their source would come out too long. */
+const MAX_COMPILED_INSNS = 5000;
 
 const RUNTIME = { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp };
 
 const cache = new WeakMap<Program, CompiledProgram | null>();
 
-/** The program's compiled function (cached per program), or null when it is too large to compile. */
+/** The program's compiled function (cached per program), or null when it is too large to optimize. */
 export function compileProgram(program: Program): CompiledProgram | null {
   let fn = cache.get(program);
   if (fn === undefined) {
@@ -255,7 +263,7 @@ function written(code: Int32Array, pc: number): number {
   return 0;
 }
 
-function build(program: Program): CompiledProgram {
+function build(program: Program): CompiledProgram | null {
   const { code, count } = program;
   const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
   // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
@@ -374,5 +382,6 @@ ${lines.join('\n')}
     throw e;
   }
 };`;
+  if (source.length > MAX_COMPILED_SOURCE) return null;
   return new Function('rt', source)(RUNTIME) as CompiledProgram;
 }

@@ -28,7 +28,8 @@ export class Memory {
   /**
    * False while stack frame 0 is known to be all zero, so that a run which never wrote its stack does
    * not clear 512 bytes for the next. Whatever can write the frame sets it: stores (the interpreter and
-   * compiled programs), writable slices, and handing out the frame's bytes.
+   * compiled programs), writable slices, and handing out the frame's bytes; code writing through
+   * `views` directly must set it too.
    */
   stackDirty = true;
 

@@ -4,7 +4,8 @@
 // the same fault at the same pc.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { conformanceHelpers, Vm, VmFault } from '../../src/vm/index.js';
+import { compileProgram } from '../../src/vm/compile.js';
+import { conformanceHelpers, decodeProgram, Vm, VmFault } from '../../src/vm/index.js';
 import { encode, exit, lddw, type Insn } from './asm.js';
 
 const MEM_SIZE = 64;
@@ -157,5 +158,26 @@ describe('the stack between runs', () => {
     expect([store.run().r0, store.run().r0, store.run().r0]).toEqual([0n, 0n, 0n]);
     const helper = new Vm(byHelper, { helpers: conformanceHelpers(), compile });
     expect([helper.run().r0, helper.run().r0]).toEqual([0x2a2a2a2a2a2a2a2an, 0x2a2a2a2a2a2a2a2an]);
+  });
+});
+
+describe('programs too large to optimize', () => {
+  // 300 stores and loads through the stack: V8 would never optimize their translation, so they stay
+  // interpreted even when compiling is asked for, with the same result.
+  const insns: Insn[] = [];
+  for (let i = 0; i < 150; i++) {
+    insns.push({ code: 0x7b, dst: 10, src: 1, off: -8 * (1 + (i % 60)) }, { code: 0x79, dst: 0, src: 10, off: -8 * (1 + ((i * 7) % 60)) });
+  }
+  const bytes = encode([{ code: 0xb7, dst: 1, imm: 5 }, ...insns, exit]);
+
+  it('are left to the interpreter and end alike', () => {
+    expect(compileProgram(decodeProgram(bytes))).toBeNull();
+    const results = [false, true].map((compile) => new Vm(bytes, { compile }).run());
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toEqual({ r0: 5n, executed: 302 });
+  });
+
+  it('while a small one compiles', () => {
+    expect(compileProgram(decodeProgram(encode([{ code: 0xb7, dst: 0, imm: 5 }, exit])))).toBeTypeOf('function');
   });
 });
