@@ -93,17 +93,13 @@ function isCondJump(op: number): boolean {
   return o !== 0x00 && o !== 0x80 && o !== 0x90;
 }
 
-/** The effective address (base register + off) into `a` (offset) and `h` (region), wrapping like Vm.ea. */
-function ea(base: number, off: number): string {
-  let s = `a = (l${base} >>> 0) + ${off}; h = h${base};`;
-  if (off < 0) s += ` if (a < 0) { a += 4294967296; h = (h - 1) | 0; }`;
-  else if (off > 0) s += ` if (a >= 4294967296) { a -= 4294967296; h = (h + 1) | 0; }`;
-  return s;
-}
-
-function check(size: number, write: boolean, pc: number): string {
-  const test = `if (!(h > 0 && h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''})) throw vm.memFault(h, a, ${size}, ${write}, ${pc});`;
-  return write ? `${test} if (h === ${STACK_REGION_BASE}) mem.stackDirty = true;` : test;
+/**
+ * The inline test that (h, a) = base register + off, before any wrap into 64 bits, lies inside an
+ * ordinary region (writable for stores); everything else goes to Vm.slowLoad / slowStore, which wrap,
+ * serve the context or fault exactly as the interpreter does.
+ */
+function inBounds(off: number, size: number, write: boolean): string {
+  return `h !== C && h > 0 && ${off < 0 ? 'a >= 0 && ' : ''}h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''}`;
 }
 
 const LOADS: Record<number, [number, string, boolean]> = {
@@ -217,26 +213,21 @@ function straight(code: Int32Array, pc: number): string | undefined {
     case 0x18: return `${D} = ${imm}; ${DH} = ${code[p + 3]!};`;
   }
   const load = LOADS[op];
-  if (load !== undefined) {
-    const [size, get, signed] = load;
-    const value = signed
-      ? `{ const v = V[h].${get}; ${D} = v; ${DH} = v >> 31; }`
-      : `${D} = V[h].${get}; ${DH} = 0;`;
-    const ctx = signed ? `throw vm.memFault(C, a, ${size}, false, ${pc});` : `vm.pc = ${pc}; ctx.load(vm, ${d}, a, ${size}); ${D} = L[${d}]; ${DH} = H[${d}];`;
-    return `${ea(s, off)} if (h === C) { ${ctx} } else { ${check(size, false, pc)} ${value} }`;
-  }
-  if (op === 0x79) {
-    return `${ea(s, off)} if (h === C) { vm.pc = ${pc}; ctx.load(vm, ${d}, a, 8); ${D} = L[${d}]; ${DH} = H[${d}]; } else { ${check(8, false, pc)} const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true); }`;
+  if (load !== undefined || op === 0x79) {
+    const [size, get, signed] = load ?? [8, '', false];
+    const value = size === 8
+      ? `const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true);`
+      : signed ? `${D} = V[h].${get}; ${DH} = ${D} >> 31;` : `${D} = V[h].${get}; ${DH} = 0;`;
+    return `h = h${s}; a = (l${s} >>> 0) + ${off}; if (${inBounds(off, size, false)}) { ${value} } else { vm.slowLoad(h, a, ${size}, ${signed}, ${d}, ${pc}); ${D} = L[${d}]; ${DH} = H[${d}]; }`;
   }
   const cls = op & 7;
   if ((cls === 2 || cls === 3) && (op & 0xe0) === 0x60) {
-    const store = STORES[op & 0x18]!;
-    const [size, set] = store;
+    const [size, set] = STORES[op & 0x18]!;
     const [lo, hi] = cls === 2 ? [`${imm}`, `${ih}`] : [S_, SH];
     const mem = size === 8
       ? `const v = V[h]; v.setInt32(a, ${lo}, true); v.setInt32(a + 4, ${hi}, true);`
       : `V[h].${set}(a, ${lo}${size === 1 ? '' : ', true'});`;
-    return `${ea(d, off)} if (h === C) { vm.pc = ${pc}; ctx.store(vm, a, ${size}, ${hi}, ${lo}); } else { ${check(size, true, pc)} ${mem} }`;
+    return `h = h${d}; a = (l${d} >>> 0) + ${off}; if (${inBounds(off, size, true)}) { ${mem} if (h === ${STACK_REGION_BASE}) mem.stackDirty = true; } else vm.slowStore(h, a, ${size}, ${hi}, ${lo}, ${pc});`;
   }
   return undefined;
 }
@@ -298,7 +289,8 @@ function build(program: Program): CompiledProgram | null {
   const regs = Array.from({ length: 11 }, (_, r) => r);
   const sync = regs.filter((r) => dirty & (1 << r)).map((r) => `L[${r}] = l${r}; H[${r}] = h${r};`).join(' ');
   const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
-  const bail = (at: number) => `${sync} vm.resumeAt = ${at}; return budget;`;
+  // Every way out but helpers' joins one exit after the loop, so the sync is written once.
+  const bail = (at: number) => `stop = ${at}; break run;`;
 
   const lines: string[] = [];
   let pc = 0;
@@ -371,12 +363,16 @@ return function compiledBpf(vm, budget) {
   let a = 0;
   let h = 0;
   let live = true;
+  let stop = -1;
   try {
-    for (;;) {
+    run: for (;;) {
       switch (pc) {
 ${lines.join('\n')}
       }
     }
+    ${sync}
+    vm.resumeAt = stop;
+    return budget;
   } catch (e) {
     if (live) { ${sync} }
     throw e;

@@ -341,6 +341,61 @@ export class Vm {
     ctx.store(this, a, size, hi, lo);
   }
 
+  /**
+   * @internal for compiled programs (compile.ts): a load of (h, a), the base register plus offset not
+   * yet wrapped into 64 bits, that their inline bounds check refused: a context field, an address
+   * that wraps into a neighbouring region, or a fault. Puts the value in register d.
+   */
+  slowLoad(h: number, a: number, size: number, signed: boolean, d: number, pc: number): void {
+    if (a < 0) {
+      a += TWO32;
+      h = (h - 1) | 0;
+    } else if (a >= TWO32) {
+      a -= TWO32;
+      h = (h + 1) | 0;
+    }
+    const ctx = this.context;
+    if (ctx !== undefined && h === ctx.region) {
+      if (signed) throw this.memFault(h, a, size, false, pc);
+      this.ctxLoad(ctx, d, a, size, pc);
+      return;
+    }
+    const v = this.access(h, a, size, false, pc);
+    let lo: number;
+    let hi = 0;
+    if (size === 1) lo = signed ? v.getInt8(a) : v.getUint8(a);
+    else if (size === 2) lo = signed ? v.getInt16(a, true) : v.getUint16(a, true);
+    else {
+      lo = v.getInt32(a, true);
+      if (size === 8) hi = v.getInt32(a + 4, true);
+    }
+    this.lo[d] = lo;
+    this.hi[d] = signed ? lo >> 31 : hi;
+  }
+
+  /** @internal slowLoad() for stores of the low `size` bytes of (hi, lo). */
+  slowStore(h: number, a: number, size: number, hi: number, lo: number, pc: number): void {
+    if (a < 0) {
+      a += TWO32;
+      h = (h - 1) | 0;
+    } else if (a >= TWO32) {
+      a -= TWO32;
+      h = (h + 1) | 0;
+    }
+    const ctx = this.context;
+    if (ctx !== undefined && h === ctx.region) {
+      this.ctxStore(ctx, a, size, hi, lo, pc);
+      return;
+    }
+    const v = this.access(h, a, size, true, pc);
+    if (size === 1) v.setInt8(a, lo);
+    else if (size === 2) v.setInt16(a, lo, true);
+    else {
+      v.setInt32(a, lo, true);
+      if (size === 8) v.setInt32(a + 4, hi, true);
+    }
+  }
+
   /** Interpret from `pc` of the current program with `budgetLeft` of this.budget still to spend. */
   private exec(pc: number, budgetLeft: number): number {
     const L = this.lo;
