@@ -3,10 +3,11 @@
 // crafted frames with BPF_PROG_TEST_RUN (`bpftool prog run`) and checks their verdicts
 // and rewrites.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bpftoolLoadall, withBpftoolLoadall } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { loadManifest, objectPath, type ManifestObject } from './manifest.js';
 import {
@@ -65,10 +66,6 @@ class Loaded {
   readonly progs = join(this.dir, 'progs');
   readonly maps = join(this.dir, 'maps');
 
-  load(file: string): Run {
-    return run(['prog', 'loadall', objectPath('bpfel', file), this.progs, 'pinmaps', this.maps]);
-  }
-
   prog(fn: string): string {
     return join(this.progs, fn);
   }
@@ -99,9 +96,10 @@ class Loaded {
 function withLoaded(file: string, body: (l: Loaded) => void): void {
   const l = new Loaded();
   try {
-    const r = l.load(file);
-    expect(r.status, r.stderr).toBe(0);
-    body(l);
+    withBpftoolLoadall(bpftool!, objectPath('bpfel', file), l.progs, (r) => {
+      expect(r.status, r.stderr).toBe(0);
+      body(l);
+    }, ['pinmaps', l.maps]);
   } finally {
     l.cleanup();
   }
@@ -136,10 +134,10 @@ describe.skipIf(!root || !bpftool)('bpftool prog loadall', () => {
   it.each(refused.map((o) => [o.file, o] as const))('%s is refused the documented way', (_file, obj: ManifestObject) => {
     const l = new Loaded();
     try {
-      const r = l.load(obj.file);
+      const r = bpftoolLoadall(bpftool!, objectPath('bpfel', obj.file), l.progs, ['pinmaps', l.maps]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain(obj.expectLoad);
-      expect(existsSync(l.progs) ? readdirSync(l.progs) : []).toEqual([]);
+      expect(r.pinned).toEqual([]);
     } finally {
       l.cleanup();
     }
@@ -148,9 +146,10 @@ describe.skipIf(!root || !bpftool)('bpftool prog loadall', () => {
   it('provenance_egress.o loads with an explicit program type although its section is unknown', () => {
     const l = new Loaded();
     try {
-      const r = run(['prog', 'loadall', objectPath('bpfel', 'provenance_egress.o'), l.progs, 'type', 'classifier']);
-      expect(r.status, r.stderr).toBe(0);
-      expect(runJson<{ type: string }>(['prog', 'show', 'pinned', l.prog('provenance')]).type).toBe('sched_cls');
+      withBpftoolLoadall(bpftool!, objectPath('bpfel', 'provenance_egress.o'), l.progs, (r) => {
+        expect(r.status, r.stderr).toBe(0);
+        expect(runJson<{ type: string }>(['prog', 'show', 'pinned', l.prog('provenance')]).type).toBe('sched_cls');
+      }, ['type', 'classifier']);
     } finally {
       l.cleanup();
     }

@@ -2,9 +2,9 @@
 // namespace created here. tc picks programs by section name and sets the program type
 // itself, so it also takes provenance_egress.o, which bpftool refuses.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withBpftoolLoadall } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { loadManifest, objectPath } from './manifest.js';
 
@@ -72,19 +72,19 @@ describe.skipIf(!root || !tc || !ip || !bpftool || !nsenter)('tc attach in a net
 
   it.each(sharedSection.map((o) => o.file))('%s: programs sharing a section attach from bpftool pins', (file) => {
     const obj = manifest.objects.find((o) => o.file === file)!;
-    const dir = mkdtempSync('/sys/fs/bpf/bpfts-tc-');
+    const pins = `/sys/fs/bpf/bpfts-tc-${process.pid}`;
     try {
-      const r = spawnSync(bpftool!, ['prog', 'loadall', objectPath('bpfel', file), join(dir, 'progs')], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      for (const p of obj.programs) {
-        const direction = p.attach === 'tc-ingress' ? 'ingress' : 'egress';
-        const shown = attach(direction, ['pinned', join(dir, 'progs', p.function)]);
-        expect(shown).toContain(`name ${p.function.slice(0, 15)} `);
-      }
+      withBpftoolLoadall(bpftool!, objectPath('bpfel', file), pins, (r) => {
+        expect(r.status, r.stderr).toBe(0);
+        for (const p of obj.programs) {
+          const direction = p.attach === 'tc-ingress' ? 'ingress' : 'egress';
+          const shown = attach(direction, ['pinned', join(pins, p.function)]);
+          expect(shown).toContain(`name ${p.function.slice(0, 15)} `);
+        }
+      });
     } finally {
       tcInNs(['filter', 'del', 'dev', dev, 'ingress']);
       tcInNs(['filter', 'del', 'dev', dev, 'egress']);
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

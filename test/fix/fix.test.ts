@@ -2,7 +2,7 @@
 // prog loadall (libbpf 1.1), and their .BTF, cut out with llvm-objcopy-19, by the kernel's
 // BPF_BTF_LOAD, while the unfixed .BTF is rejected with the kernel's "size == 0".
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { btfLoad, VerifierError } from '../../src/loader/index.js';
 import { UsageError } from '../../src/errors.js';
 import { fix as fixCommand } from '../../src/cli/commands/fix.js';
 import { parseCommandArgs } from '../../src/cli/command.js';
+import { bpftoolLoadall } from '../helpers/bpftool.js';
 import { haveCorpus, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 import { TestNetns } from '../loader/fixtures.js';
@@ -53,13 +54,8 @@ function kernelVerdict(bytes: Uint8Array): string | undefined {
 }
 
 function loadall(obj: string): { status: number | null; stderr: string } {
-  const pin = `/sys/fs/bpf/bpfts-fix-${process.pid}-${counter++}`;
-  try {
-    const r = spawnSync(bpftool!, ['prog', 'loadall', obj, pin], { encoding: 'utf8' });
-    return { status: r.status, stderr: r.stderr };
-  } finally {
-    rmSync(pin, { recursive: true, force: true });
-  }
+  const r = bpftoolLoadall(bpftool!, obj, `/sys/fs/bpf/bpfts-fix-${process.pid}-${counter++}`);
+  return { status: r.status, stderr: r.stderr };
 }
 
 describe('fixObject', () => {

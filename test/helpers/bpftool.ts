@@ -3,6 +3,7 @@
 // only the ones this object names and that did not exist before, since other tests run alongside.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { objGet, type Fd } from '../../src/loader/index.js';
 import { readObject } from '../../src/object/index.js';
 
 const LIBBPF_PIN_BY_NAME = 1;
@@ -16,17 +17,33 @@ function byNamePins(objectPath: string): string[] {
 }
 
 /**
- * `bpftool prog loadall OBJ PINDIR ...extra`, with the names it pinned in PINDIR; then PINDIR and
- * any by-name map pins it created are removed.
+ * `bpftool prog loadall OBJ PINDIR ...extra`, then `body` with its result while the pins exist;
+ * afterwards PINDIR and any by-name map pins the run created are removed.
  */
-export function bpftoolLoadall(bpftool: string, objectPath: string, pinDir: string, extra: string[] = [], timeout = 60_000):
-  SpawnSyncReturns<string> & { pinned: string[] } {
+export function withBpftoolLoadall<T>(bpftool: string, objectPath: string, pinDir: string, body: (r: SpawnSyncReturns<string>) => T,
+  extra: string[] = [], timeout = 60_000): T {
   const created = byNamePins(objectPath).filter((p) => !existsSync(p));
   try {
-    const r = spawnSync(bpftool, ['prog', 'loadall', objectPath, pinDir, ...extra], { encoding: 'utf8', timeout });
-    return { ...r, pinned: existsSync(pinDir) ? readdirSync(pinDir) : [] };
+    return body(spawnSync(bpftool, ['prog', 'loadall', objectPath, pinDir, ...extra], { encoding: 'utf8', timeout }));
   } finally {
     rmSync(pinDir, { recursive: true, force: true });
     for (const p of created) rmSync(p, { force: true });
   }
+}
+
+/** `bpftool prog loadall OBJ PINDIR ...extra`, with the names it pinned in PINDIR; the pins are gone on return. */
+export function bpftoolLoadall(bpftool: string, objectPath: string, pinDir: string, extra: string[] = [], timeout = 60_000):
+  SpawnSyncReturns<string> & { pinned: string[] } {
+  return withBpftoolLoadall(bpftool, objectPath, pinDir, (r) => ({ ...r, pinned: existsSync(pinDir) ? readdirSync(pinDir) : [] }), extra, timeout);
+}
+
+/**
+ * Loads an object with `bpftool prog loadall`, which must succeed, and opens the program pinned as
+ * `name`: the fd keeps that program and its maps loaded once the pins are removed.
+ */
+export function bpftoolProgram(bpftool: string, objectPath: string, pinDir: string, name: string): Fd {
+  return withBpftoolLoadall(bpftool, objectPath, pinDir, (r) => {
+    if (r.status !== 0) throw new Error(`bpftool prog loadall ${objectPath} failed: ${r.stderr}`);
+    return objGet(`${pinDir}/${name}`);
+  });
 }

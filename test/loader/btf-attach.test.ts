@@ -2,13 +2,14 @@
 // BTF where libbpf does and the kernel gets the same program; bpftool v7.1 (libbpf 1.1) and its
 // dump of /sys/kernel/btf/vmlinux are the oracles. A tp_btf program is attached with
 // BPF_LINK_CREATE and seen to run.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   LoadError, SyscallError, findAttachBtfId, linkCreate, loadObject, mapLookupElem, objGet, progGetInfo, vmlinuxBtf,
 } from '../../src/loader/index.js';
 import { bpf_attach_type } from '../../src/uapi/index.js';
+import { bpftoolLoadall, withBpftoolLoadall } from '../helpers/bpftool.js';
 import { corpusDir, haveCorpus, haveRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
 
@@ -32,7 +33,6 @@ describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs against bpft
     vmlinuxIds = new Map();
     for (const m of dump.matchAll(/^\[(\d+)\] ((?:FUNC|TYPEDEF) '[^']+')/gm)) if (!vmlinuxIds.has(m[2]!)) vmlinuxIds.set(m[2]!, Number(m[1]));
   }, 60_000);
-  afterAll(() => rmSync(pinDir, { recursive: true, force: true }));
 
   for (const c of CASES) {
     it(`${c.section}: target ${c.btf}, and the kernel's verdict is libbpf's`, () => {
@@ -44,36 +44,36 @@ describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs against bpft
         const attachType = { fentry: bpf_attach_type.BPF_TRACE_FENTRY, fexit: bpf_attach_type.BPF_TRACE_FEXIT, lsm: bpf_attach_type.BPF_LSM_MAC, tp_btf: bpf_attach_type.BPF_TRACE_RAW_TP, iter: bpf_attach_type.BPF_TRACE_ITER }[section.split('/')[0]!]!;
         expect(findAttachBtfId('prog', section, undefined, attachType, vmlinuxBtf()).btfId).toBe(expectedId);
 
-        const theirs = spawnSync(bpftool!, ['prog', 'loadall', build.path, pinDir], { encoding: 'utf8' });
-        let ours: ReturnType<typeof loadObject> | undefined;
-        let ourError: unknown;
-        try {
-          ours = loadObject(readFileSync(build.path), { objectName: 'btf_attach' });
-        } catch (e) {
-          ourError = e;
-        }
-        try {
-          if (theirs.status === 0) {
-            expect(ourError).toBeUndefined();
-            const pinned = objGet(`${pinDir}/prog`);
-            try {
-              const info = progGetInfo(pinned);
-              const mine = progGetInfo(ours!.programs[0]!.fd);
-              expect([mine.tag, mine.attachBtfId, mine.type]).toEqual([info.tag, info.attachBtfId, info.type]);
-              expect(mine.attachBtfId).toBe(expectedId);
-            } finally {
-              pinned.close();
-            }
-          } else {
-            // This kernel refuses trampoline programs (fentry/fexit/lsm) with EPERM, libbpf included.
-            expect(ourError).toBeInstanceOf(LoadError);
-            expect(((ourError as LoadError).cause as SyscallError).errnoName).toBe('EPERM');
-            expect(theirs.stderr).toContain('Operation not permitted');
+        withBpftoolLoadall(bpftool!, build.path, pinDir, (theirs) => {
+          let ours: ReturnType<typeof loadObject> | undefined;
+          let ourError: unknown;
+          try {
+            ours = loadObject(readFileSync(build.path), { objectName: 'btf_attach' });
+          } catch (e) {
+            ourError = e;
           }
-        } finally {
-          ours?.close();
-          rmSync(pinDir, { recursive: true, force: true });
-        }
+          try {
+            if (theirs.status === 0) {
+              expect(ourError).toBeUndefined();
+              const pinned = objGet(`${pinDir}/prog`);
+              try {
+                const info = progGetInfo(pinned);
+                const mine = progGetInfo(ours!.programs[0]!.fd);
+                expect([mine.tag, mine.attachBtfId, mine.type]).toEqual([info.tag, info.attachBtfId, info.type]);
+                expect(mine.attachBtfId).toBe(expectedId);
+              } finally {
+                pinned.close();
+              }
+            } else {
+              // This kernel refuses trampoline programs (fentry/fexit/lsm) with EPERM, libbpf included.
+              expect(ourError).toBeInstanceOf(LoadError);
+              expect(((ourError as LoadError).cause as SyscallError).errnoName).toBe('EPERM');
+              expect(theirs.stderr).toContain('Operation not permitted');
+            }
+          } finally {
+            ours?.close();
+          }
+        });
       } finally {
         build.cleanup();
       }
@@ -108,11 +108,10 @@ describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs against bpft
     }
     const minimal = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="fentry/tcp_connect"']);
     try {
-      const kernelTakesFentry = spawnSync(bpftool!, ['prog', 'loadall', minimal.path, pinDir]).status === 0;
+      const kernelTakesFentry = bpftoolLoadall(bpftool!, minimal.path, pinDir).status === 0;
       if (kernelTakesFentry) expect(err).toBeUndefined();
       else expect(((err as LoadError).cause as SyscallError).errnoName).toBe('EPERM');
     } finally {
-      rmSync(pinDir, { recursive: true, force: true });
       minimal.cleanup();
     }
   });

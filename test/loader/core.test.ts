@@ -2,15 +2,16 @@
 // clang-built object loaded by bpfts and by bpftool v7.1 (libbpf 1.1) must give the kernel the same
 // instructions (program tag, and the verifier's xlated instructions with map ids masked).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { btfFromFile } from '../../src/btf/index.js';
-import { BPF_DW, BPF_IMM, BPF_LD } from '../../src/isa/opcodes.js';
 import {
-  CORE_POISON_HELPER, LoadError, ProgramRejectedError, essentialName, loadObject, objGet, progGetInfo, progXlatedInsns,
+  CORE_POISON_HELPER, LoadError, ProgramRejectedError, essentialName, loadObject, progGetInfo, progXlatedInsns,
 } from '../../src/loader/index.js';
+import { bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+import { maskMapIds } from '../helpers/xlated.js';
 import { buildTestObject } from './clang.js';
 
 const root = haveRoot();
@@ -18,18 +19,6 @@ const bpftool = root ? tool('bpftool') : undefined;
 const clang = tool('clang-19');
 const objdump = tool('llvm-objdump-19');
 const cli = join(repoRoot, 'dist', 'cli', 'main.js');
-
-/** xlated instructions with the map ids of map loads zeroed: the two loads create different maps. */
-function maskMapIds(insns: Uint8Array): Uint8Array {
-  const out = insns.slice();
-  for (let at = 0; at + 16 <= out.length; at += 8) {
-    if (out[at] !== (BPF_LD | BPF_IMM | BPF_DW)) continue;
-    const src = out[at + 1]! >> 4;
-    if (src === 1 || src === 2) out.fill(0, at + 4, at + 8);
-    at += 8;
-  }
-  return out;
-}
 
 describe('essentialName (libbpf bpf_core_essential_name_len)', () => {
   it.each([
@@ -51,14 +40,12 @@ describe.skipIf(!root || !bpftool || !clang)('CO-RE against the kernel, bpftool 
     target = buildTestObject(clang!, 'core_target');
   });
   afterAll(() => {
-    rmSync(pinDir, { recursive: true, force: true });
     build?.cleanup();
     target?.cleanup();
   });
 
   it('gives the kernel the same instructions as libbpf for byte_off, byte_sz, bitfields, exists, sizes, enums and type ids', () => {
-    execFileSync(bpftool!, ['prog', 'loadall', build.path, pinDir], { stdio: 'pipe' });
-    const theirs = objGet(`${pinDir}/core_probe`);
+    const theirs = bpftoolProgram(bpftool!, build.path, pinDir, 'core_probe');
     const loaded = loadObject(readFileSync(build.path), { objectName: 'core' });
     try {
       const ours = loaded.programs[0]!;
@@ -73,7 +60,6 @@ describe.skipIf(!root || !bpftool || !clang)('CO-RE against the kernel, bpftool 
     } finally {
       loaded.close();
       theirs.close();
-      rmSync(pinDir, { recursive: true, force: true });
     }
   });
 

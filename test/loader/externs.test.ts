@@ -2,31 +2,20 @@
 // loads the same clang-built object, and the kernel must get the same instructions and the same
 // .kconfig map contents (kernel version, config values from /proc/config.gz, LINUX_HAS_BPF_COOKIE,
 // weak externs at 0, kallsyms addresses, kfunc BTF ids).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BPF_DW, BPF_IMM, BPF_LD } from '../../src/isa/opcodes.js';
 import {
-  LoadError, ProgramRejectedError, kernelVersionCode, loadObject, mapGetFdById, mapGetInfo, mapLookupElem, objGet,
+  LoadError, ProgramRejectedError, kernelVersionCode, loadObject, mapGetFdById, mapGetInfo, mapLookupElem,
   parseKernelConfig, progGetInfo, progXlatedInsns,
 } from '../../src/loader/index.js';
+import { bpftoolLoadall, bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
+import { maskMapIds } from '../helpers/xlated.js';
 import { buildTestObject } from './clang.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
 const clang = tool('clang-19');
-
-function maskMapIds(insns: Uint8Array): Uint8Array {
-  const out = insns.slice();
-  for (let at = 0; at + 16 <= out.length; at += 8) {
-    if (out[at] !== (BPF_LD | BPF_IMM | BPF_DW)) continue;
-    const src = out[at + 1]! >> 4;
-    if (src === 1 || src === 2) out.fill(0, at + 4, at + 8);
-    at += 8;
-  }
-  return out;
-}
 
 describe('kernel config and version helpers', () => {
   it('reads CONFIG_ lines and ignores "is not set" comments', () => {
@@ -47,13 +36,11 @@ describe.skipIf(!root || !bpftool || !clang)('externs against bpftool prog loada
     build = buildTestObject(clang!, 'externs');
   });
   afterAll(() => {
-    rmSync(pinDir, { recursive: true, force: true });
     build?.cleanup();
   });
 
   it('same instructions and the same .kconfig contents as libbpf', () => {
-    execFileSync(bpftool!, ['prog', 'loadall', build.path, pinDir], { stdio: 'pipe' });
-    const theirs = objGet(`${pinDir}/externs`);
+    const theirs = bpftoolProgram(bpftool!, build.path, pinDir, 'externs');
     const loaded = loadObject(readFileSync(build.path), { objectName: 'externs' });
     try {
       const ours = loaded.programs[0]!;
@@ -79,14 +66,13 @@ describe.skipIf(!root || !bpftool || !clang)('externs against bpftool prog loada
     } finally {
       loaded.close();
       theirs.close();
-      rmSync(pinDir, { recursive: true, force: true });
     }
   });
 
   it('a typed __ksym reaches the kernel as its BTF id: the kernel names the variable, for both loaders', () => {
     const typed = buildTestObject(clang!, 'externs', ['-DTYPED_KSYM']);
     try {
-      const theirs = spawnSync(bpftool!, ['prog', 'loadall', typed.path, pinDir], { encoding: 'utf8' });
+      const theirs = bpftoolLoadall(bpftool!, typed.path, pinDir);
       let err: unknown;
       try {
         loadObject(readFileSync(typed.path), { objectName: 'externs' }).close();
@@ -103,7 +89,6 @@ describe.skipIf(!root || !bpftool || !clang)('externs against bpftool prog loada
         expect((err as ProgramRejectedError).log).toMatch(line);
       }
     } finally {
-      rmSync(pinDir, { recursive: true, force: true });
       typed.cleanup();
     }
   });

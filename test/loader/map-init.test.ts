@@ -1,13 +1,13 @@
 // Map slots the object initialises (`__array(values, ...)` with `.rel.maps` relocations): the outer
 // map-of-maps must hold the same inner maps at the same keys as after bpftool v7.1 (libbpf 1.1)
 // loads the object, and a statically filled prog_array must make the kernel take the tail call.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  loadObject, mapGetFdById, mapGetInfo, mapLookupElem, mapSlotInits, objGet, progGetInfo, progTestRun, type FdLike,
+  loadObject, mapGetFdById, mapGetInfo, mapLookupElem, mapSlotInits, progGetInfo, progTestRun, type FdLike,
 } from '../../src/loader/index.js';
 import { readObject } from '../../src/object/index.js';
+import { bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
 
@@ -57,15 +57,12 @@ describe.skipIf(!root || !bpftool || !clang)('initialised map slots in the kerne
     withProgs = buildTestObject(clang!, 'map_init', ['-DPROG_ARRAY']);
   });
   afterAll(() => {
-    rmSync(pinDir, { recursive: true, force: true });
     plain?.cleanup();
     withProgs?.cleanup();
   });
 
   it('the outer map holds the same inner maps at the same keys as with libbpf', () => {
-    const r = spawnSync(bpftool!, ['prog', 'loadall', plain.path, pinDir], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const theirProg = objGet(`${pinDir}/entry`);
+    const theirProg = bpftoolProgram(bpftool!, plain.path, pinDir, 'entry');
     const loaded = loadObject(readFileSync(plain.path), { objectName: 'map_init' });
     try {
       const theirOuter = progGetInfo(theirProg).mapIds.map((id) => mapGetFdById(id)).find((fd) => {
@@ -85,7 +82,6 @@ describe.skipIf(!root || !bpftool || !clang)('initialised map slots in the kerne
     } finally {
       loaded.close();
       theirProg.close();
-      rmSync(pinDir, { recursive: true, force: true });
     }
   });
 
