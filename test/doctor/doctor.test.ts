@@ -11,8 +11,8 @@ import { parseCommandArgs } from '../../src/cli/command.js';
 import { readObject, fixupBtf } from '../../src/object/index.js';
 import { parseElf, sectionByName } from '../../src/elf/index.js';
 import { parseBtf, encodeBtf, btfContent, type BtfContent } from '../../src/btf/index.js';
-import { btfLoad, VerifierError } from '../../src/loader/index.js';
 import { UsageError } from '../../src/errors.js';
+import { kernelBtfVerdict } from '../helpers/kernel-btf.js';
 import { haveCorpus, haveRoot, repoRoot } from '../helpers/env.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 import { libbpfOpener } from '../object/libbpf-open.js';
@@ -36,16 +36,6 @@ const objects = [...(corpus ? corpusObjects() : []), ...projectObjects()]
 /** The line of each message the kernel would print last, without bpfts' explanations in parentheses. */
 function lastLines(messages: { message: string }[]): string[] {
   return messages.map((p) => p.message.split('\n').pop()!.replace(/ \(.*\)$/, '').trim());
-}
-
-function kernelVerdict(bytes: Uint8Array): string | undefined {
-  try {
-    btfLoad(bytes, { logLevel: 1 }).fd.close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof VerifierError) return e.log.trim().split('\n').pop() ?? 'rejected';
-    throw e;
-  }
 }
 
 describe('doctor on provenance_egress.o (the issue)', () => {
@@ -120,7 +110,7 @@ describe.skipIf(!root)('checkBtf follows the kernel\'s BTF verifier', () => {
   it.each(withBtf.map((o) => [label(o.path), o] as const))('%s: raw and fixed-up BTF get the kernel\'s verdict and words', (_l, o) => {
     const raw = o.obj.btfSection!.data;
     for (const bytes of [raw, encodeBtf(fixupBtf(o.obj.elf, o.obj.btf!).content)]) {
-      const kernel = kernelVerdict(bytes);
+      const kernel = kernelBtfVerdict(bytes);
       const ours = lastLines(checkBtf(bytes));
       if (kernel === undefined) expect(ours).toEqual([]);
       else expect(ours).toContain(kernel.trim());
@@ -149,7 +139,7 @@ describe.skipIf(!root)('checkBtf follows the kernel\'s BTF verifier', () => {
       const c = structuredClone(good);
       mutations[name]!(c, pick, value);
       const bytes = encodeBtf(c);
-      const kernel = kernelVerdict(bytes);
+      const kernel = kernelBtfVerdict(bytes);
       const ours = lastLines(checkBtf(bytes));
       if (kernel === undefined) expect(ours).toEqual([]);
       else expect(ours).toContain(kernel.trim());

@@ -10,8 +10,8 @@ import {
   btfContent, btfFeaturesOf, encodeBtf, parseBtf, sanitizeBtf, BTF_FEATURES, type BtfFeature,
 } from '../../src/btf/index.js';
 import { fixupBtf } from '../../src/object/index.js';
-import { btfLoad, VerifierError } from '../../src/loader/index.js';
 import { haveCorpus, haveRoot, tool } from '../helpers/env.js';
+import { kernelBtfVerdict } from '../helpers/kernel-btf.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 
 const corpus = haveCorpus();
@@ -46,14 +46,7 @@ const objects = withBtf([...(corpus ? corpusObjects() : []), ...projectObjects()
  * kernel reads only its own byte order, so big-endian BTF is re-encoded first, as loaders do.
  */
 function kernelVerdict(bytes: Uint8Array): string | undefined {
-  const native = bytes[0] === 0x9f ? bytes : encodeBtf({ ...btfContent(parseBtf(bytes)), littleEndian: true });
-  try {
-    btfLoad(native, { logLevel: 1 }).fd.close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof VerifierError) return e.log.trim().split('\n').pop() ?? 'rejected';
-    throw e;
-  }
+  return kernelBtfVerdict(bytes[0] === 0x9f ? bytes : encodeBtf({ ...btfContent(parseBtf(bytes)), littleEndian: true }));
 }
 
 describe('encodeBtf', () => {

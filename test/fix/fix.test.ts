@@ -10,11 +10,11 @@ import { fixObject, FixError } from '../../src/fix/index.js';
 import { parseElf, sectionByName } from '../../src/elf/index.js';
 import { parseBtf } from '../../src/btf/index.js';
 import { readObject } from '../../src/object/index.js';
-import { btfLoad, VerifierError } from '../../src/loader/index.js';
 import { UsageError } from '../../src/errors.js';
 import { fix as fixCommand } from '../../src/cli/commands/fix.js';
 import { parseCommandArgs } from '../../src/cli/command.js';
 import { bpftoolLoadall } from '../helpers/bpftool.js';
+import { kernelBtfVerdict } from '../helpers/kernel-btf.js';
 import { haveCorpus, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 import { TestNetns } from '../loader/fixtures.js';
@@ -41,16 +41,6 @@ function dumpBtf(obj: string): Uint8Array {
   const out = join(tmp, `btf-${counter++}.bin`);
   execFileSync(objcopy!, [`--dump-section=.BTF=${out}`, obj, join(tmp, 'discard.o')]);
   return readFileSync(out);
-}
-
-function kernelVerdict(bytes: Uint8Array): string | undefined {
-  try {
-    btfLoad(bytes, { logLevel: 1 }).fd.close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof VerifierError) return e.log.trim().split('\n').pop() ?? 'rejected';
-    throw e;
-  }
 }
 
 function loadall(obj: string): { status: number | null; stderr: string } {
@@ -150,15 +140,15 @@ describe.skipIf(!root || !tc || !bpftool || !objcopy)('the kernel and the loader
   });
 
   it('provenance_egress.o: raw .BTF rejected with "size == 0", fixed .BTF accepted by BPF_BTF_LOAD', () => {
-    expect(kernelVerdict(dumpBtf(egress))).toMatch(/DATASEC .* size == 0$/);
-    expect(kernelVerdict(dumpBtf(fixedFile(egress, { renames: [{ from: 'egress', to: 'classifier' }] })))).toBeUndefined();
+    expect(kernelBtfVerdict(dumpBtf(egress))).toMatch(/DATASEC .* size == 0$/);
+    expect(kernelBtfVerdict(dumpBtf(fixedFile(egress, { renames: [{ from: 'egress', to: 'classifier' }] })))).toBeUndefined();
   });
 
   const bpfel = projectObjects().filter((p) => p.includes('/bpfel/') && sectionByName(parseElf(readFileSync(p)), '.BTF'));
   it.each(bpfel.map((p) => [label(p), p]))('%s: fixed .BTF accepted, loadall result unchanged', (_l, p) => {
     const before = loadall(p).status;
     const out = fixedFile(p);
-    expect(kernelVerdict(dumpBtf(out))).toBeUndefined();
+    expect(kernelBtfVerdict(dumpBtf(out))).toBeUndefined();
     expect(loadall(out).status).toBe(before);
   });
 
@@ -174,8 +164,8 @@ describe.skipIf(!root || !tc || !bpftool || !objcopy)('the kernel and the loader
   it.each(corpusWithBtf.map((p) => [label(p), p]))('corpus %s: raw .BTF rejected with "size == 0", fixed accepted', (_l, p) => {
     const raw = dumpBtf(p);
     const externFunc = parseBtf(raw).ownTypes().some((t) => t.kind === 'FUNC' && t.linkage === 2);
-    expect(kernelVerdict(raw)).toMatch(externFunc ? /Invalid func linkage|size == 0/ : /DATASEC .* size == 0$/);
-    const fixed = kernelVerdict(dumpBtf(fixedFile(p)));
+    expect(kernelBtfVerdict(raw)).toMatch(externFunc ? /Invalid func linkage|size == 0/ : /DATASEC .* size == 0$/);
+    const fixed = kernelBtfVerdict(dumpBtf(fixedFile(p)));
     if (externFunc) expect(fixed).toMatch(/Invalid func linkage$/);
     else expect(fixed).toBeUndefined();
   });
