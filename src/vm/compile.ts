@@ -282,12 +282,15 @@ function build(program: Program): CompiledProgram | null {
     }
   }
 
-  // Locals go back to the arrays before anything else may look at them: a helper, the interpreter
-  // taking over, the caller after exit, or a fault (the catch below, unless a helper was running).
+  // Locals go back to the arrays before anything else may look at them: a helper (its arguments), the
+  // interpreter taking over, the caller after exit, or a fault (the catch below, unless a Vm method
+  // that works on the arrays was running).
   let dirty = 1;
   for (let i = 0; i < count; i++) dirty |= written(code, i);
   const regs = Array.from({ length: 11 }, (_, r) => r);
-  const sync = regs.filter((r) => dirty & (1 << r)).map((r) => `L[${r}] = l${r}; H[${r}] = h${r};`).join(' ');
+  const store = (r: number) => `L[${r}] = l${r}; H[${r}] = h${r};`;
+  const sync = regs.filter((r) => dirty & (1 << r)).map(store).join(' ');
+  const syncArgs = regs.filter((r) => r >= 1 && r <= 5 && dirty & (1 << r)).map(store).join(' ');
   const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
   // Every way out but helpers' joins one exit after the loop, so the sync is written once.
   const bail = (at: number) => `stop = ${at}; break run;`;
@@ -323,10 +326,10 @@ function build(program: Program): CompiledProgram | null {
         const target = code[p + 1]!;
         lines.push(`${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`);
       } else if (o2 === 0x85) {
-        // The arrays are up to date after the reload, so the returns below need no sync.
-        lines.push(`${sync} live = false; vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); ${reload} live = true;`);
-        lines.push(`if (vm.exitValue !== undefined) { vm.setReg(0, vm.exitValue); vm.resumeAt = -1; return budget; }`);
-        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; vm.resumeAt = ${TAIL_CALL}; return budget; }`);
+        // Helpers read r1..r5 and change only r0 (HelperFn), so only those cross the call.
+        lines.push(`${syncArgs} vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); if (vm.exitValue !== undefined) vm.setReg(0, vm.exitValue); l0 = L[0]; h0 = H[0];`);
+        lines.push(`if (vm.exitValue !== undefined) { ${bail(-1)} }`);
+        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; ${bail(TAIL_CALL)} }`);
       } else if (ATOMICS.has(o2)) {
         // Vm.atomic() reads and writes the register arrays.
         lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);

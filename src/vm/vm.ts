@@ -23,7 +23,9 @@ import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 
 /**
  * A helper function. It reads its arguments with `vm.arg(1..5)` and memory through `vm.read`/`vm.view`,
- * and returns r0 (a number is taken as a signed integer, a bigint modulo 2^64; nothing means 0).
+ * and returns r0 (a number is taken as a signed integer, a bigint modulo 2^64; nothing means 0). It
+ * reads no other register and sets none itself: compiled programs keep r6..r10 to themselves across
+ * the call.
  */
 export type HelperFn = (vm: Vm) => bigint | number | void;
 
