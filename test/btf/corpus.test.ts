@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { btfFromFile, dumpJson, dumpRaw } from '../../src/btf/index.js';
-import { corpusDir, haveCorpus, tool } from '../helpers/env.js';
+import { haveCorpus, tool } from '../helpers/env.js';
+import { wellFormedCorpusObjects } from '../helpers/objects.js';
 
-const samples = join(corpusDir, 'ebpf-samples');
 const VMLINUX = '/sys/kernel/btf/vmlinux';
-
-function objects(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'invalid' ? [] : objects(path);
-    return name.endsWith('.o') ? [path] : [];
-  });
-}
 
 function bpftool(args: string[]): string | undefined {
   const r = spawnSync('bpftool', args, { maxBuffer: 1 << 28, encoding: 'utf8' });
@@ -37,7 +28,7 @@ describe.skipIf(!haveCorpus() || !tool('bpftool'))('raw and JSON dumps match bpf
     let rejected = 0;
     let noBtf = 0;
     const mismatched: string[] = [];
-    for (const file of objects(samples)) {
+    for (const file of wellFormedCorpusObjects()) {
       const bytes = new Uint8Array(readFileSync(file));
       const expected = bpftool(['btf', 'dump', 'file', file]);
       if (expected === undefined) {

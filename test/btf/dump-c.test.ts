@@ -1,26 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { btfFromFile, dumpC } from '../../src/btf/index.js';
-import { corpusDir, haveCorpus, tool } from '../helpers/env.js';
+import { haveCorpus, tool } from '../helpers/env.js';
+import { wellFormedCorpusObjects } from '../helpers/objects.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
-
-function objects(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'invalid' ? [] : objects(path);
-    return name.endsWith('.o') ? [path] : [];
-  });
-}
 
 describe.skipIf(!haveCorpus() || !tool('bpftool'))('C dump matches bpftool format c on the corpus', () => {
   it('identical text for every object bpftool dumps', () => {
     let compared = 0;
     const mismatched: string[] = [];
-    for (const file of objects(join(corpusDir, 'ebpf-samples'))) {
+    for (const file of wellFormedCorpusObjects()) {
       const r = spawnSync('bpftool', ['btf', 'dump', 'file', file, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 });
       if (r.status !== 0) continue;
       compared++;

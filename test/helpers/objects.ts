@@ -1,6 +1,6 @@
 // Lists of real BPF objects the tests run over: the shared corpus and the project's own bpf/ build.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { corpusDir, repoRoot } from './env.js';
 
 function walk(dir: string): string[] {
@@ -13,6 +13,12 @@ function walk(dir: string): string[] {
 
 export function corpusObjects(): string[] {
   return walk(join(corpusDir, 'ebpf-samples')).sort();
+}
+
+/** The corpus without invalid/, whose objects are malformed on purpose. */
+export function wellFormedCorpusObjects(): string[] {
+  const invalid = join(corpusDir, 'ebpf-samples', 'invalid') + sep;
+  return corpusObjects().filter((p) => !p.startsWith(invalid));
 }
 
 export function projectObjects(): string[] {

@@ -1,25 +1,16 @@
 // Every object of the shared corpus and of bpf/build, disassembled by us and by llvm-objdump-19:
 // the listings after the `file format` line must be byte-identical.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ElfError, parseElf } from '../../src/elf/index.js';
 import { disassemble } from '../../src/isa/index.js';
-import { corpusDir, haveCorpus, repoRoot, tool } from '../helpers/env.js';
+import { haveCorpus, tool } from '../helpers/env.js';
+import { corpusObjects, projectObjects } from '../helpers/objects.js';
 
 const run = promisify(execFile);
 const objdump = tool('llvm-objdump-19');
-
-function objects(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return objects(path);
-    return name.endsWith('.o') ? [path] : [];
-  });
-}
 
 /** llvm-objdump's stdout after the `file format` line, or undefined when it fails. */
 async function llvmListing(path: string, args: string[] = []): Promise<string | undefined> {
@@ -42,8 +33,8 @@ function firstDifference(a: string, b: string): string {
 }
 
 const files = [
-  ...(haveCorpus() ? objects(resolve(corpusDir, 'ebpf-samples')) : []),
-  ...objects(resolve(repoRoot, 'bpf', 'build')),
+  ...(haveCorpus() ? corpusObjects() : []),
+  ...projectObjects(),
 ];
 
 describe.skipIf(!objdump || files.length === 0)('disassembly equals llvm-objdump-19 -d', () => {
