@@ -292,7 +292,7 @@ function build(program: Program): CompiledProgram | null {
   const sync = regs.filter((r) => dirty & (1 << r)).map(store).join(' ');
   const syncArgs = regs.filter((r) => r >= 1 && r <= 5 && dirty & (1 << r)).map(store).join(' ');
   const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
-  // Every way out but helpers' joins one exit after the loop, so the sync is written once.
+  // Every way out joins one exit after the loop, so the sync is written once.
   const bail = (at: number) => `stop = ${at}; break run;`;
 
   const lines: string[] = [];
@@ -335,7 +335,7 @@ function build(program: Program): CompiledProgram | null {
         lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);
       } else if (LEGACY_LOADS.has(o2)) {
         // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
-        lines.push(`${sync} live = false; if (!vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i})) { vm.resumeAt = -1; return budget; } l0 = L[0]; h0 = H[0]; live = true;`);
+        lines.push(`${sync} live = false; { const ok = vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i}); l0 = L[0]; h0 = H[0]; live = true; if (!ok) { ${bail(-1)} } }`);
       } else if (o2 === 0x05) {
         lines.push(`pc = ${code[p + 1]!}; continue;`);
       } else if (isCondJump(o2)) {
