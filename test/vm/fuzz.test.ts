@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { conformanceHelpers, Vm, VmFault } from '../../src/vm/index.js';
 
 describe('arbitrary programs', () => {
-  it('decode and run to a result or a VmFault', () => {
+  it.each([false, true])('decode and run to a result or a VmFault (compiled: %s)', (compile) => {
     // Bias towards valid opcodes so that execution gets somewhere.
     const opcodes = [0x07, 0x0f, 0x17, 0x1f, 0x27, 0x37, 0x3f, 0x61, 0x63, 0x7b, 0x79, 0x85, 0x8d, 0x95, 0x05, 0x15, 0x55,
       0xb7, 0xbf, 0xc3, 0xdb, 0x18, 0x00, 0xd4, 0xdc, 0xd7, 0x06, 0x16, 0x81, 0x20, 0x30];
@@ -21,7 +21,7 @@ describe('arbitrary programs', () => {
           v.setInt32(i * 8 + 4, imm, true);
         });
         try {
-          const vm = new Vm(bytes, { helpers: conformanceHelpers(), budget: 10_000 });
+          const vm = new Vm(bytes, { helpers: conformanceHelpers(), budget: 10_000, compile });
           const mem = vm.memory.map(new Uint8Array(16), 'mem');
           const r = vm.run([mem, 16n]);
           expect(r.executed).toBeLessThanOrEqual(10_000);
