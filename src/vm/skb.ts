@@ -176,6 +176,8 @@ export class SkbContext implements ContextAccess {
    */
   private pristine = -1;
   private lastPristine: SkbSnapshot | undefined;
+  /** Whether the IPv6 address words may be non-zero. */
+  private ip6Set = true;
 
   constructor(
     readonly kind: SkbKind,
@@ -197,7 +199,10 @@ export class SkbContext implements ContextAccess {
   reset(frame: Uint8Array, overrides?: SkbOverrides): void {
     const w = this.words;
     // After a run that wrote no field, only the words taken from the frame below can differ from zero.
-    if (this.pristine < 0) w.fill(0);
+    if (this.pristine < 0) {
+      w.fill(0);
+      this.ip6Set = false;
+    }
     this.redirect = undefined;
     if (this.clones.length) this.clones = [];
     const p = this.packet;
@@ -218,9 +223,12 @@ export class SkbContext implements ContextAccess {
     w[FAMILY_WORD] = ipv4 ? AF_INET : ipv6 ? AF_INET6 : 0;
     w[LOCAL_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 12) : 0;
     w[REMOTE_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 16) : 0;
-    for (let i = 0; i < 4; i++) {
-      w[LOCAL_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 8 + 4 * i) : 0;
-      w[REMOTE_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 24 + 4 * i) : 0;
+    if (ipv6 || this.ip6Set) {
+      for (let i = 0; i < 4; i++) {
+        w[LOCAL_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 8 + 4 * i) : 0;
+        w[REMOTE_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 24 + 4 * i) : 0;
+      }
+      this.ip6Set = ipv6;
     }
     if (overrides !== undefined) this.applyOverrides(overrides);
   }
@@ -644,16 +652,10 @@ export class SkbContext implements ContextAccess {
 }
 
 /** eth_type_trans() on the loopback device (all-zero address): skb->pkt_type. */
-function ethPktType(frame: Uint8Array): number {
-  let zero = true;
-  let ones = true;
-  for (let i = 0; i < ETH_ALEN; i++) {
-    if (frame[i] !== 0) zero = false;
-    if (frame[i] !== 0xff) ones = false;
-  }
-  if (zero) return PACKET_HOST;
-  if (frame[0]! & 1) return ones ? PACKET_BROADCAST : PACKET_MULTICAST;
-  return PACKET_OTHERHOST;
+function ethPktType(f: Uint8Array): number {
+  if ((f[0]! | f[1]! | f[2]! | f[3]! | f[4]! | f[5]!) === 0) return PACKET_HOST;
+  if ((f[0]! & 1) === 0) return PACKET_OTHERHOST;
+  return (f[0]! & f[1]! & f[2]! & f[3]! & f[4]! & f[5]!) === 0xff ? PACKET_BROADCAST : PACKET_MULTICAST;
 }
 
 /** eth_type_trans(): skb->protocol in host byte order. */
