@@ -1,6 +1,6 @@
 import { BpfError } from '../../errors.js';
 import {
-  checkDeviceName, linkGetInfo, listDevices, listTcx, netnsPath, objGet, openNetlink, progGetFdById, progGetInfo, queryXdp, tcFilters,
+  checkDeviceName, linkGetInfo, listDevices, listTcx, netnsPath, objGet, progGetFdById, progGetInfo, queryXdp, tcFilters, withNetlink,
   type ProgInfo,
 } from '../../loader/index.js';
 import { flag, str, type Command } from '../command.js';
@@ -57,25 +57,19 @@ export const show: Command = {
     requirePrivilege('bpfts show');
     const devices = one !== undefined ? [one] : listDevices(netns);
     const tcx = listTcx(netns);
-    const nl = openNetlink(netns === undefined ? {} : { netns });
-    const result = [];
-    try {
-      for (const dev of devices) {
-        const tc = (['ingress', 'egress'] as const).flatMap((direction) => tcFilters(nl, dev, direction).map((f) => ({
-          direction, priority: f.priority, handle: f.handle, kind: f.kind, name: f.name ?? null, directAction: f.directAction,
-          prog: progSummary(f.progId),
-        })));
-        const x = queryXdp(dev, netns);
-        const xdpId = x.progId ?? x.skbProgId ?? x.drvProgId ?? x.hwProgId;
-        result.push({
-          dev, tc,
-          tcx: tcx.filter((l) => l.dev === dev).map((l) => ({ direction: l.direction, pin: l.pin, program: l.pin.split('/').pop() ?? '', ...linkProg(l.pin) })),
-          xdp: x.attached === 'none' ? null : { mode: x.attached, prog: progSummary(xdpId) },
-        });
-      }
-    } finally {
-      nl.close();
-    }
+    const result = withNetlink(netns, (nl) => devices.map((dev) => {
+      const tc = (['ingress', 'egress'] as const).flatMap((direction) => tcFilters(nl, dev, direction).map((f) => ({
+        direction, priority: f.priority, handle: f.handle, kind: f.kind, name: f.name ?? null, directAction: f.directAction,
+        prog: progSummary(f.progId),
+      })));
+      const x = queryXdp(dev, netns);
+      const xdpId = x.progId ?? x.skbProgId ?? x.drvProgId ?? x.hwProgId;
+      return {
+        dev, tc,
+        tcx: tcx.filter((l) => l.dev === dev).map((l) => ({ direction: l.direction, pin: l.pin, program: l.pin.split('/').pop() ?? '', ...linkProg(l.pin) })),
+        xdp: x.attached === 'none' ? null : { mode: x.attached, prog: progSummary(xdpId) },
+      };
+    }));
     if (flag(args, 'json')) {
       io.out(json(result));
       return 0;

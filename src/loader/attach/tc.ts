@@ -3,8 +3,8 @@
 // there before is never changed unless --replace names its priority and handle.
 import { BpfError } from '../../errors.js';
 import {
-  NetlinkError, clsactAdd, clsactDelete, openNetlink, tcFilterAdd, tcFilterDelete, tcFilterDump, tcFilterReplace,
-  type Direction, type NetlinkSocket, type TcBpfFilter,
+  NetlinkError, clsactAdd, clsactDelete, tcFilterAdd, tcFilterDelete, tcFilterDump, tcFilterReplace,
+  type Direction, type NetlinkSocket, type TcBpfFilter, withNetlink,
 } from '../netlink/index.js';
 import { progGetFdById } from '../sys/bpf.js';
 import type { FdLike } from '../sys/fd.js';
@@ -50,25 +50,16 @@ export function tcFilters(nl: NetlinkSocket, dev: string, direction: Direction):
   }
 }
 
-function withSocket<T>(netns: string | undefined, fn: (nl: NetlinkSocket) => T): T {
-  const nl = openNetlink(netns === undefined ? {} : { netns });
-  try {
-    return fn(nl);
-  } finally {
-    nl.close();
-  }
-}
-
 /** Attaches `prog` (a SCHED_CLS program) on a clsact hook; each change is registered in `undo`. */
 export function attachTc(prog: FdLike, o: TcAttachOptions, undo: Undo): TcAttachment {
   const priority = o.priority ?? 1;
   const handle = o.handle ?? 1;
-  return withSocket(o.netns, (nl) => {
+  return withNetlink(o.netns, (nl) => {
     let createdQdisc = false;
     try {
       clsactAdd(nl, o.dev);
       createdQdisc = true;
-      undo.push(`delete clsact qdisc on ${o.dev}`, () => withSocket(o.netns, (n) => clsactDelete(n, o.dev)));
+      undo.push(`delete clsact qdisc on ${o.dev}`, () => withNetlink(o.netns, (n) => clsactDelete(n, o.dev)));
     } catch (e) {
       if (!errnoIs(e, 'EEXIST')) throw e;
     }
@@ -87,11 +78,11 @@ export function attachTc(prog: FdLike, o: TcAttachOptions, undo: Undo): TcAttach
         const oldFd = progGetFdById(existing.progId);
         undo.finally(() => oldFd.close());
         undo.push(`restore the ${o.direction} filter on ${o.dev}`, () =>
-          withSocket(o.netns, (n) => tcFilterReplace(n, { ...filter, prog: oldFd, ...(existing.name ? { name: existing.name } : {}) })));
+          withNetlink(o.netns, (n) => tcFilterReplace(n, { ...filter, prog: oldFd, ...(existing.name ? { name: existing.name } : {}) })));
       }
     } else {
       tcFilterAdd(nl, filter);
-      undo.push(`delete the ${o.direction} filter on ${o.dev}`, () => withSocket(o.netns, (n) => tcFilterDelete(n, filter)));
+      undo.push(`delete the ${o.direction} filter on ${o.dev}`, () => withNetlink(o.netns, (n) => tcFilterDelete(n, filter)));
     }
     return result;
   });
@@ -117,7 +108,7 @@ export interface TcDetachResult {
  * a qdisc that still holds someone's filter is never removed.
  */
 export function detachTc(o: TcDetachOptions): TcDetachResult {
-  return withSocket(o.netns, (nl) => {
+  return withNetlink(o.netns, (nl) => {
     const filters = tcFilters(nl, o.dev, o.direction);
     const chosen = filters.filter((f) => f.kind === 'bpf' &&
       (o.priority === undefined || f.priority === o.priority) && (o.handle === undefined || f.handle === o.handle));

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { BpfError } from '../../errors.js';
 import { bpf_attach_type } from '../../uapi/index.js';
-import { inNetns, linkIndex, openNetlink, type Direction } from '../netlink/index.js';
+import { inNetns, linkIndex, withNetlink, type Direction } from '../netlink/index.js';
 import { linkCreate, linkDetach, objGet, objPin } from '../sys/bpf.js';
 import type { FdLike } from '../sys/fd.js';
 import { BPFFS, ensureDir } from '../object/maps.js';
@@ -29,18 +29,9 @@ function inNs<T>(netns: string | undefined, fn: () => T): T {
   return netns === undefined ? fn() : inNetns(netns, fn);
 }
 
-function ifindexOf(dev: string, netns: string | undefined): number {
-  const nl = openNetlink(netns === undefined ? {} : { netns });
-  try {
-    return linkIndex(nl, dev);
-  } finally {
-    nl.close();
-  }
-}
-
 /** Attaches `prog` with a tcx link and pins the link as `<dir>/<name>`. */
 export function attachTcx(prog: FdLike, o: { dev: string; direction: Direction; name: string; netns?: string }, undo: Undo): TcxAttachment {
-  const ifindex = ifindexOf(o.dev, o.netns);
+  const ifindex = withNetlink(o.netns, (nl) => linkIndex(nl, o.dev));
   const dir = tcxPinDir(o.dev, o.direction, o.netns);
   const pin = `${dir}/${o.name}`;
   if (existsSync(pin)) {

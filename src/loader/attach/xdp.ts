@@ -2,7 +2,7 @@
 // native (driver) mode; an attached program is replaced only with --replace, and a replaced
 // program is put back if a later step of the command fails.
 import { BpfError } from '../../errors.js';
-import { openNetlink, xdpAttach, xdpDetach, xdpQuery, type NetlinkSocket, type XdpMode, type XdpState } from '../netlink/index.js';
+import { withNetlink, xdpAttach, xdpDetach, xdpQuery, type XdpMode, type XdpState } from '../netlink/index.js';
 import { progGetFdById } from '../sys/bpf.js';
 import type { FdLike } from '../sys/fd.js';
 import type { Undo } from '../object/undo.js';
@@ -15,21 +15,12 @@ export interface XdpAttachment {
   replacedProgId?: number;
 }
 
-function withSocket<T>(netns: string | undefined, fn: (nl: NetlinkSocket) => T): T {
-  const nl = openNetlink(netns === undefined ? {} : { netns });
-  try {
-    return fn(nl);
-  } finally {
-    nl.close();
-  }
-}
-
 function kernelMode(mode: XdpUserMode | undefined): XdpMode | undefined {
   return mode === 'native' ? 'drv' : mode;
 }
 
 export function attachXdp(prog: FdLike, o: { dev: string; mode?: XdpUserMode; replace?: boolean; netns?: string }, undo: Undo): XdpAttachment {
-  return withSocket(o.netns, (nl) => {
+  return withNetlink(o.netns, (nl) => {
     const before = xdpQuery(nl, o.dev);
     const mode = kernelMode(o.mode);
     if (before.attached !== 'none' && !o.replace) {
@@ -44,16 +35,16 @@ export function attachXdp(prog: FdLike, o: { dev: string; mode?: XdpUserMode; re
       result.replacedProgId = oldId;
       const oldFd = progGetFdById(oldId);
       undo.finally(() => oldFd.close());
-      undo.push(`restore the XDP program on ${o.dev}`, () => withSocket(o.netns, (n) => xdpAttach(n, o.dev, oldFd, mode ? { mode } : {})));
+      undo.push(`restore the XDP program on ${o.dev}`, () => withNetlink(o.netns, (n) => xdpAttach(n, o.dev, oldFd, mode ? { mode } : {})));
     } else {
-      undo.push(`detach XDP from ${o.dev}`, () => withSocket(o.netns, (n) => xdpDetach(n, o.dev, mode ? { mode } : {})));
+      undo.push(`detach XDP from ${o.dev}`, () => withNetlink(o.netns, (n) => xdpDetach(n, o.dev, mode ? { mode } : {})));
     }
     return result;
   });
 }
 
 export function detachXdp(o: { dev: string; netns?: string }): XdpState {
-  return withSocket(o.netns, (nl) => {
+  return withNetlink(o.netns, (nl) => {
     const state = xdpQuery(nl, o.dev);
     if (state.attached === 'none') throw new BpfError(`${o.dev} has no XDP program`);
     const mode: XdpMode | undefined = state.attached === 'skb' ? 'skb' : state.attached === 'drv' ? 'drv' : state.attached === 'hw' ? 'hw' : undefined;
@@ -63,5 +54,5 @@ export function detachXdp(o: { dev: string; netns?: string }): XdpState {
 }
 
 export function queryXdp(dev: string, netns?: string): XdpState {
-  return withSocket(netns, (nl) => xdpQuery(nl, dev));
+  return withNetlink(netns, (nl) => xdpQuery(nl, dev));
 }

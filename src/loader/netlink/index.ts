@@ -1,4 +1,4 @@
-export { NetlinkSocket, NetlinkError, openNetlink } from './socket.js';
+export { NetlinkSocket, NetlinkError, openNetlink, withNetlink } from './socket.js';
 export { inNetns } from './netns.js';
 export { NetlinkParseError } from './message.js';
 export { linkIndex, type Device } from './link.js';

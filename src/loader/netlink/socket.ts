@@ -146,3 +146,13 @@ function parseError(m: NlMessage): { error: number; extAck?: string } {
 export function openNetlink(opts: { netns?: string } = {}): NetlinkSocket {
   return NetlinkSocket.open(opts);
 }
+
+/** Runs `fn` with an rtnetlink socket opened inside `netns` (or here) and closes the socket afterwards. */
+export function withNetlink<T>(netns: string | undefined, fn: (nl: NetlinkSocket) => T): T {
+  const nl = openNetlink(netns === undefined ? {} : { netns });
+  try {
+    return fn(nl);
+  } finally {
+    nl.close();
+  }
+}
