@@ -1,4 +1,5 @@
 // Hex text <-> bytes, for `bpfts run --packet HEX --packets FILE` and for test fixtures.
+import { concatBytes } from './bytes.js';
 import { HexError } from './errors.js';
 
 const SEPARATORS = new Set([' ', '\t', ':', '\r']);
@@ -44,16 +45,7 @@ function parseLine(text: string, line: number | undefined): Uint8Array {
  * Whitespace and colons between bytes are ignored; odd digit counts and non-hex characters throw HexError.
  */
 export function parseHex(text: string): Uint8Array {
-  if (text.includes('\n')) {
-    const parts = text.split('\n').map((l, i) => parseLine(l, i + 1));
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  }
+  if (text.includes('\n')) return concatBytes(text.split('\n').map((l, i) => parseLine(l, i + 1)));
   return parseLine(text, undefined);
 }
 

@@ -22,8 +22,9 @@ import {
 } from '../../src/loader/index.js';
 import { BpfError } from '../../src/errors.js';
 import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH } from '../../src/uapi/bpf.js';
+import { concatBytes } from '../../src/testing/bytes.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { asm, concat, json, returns } from './fixtures.js';
+import { asm, json, returns } from './fixtures.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
@@ -46,7 +47,7 @@ function thrown(fn: () => unknown): unknown {
 }
 
 /** XDP: if data + 1 <= data_end, *data = 0xaa; return XDP_PASS. */
-const xdpMarkFirstByte = concat(
+const xdpMarkFirstByte = concatBytes([
   asm.ldxw(2, 1, 0),
   asm.ldxw(3, 1, 4),
   asm.movReg(4, 2),
@@ -55,10 +56,10 @@ const xdpMarkFirstByte = concat(
   asm.stb(2, 0, 0xaa),
   asm.movImm(0, 2),
   asm.exit(),
-);
+]);
 
 /** A program that touches every instruction path twice so that a level-2 log is long. */
-const chatty = concat(...Array.from({ length: 200 }, (_, i) => asm.movImm(i % 10, i)), returns(0));
+const chatty = concatBytes([...Array.from({ length: 200 }, (_, i) => asm.movImm(i % 10, i)), returns(0)]);
 
 describe.skipIf(!root || !bpftool)('BPF_PROG_LOAD and friends (oracles: the kernel, bpftool)', () => {
   it('loads `r0 = 1; exit` as a socket filter that bpftool sees with the same id, tag, name and size', () => {
@@ -99,7 +100,7 @@ describe.skipIf(!root || !bpftool)('BPF_PROG_LOAD and friends (oracles: the kern
   });
 
   it('attaches the verifier log to EINVAL for a jump out of range', () => {
-    const insns = concat(asm.movImm(0, 0), asm.jgtReg(0, 0, 5), asm.exit());
+    const insns = concatBytes([asm.movImm(0, 0), asm.jgtReg(0, 0, 5), asm.exit()]);
     const err = thrown(() => progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, insns, license: 'GPL' })) as VerifierError;
     expect(err).toBeInstanceOf(VerifierError);
     expect(err.errnoName).toBe('EINVAL');
@@ -126,7 +127,7 @@ describe.skipIf(!root || !bpftool)('BPF_PROG_LOAD and friends (oracles: the kern
   it('reports the maps a program uses, as bpftool does', () => {
     const map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     using([map], () => {
-      const insns = concat(asm.ldMapFd(1, map.value), returns(0));
+      const insns = concatBytes([asm.ldMapFd(1, map.value), returns(0)]);
       const { fd } = progLoad({ type: bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, insns, license: 'GPL' });
       using([fd], () => {
         const info = progGetInfo(fd);

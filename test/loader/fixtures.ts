@@ -20,6 +20,7 @@ import {
   BPF_W,
   BPF_X,
 } from '../../src/isa/opcodes.js';
+import { concatBytes } from '../../src/testing/bytes.js';
 
 function insn(code: number, dst = 0, src = 0, off = 0, imm = 0): Uint8Array {
   const b = new Uint8Array(8);
@@ -40,23 +41,13 @@ export const asm = {
   stb: (dst: number, off: number, imm: number) => insn(BPF_ST | BPF_MEM | BPF_B, dst, 0, off, imm),
   jgtReg: (dst: number, src: number, off: number) => insn(BPF_JMP | BPF_JGT | BPF_X, dst, src, off),
   /** ld_imm64 dst = map fd (two slots). */
-  ldMapFd: (dst: number, fd: number) => concat(insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd), insn(0)),
+  ldMapFd: (dst: number, fd: number) => concatBytes([insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd), insn(0)]),
   exit: () => insn(BPF_JMP | BPF_EXIT),
 };
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** `r0 = value; exit`. */
 export function returns(value: number): Uint8Array {
-  return concat(asm.movImm(0, value), asm.exit());
+  return concatBytes([asm.movImm(0, value), asm.exit()]);
 }
 
 export function run(cmd: string, args: string[]): string {

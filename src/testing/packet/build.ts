@@ -1,5 +1,6 @@
 // Encodes a list of layer descriptions into frame bytes, innermost layer first so that lengths,
 // next-protocol fields and checksums can be computed from what follows each header.
+import { concatBytes } from '../bytes.js';
 import { PacketError } from '../errors.js';
 import { parseIpv4, parseIpv6, parseMac } from './addr.js';
 import { internetChecksum, pseudoHeaderSum } from './checksum.js';
@@ -92,16 +93,6 @@ function addr(parse: (s: string) => Uint8Array, text: string, layer: string, fie
   } catch (e) {
     throw new PacketError((e as Error).message, layer, field);
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function etherTypeFor(next: Layer | undefined): number | undefined {
@@ -302,7 +293,7 @@ function encodeIpv6(l: Ipv6Layer, next: Layer | undefined, inner: Uint8Array): U
     encoded.unshift(encodeExtension(exts[i]!, nh));
     nh = extensionProtocol(exts[i]!);
   }
-  const extBytes = concat(...encoded);
+  const extBytes = concatBytes(encoded);
   const h = new Uint8Array(40);
   const dv = new DataView(h.buffer);
   const version = check(l.version ?? 6, 4, 'ipv6', 'version');
@@ -314,7 +305,7 @@ function encodeIpv6(l: Ipv6Layer, next: Layer | undefined, inner: Uint8Array): U
   h[7] = check(l.hopLimit ?? 64, 8, 'ipv6', 'hopLimit');
   h.set(addr(parseIpv6, l.src ?? DEFAULT_IPV6_SRC, 'ipv6', 'src'), 8);
   h.set(addr(parseIpv6, l.dst ?? DEFAULT_IPV6_DST, 'ipv6', 'dst'), 24);
-  return concat(h, extBytes);
+  return concatBytes([h, extBytes]);
 }
 
 /** Option bytes for structured TCP options, before padding. */
@@ -378,7 +369,7 @@ function encodeTcp(l: TcpLayer, inner: Uint8Array, before: Layer[]): Uint8Array 
   dv.setUint16(14, check(l.window ?? 65535, 16, 'tcp', 'window'));
   dv.setUint16(18, check(l.urgent ?? 0, 16, 'tcp', 'urgent'));
   h.set(opts, 20);
-  const seg = concat(h, inner);
+  const seg = concatBytes([h, inner]);
   putChecksum(seg, 16, l.checksum, () => internetChecksum(seg, pseudoSum(before, IPPROTO_TCP, seg.length, 'tcp')));
   return seg.subarray(0, h.length);
 }
@@ -389,7 +380,7 @@ function encodeUdp(l: UdpLayer, inner: Uint8Array, before: Layer[]): Uint8Array 
   dv.setUint16(0, check(l.sport ?? 1024, 16, 'udp', 'sport'));
   dv.setUint16(2, check(l.dport ?? 53, 16, 'udp', 'dport'));
   dv.setUint16(4, check(l.length ?? 8 + inner.length, 16, 'udp', 'length'));
-  const seg = concat(h, inner);
+  const seg = concatBytes([h, inner]);
   putChecksum(seg, 6, l.checksum, () => internetChecksum(seg, pseudoSum(before, IPPROTO_UDP, seg.length, 'udp')), true);
   return seg.subarray(0, 8);
 }
@@ -406,7 +397,7 @@ function encodeIcmp(l: IcmpLayer | Icmpv6Layer, inner: Uint8Array, before: Layer
   } else {
     dv.setUint32(4, check(l.rest ?? 0, 32, l.kind, 'rest'));
   }
-  const msg = concat(h, inner);
+  const msg = concatBytes([h, inner]);
   putChecksum(msg, 2, l.checksum, () =>
     internetChecksum(msg, v6 ? pseudoSum(before, IPPROTO_ICMPV6, msg.length, 'icmpv6') : 0),
   );
@@ -451,7 +442,7 @@ export function buildPacket(layers: readonly Layer[]): Uint8Array {
         header = l.bytes;
         break;
     }
-    inner = concat(header, inner);
+    inner = concatBytes([header, inner]);
   }
   return inner;
 }
