@@ -128,26 +128,24 @@ export interface UdpLayer {
   checksum?: number | 'bad';
 }
 
-export interface IcmpLayer {
-  kind: 'icmp';
+/** ICMP and ICMPv6 share their header: type, code, checksum, then a second word. */
+interface IcmpFields {
   type?: number;
   code?: number;
   /** Echo identifier and sequence (the second word of the header). */
   id?: number;
   seq?: number;
-  /** The second word as one 32-bit number, for messages that are not echo/timestamp. */
+  /** The second word as one 32-bit number, for messages that are not echo (or ICMP timestamp). */
   rest?: number;
   checksum?: number | 'bad';
 }
 
-export interface Icmpv6Layer {
+export interface IcmpLayer extends IcmpFields {
+  kind: 'icmp';
+}
+
+export interface Icmpv6Layer extends IcmpFields {
   kind: 'icmpv6';
-  type?: number;
-  code?: number;
-  id?: number;
-  seq?: number;
-  rest?: number;
-  checksum?: number | 'bad';
 }
 
 export interface PayloadLayer {
@@ -269,28 +267,24 @@ export interface ParsedUdp {
   checksumValid: ChecksumVerdict;
 }
 
-export interface ParsedIcmp {
-  kind: 'icmp';
+interface ParsedIcmpFields {
   type: number;
   code: number;
   checksum: number;
   checksumValid: ChecksumVerdict;
-  /** Present for echo and timestamp messages. */
+  /** Present for echo (and ICMP timestamp) messages: see icmpHasIdSeq. */
   id?: number;
   seq?: number;
   /** Present for other messages. */
   rest?: number;
 }
 
-export interface ParsedIcmpv6 {
+export interface ParsedIcmp extends ParsedIcmpFields {
+  kind: 'icmp';
+}
+
+export interface ParsedIcmpv6 extends ParsedIcmpFields {
   kind: 'icmpv6';
-  type: number;
-  code: number;
-  checksum: number;
-  checksumValid: ChecksumVerdict;
-  id?: number;
-  seq?: number;
-  rest?: number;
 }
 
 export interface ParsedPayload {
