@@ -18,25 +18,22 @@ import { python } from './oracle.js';
 const havepython = !!tool('python3');
 const SEED = Number(process.env.BPFTS_SEED ?? 0x5eed);
 
-const CHECKSUM_PY = `
+const CSUM_PY = `
 import sys
 def csum(b):
     if len(b) % 2: b += b'\\0'
     s = sum(int.from_bytes(b[i:i+2], 'big') for i in range(0, len(b), 2))
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return (~s) & 0xffff
+`;
+
+const CHECKSUM_PY = `${CSUM_PY}
 for line in sys.stdin.read().split():
     print(csum(bytes.fromhex(line)))
 `;
 
 // Fills in the L4 checksum of an IPv4 or IPv6 packet from scratch: pseudo-header + segment.
-const L4_PY = `
-import sys
-def csum(b):
-    if len(b) % 2: b += b'\\0'
-    s = sum(int.from_bytes(b[i:i+2], 'big') for i in range(0, len(b), 2))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
+const L4_PY = `${CSUM_PY}
 for line in sys.stdin.read().split():
     p = bytearray(bytes.fromhex(line))
     if p[0] >> 4 == 4:
