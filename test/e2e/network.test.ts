@@ -39,6 +39,17 @@ function ok(...args: string[]): string {
   return r.out;
 }
 
+/** Map-update hex of struct endpoint (proxy.c, dnat.c), or with `proto` of dnat.c's struct dnat_key: same layout. */
+function endpointHex(addr: string, port: number, proto = 0): string {
+  return [...addr.split('.').map(Number), port >> 8, port & 0xff, proto, 0].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Makes A send frames for `addr`, an address no interface has, to B's MAC. */
+function resolveToB(addr: string): void {
+  const mac = (JSON.parse(sh('ip', ['-n', nsB, '-j', 'link', 'show', devB])) as { address: string }[])[0]!.address;
+  sh('ip', ['-n', nsA, 'neigh', 'replace', addr, 'lladdr', mac, 'dev', devA]);
+}
+
 // ICMP echo over a raw socket (the machine has no ping): exits 0 when every request got its reply.
 const PING = `
 import socket, struct, sys, time
@@ -238,16 +249,14 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
 
   it('proxy: a client connecting to an address that does not exist reaches the proxied server and gets its replies from that address', () => {
     const virtual = `10.199.${subnet}.99`;
-    const hex = (a: string, port: number) => [...a.split('.').map(Number), port >> 8, port & 0xff, 0, 0].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    const mac = (JSON.parse(sh('ip', ['-n', nsB, '-j', 'link', 'show', devB])) as { address: string }[])[0]!.address;
     // The rewrite happens after neighbour resolution, so the virtual address needs B's MAC.
-    sh('ip', ['-n', nsA, 'neigh', 'replace', virtual, 'lladdr', mac, 'dev', devA]);
+    resolveToB(virtual);
     const pins = `${pinDir}/proxy`;
     ok('load', obj('proxy.o'), '--prog', 'proxy_egress', '--tc', 'egress', devA, '--netns', nsA, '--pin', pins);
     try {
       ok('load', obj('proxy.o'), '--prog', 'proxy_ingress', '--tc', 'ingress', devA, '--netns', nsA, '--pin', pins);
       expect(connects(80, virtual)).toBe(false);
-      ok('map', 'update', `${pins}/proxy_targets`, '--key', hex(virtual, 80), '--value', hex(addrB, 8080));
+      ok('map', 'update', `${pins}/proxy_targets`, '--key', endpointHex(virtual, 80), '--value', endpointHex(addrB, 8080));
       expect(connects(80, virtual)).toBe(true);
       const reverse = JSON.parse(ok('map', 'dump', `${pins}/proxy_reverse`, '--json')) as unknown[];
       expect(reverse.length).toBeGreaterThan(0);
@@ -262,22 +271,20 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
   it('DNAT: a client connecting to a translated address reaches the real server, and the replies come from the address it dialled', () => {
     const virtual = `10.199.${subnet}.98`;
     const tcp = 6;
-    const ep = (a: string, port: number, last: number) => [...a.split('.').map(Number), port >> 8, port & 0xff, last, 0].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    const mac = (JSON.parse(sh('ip', ['-n', nsB, '-j', 'link', 'show', devB])) as { address: string }[])[0]!.address;
     // A resolves the translated address to B's MAC: the address itself exists nowhere.
-    sh('ip', ['-n', nsA, 'neigh', 'replace', virtual, 'lladdr', mac, 'dev', devA]);
+    resolveToB(virtual);
     const pins = `${pinDir}/dnat`;
     ok('load', obj('dnat.o'), '--prog', 'dnat_ingress', '--tc', 'ingress', devB, '--netns', nsB, '--pin', pins);
     try {
       ok('load', obj('dnat.o'), '--prog', 'dnat_egress', '--tc', 'egress', devB, '--netns', nsB, '--pin', pins);
       expect(connects(80, virtual)).toBe(false);
-      ok('map', 'update', `${pins}/dnat_rules`, '--key', ep(virtual, 80, tcp), '--value', ep(addrB, 8080, 0));
+      ok('map', 'update', `${pins}/dnat_rules`, '--key', endpointHex(virtual, 80, tcp), '--value', endpointHex(addrB, 8080));
       // The handshake only completes when the SYN-ACK comes from virtual:80, which egress restores.
       expect(connects(80, virtual)).toBe(true);
       const tracked = JSON.parse(ok('map', 'dump', `${pins}/conn_track`, '--json')) as { key: string; value: string }[];
       expect(tracked.length).toBeGreaterThan(0);
-      expect(tracked.every((e) => e.value === ep(virtual, 80, 0))).toBe(true);
-      expect(tracked.some((e) => e.key.startsWith(ep(addrB, 0, 0).slice(0, 11)))).toBe(true);
+      expect(tracked.every((e) => e.value === endpointHex(virtual, 80))).toBe(true);
+      expect(tracked.some((e) => e.key.startsWith(endpointHex(addrB, 0).slice(0, 11)))).toBe(true);
     } finally {
       spawnSync(process.execPath, [cli, 'detach', '--tc', 'egress', devB, '--netns', nsB]);
       ok('detach', '--tc', 'ingress', devB, '--netns', nsB);
