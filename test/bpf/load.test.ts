@@ -220,12 +220,21 @@ describe.skipIf(!root || !bpftool)('programs on crafted frames (BPF_PROG_TEST_RU
     });
   });
 
-  // Key and value layout of struct endpoint in proxy.c / dnat.c: addr, port (network order), pad.
-  const endpoint = (addr: string, port: number): Buffer => {
+  // Key and value layout of struct endpoint in proxy.c / dnat.c: addr, port (network order), pad;
+  // dnat.c's struct dnat_key is the same with the protocol in the first pad byte.
+  const endpoint = (addr: string, port: number, proto = 0): Buffer => {
     const b = Buffer.alloc(8);
     ipv4(addr).copy(b, 0);
     b.writeUInt16BE(port, 4);
+    b[6] = proto;
     return b;
+  };
+
+  /** Runs `fn` on `input`: it must let the frame pass with addresses and ports rewritten to `want` and valid checksums. */
+  const expectRewrite = (l: Loaded, fn: string, input: Buffer, want: { src: string; sport: number; dst: string; dport: number }): void => {
+    const out = l.testRun(fn, input);
+    expect(out.retval).toBe(TC_ACT_OK);
+    expect(parseIpv4Frame(out.out)).toEqual({ ...want, ipChecksumOk: true, l4ChecksumOk: true });
   };
 
   for (const proto of [IPPROTO_TCP, IPPROTO_UDP]) {
@@ -241,17 +250,8 @@ describe.skipIf(!root || !bpftool)('programs on crafted frames (BPF_PROG_TEST_RU
         ]);
         expect(upd.status, upd.stderr).toBe(0);
 
-        const out = l.testRun('proxy_egress', frame('10.0.0.1', 40000, '10.0.0.2', 80));
-        expect(out.retval).toBe(TC_ACT_OK);
-        expect(parseIpv4Frame(out.out)).toEqual({
-          src: '10.0.0.1', sport: 40000, dst: '10.0.0.9', dport: 8080, ipChecksumOk: true, l4ChecksumOk: true,
-        });
-
-        const reply = l.testRun('proxy_ingress', frame('10.0.0.9', 8080, '10.0.0.1', 40000));
-        expect(reply.retval).toBe(TC_ACT_OK);
-        expect(parseIpv4Frame(reply.out)).toEqual({
-          src: '10.0.0.2', sport: 80, dst: '10.0.0.1', dport: 40000, ipChecksumOk: true, l4ChecksumOk: true,
-        });
+        expectRewrite(l, 'proxy_egress', frame('10.0.0.1', 40000, '10.0.0.2', 80), { src: '10.0.0.1', sport: 40000, dst: '10.0.0.9', dport: 8080 });
+        expectRewrite(l, 'proxy_ingress', frame('10.0.0.9', 8080, '10.0.0.1', 40000), { src: '10.0.0.2', sport: 80, dst: '10.0.0.1', dport: 40000 });
 
         const other = frame('10.0.0.1', 40000, '10.0.0.3', 80);
         expect(l.testRun('proxy_egress', other).out.equals(other)).toBe(true);
@@ -260,27 +260,14 @@ describe.skipIf(!root || !bpftool)('programs on crafted frames (BPF_PROG_TEST_RU
 
     it(`dnat rewrites ${name} on ingress and restores replies on egress, checksums valid`, () => {
       withLoaded('dnat.o', (l) => {
-        const rule = Buffer.alloc(8);
-        ipv4('10.0.0.2').copy(rule, 0);
-        rule.writeUInt16BE(80, 4);
-        rule[6] = proto;
         const upd = run([
           'map', 'update', 'pinned', l.map('dnat_rules'),
-          'key', ...hex(rule), 'value', ...hex(endpoint('10.0.0.9', 8080)),
+          'key', ...hex(endpoint('10.0.0.2', 80, proto)), 'value', ...hex(endpoint('10.0.0.9', 8080)),
         ]);
         expect(upd.status, upd.stderr).toBe(0);
 
-        const inbound = l.testRun('dnat_ingress', frame('192.0.2.7', 50000, '10.0.0.2', 80));
-        expect(inbound.retval).toBe(TC_ACT_OK);
-        expect(parseIpv4Frame(inbound.out)).toEqual({
-          src: '192.0.2.7', sport: 50000, dst: '10.0.0.9', dport: 8080, ipChecksumOk: true, l4ChecksumOk: true,
-        });
-
-        const reply = l.testRun('dnat_egress', frame('10.0.0.9', 8080, '192.0.2.7', 50000));
-        expect(reply.retval).toBe(TC_ACT_OK);
-        expect(parseIpv4Frame(reply.out)).toEqual({
-          src: '10.0.0.2', sport: 80, dst: '192.0.2.7', dport: 50000, ipChecksumOk: true, l4ChecksumOk: true,
-        });
+        expectRewrite(l, 'dnat_ingress', frame('192.0.2.7', 50000, '10.0.0.2', 80), { src: '192.0.2.7', sport: 50000, dst: '10.0.0.9', dport: 8080 });
+        expectRewrite(l, 'dnat_egress', frame('10.0.0.9', 8080, '192.0.2.7', 50000), { src: '10.0.0.2', sport: 80, dst: '192.0.2.7', dport: 50000 });
 
         const unrelated = frame('10.0.0.9', 8080, '192.0.2.8', 50000);
         expect(l.testRun('dnat_egress', unrelated).out.equals(unrelated)).toBe(true);
