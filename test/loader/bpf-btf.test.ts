@@ -10,11 +10,10 @@ import {
   mapGetInfo,
   progGetInfo,
   progLoad,
-  type Fd,
 } from '../../src/loader/index.js';
 import { BPF_MAP_TYPE_ARRAY } from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { json, returns, run } from './fixtures.js';
+import { json, returns, run, using } from './fixtures.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
@@ -47,14 +46,6 @@ function btfBlob(magic = 0xeb9f): Uint8Array {
   dv.setUint32(16, types.length, true);
   dv.setUint32(20, strings.length, true);
   return new Uint8Array([...header, ...types, ...strings]);
-}
-
-function using<T>(fds: Fd[], fn: () => T): T {
-  try {
-    return fn();
-  } finally {
-    for (const fd of fds) fd.close();
-  }
 }
 
 describe.skipIf(!root || !bpftool)('BPF_BTF_LOAD (oracle: bpftool btf dump)', () => {

@@ -18,33 +18,15 @@ import {
   progGetNextId,
   progLoad,
   progTestRun,
-  type Fd,
 } from '../../src/loader/index.js';
 import { BpfError } from '../../src/errors.js';
 import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH } from '../../src/uapi/bpf.js';
 import { concatBytes } from '../../src/testing/bytes.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { asm, json, returns } from './fixtures.js';
+import { asm, json, returns, thrown, using } from './fixtures.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
-
-function using<T>(fds: Fd[], fn: () => T): T {
-  try {
-    return fn();
-  } finally {
-    for (const fd of fds) fd.close();
-  }
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
 
 /** XDP: if data + 1 <= data_end, *data = 0xaa; return XDP_PASS. */
 const xdpMarkFirstByte = concatBytes([

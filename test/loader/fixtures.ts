@@ -20,6 +20,7 @@ import {
   BPF_W,
   BPF_X,
 } from '../../src/isa/opcodes.js';
+import type { Fd } from '../../src/loader/index.js';
 import { concatBytes } from '../../src/testing/bytes.js';
 
 function insn(code: number, dst = 0, src = 0, off = 0, imm = 0): Uint8Array {
@@ -48,6 +49,25 @@ export const asm = {
 /** `r0 = value; exit`. */
 export function returns(value: number): Uint8Array {
   return concatBytes([asm.movImm(0, value), asm.exit()]);
+}
+
+/** `fn()`, then every fd in `fds` closed whatever happens. */
+export function using<T>(fds: Fd[], fn: () => T): T {
+  try {
+    return fn();
+  } finally {
+    for (const fd of fds) fd.close();
+  }
+}
+
+/** What `fn` throws; fails the test when it returns. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error');
 }
 
 export function run(cmd: string, args: string[]): string {

@@ -26,21 +26,12 @@ import {
   type NetlinkSocket,
 } from '../../src/loader/index.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { TestNetns, json, returns } from './fixtures.js';
+import { TestNetns, json, returns, thrown } from './fixtures.js';
 
 const root = haveRoot();
 const ip = root ? tool('ip') : undefined;
 const tc = root ? tool('tc') : undefined;
 const bpftool = root ? tool('bpftool') : undefined;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
 
 interface TcJsonFilter {
   pref: number;
