@@ -107,16 +107,16 @@ export function mapCreate(o: MapCreateOptions): Fd {
   return new Fd(bpf(bpf_cmd.BPF_MAP_CREATE, a), 'map');
 }
 
+/** Lookup/update attributes; `key` and `value` are pinned buffers the kernel reads or fills. */
+function elemAttr(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number) {
+  return attr(MAP_ELEM_ATTR).set('map_fd', fdNumber(map)).set('key', addressOf(key)).set('value', addressOf(value)).set('flags', flags);
+}
+
 /** The value stored under `key`, or undefined when there is none. `valueSize` is the map's value size (times the CPU count for per-CPU maps). */
 export function mapLookupElem(map: FdLike, key: Uint8Array, valueSize: number, flags = 0): Uint8Array | undefined {
   const k = pinnedCopy(key);
   const v = pinned(valueSize);
-  const a = attr(MAP_ELEM_ATTR)
-    .set('map_fd', fdNumber(map))
-    .set('key', addressOf(k))
-    .set('value', addressOf(v))
-    .set('flags', flags);
-  const r = rawBpf(bpf_cmd.BPF_MAP_LOOKUP_ELEM, a);
+  const r = rawBpf(bpf_cmd.BPF_MAP_LOOKUP_ELEM, elemAttr(map, k, v, flags));
   if (r === -ERRNO.ENOENT) return undefined;
   if (r < 0) fail(bpf_cmd.BPF_MAP_LOOKUP_ELEM, -r);
   return v;
@@ -126,12 +126,7 @@ export function mapLookupElem(map: FdLike, key: Uint8Array, valueSize: number, f
 export function mapUpdateElem(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number = BPF_ANY): void {
   const k = pinnedCopy(key);
   const v = pinnedCopy(value);
-  const a = attr(MAP_ELEM_ATTR)
-    .set('map_fd', fdNumber(map))
-    .set('key', addressOf(k))
-    .set('value', addressOf(v))
-    .set('flags', flags);
-  bpf(bpf_cmd.BPF_MAP_UPDATE_ELEM, a);
+  bpf(bpf_cmd.BPF_MAP_UPDATE_ELEM, elemAttr(map, k, v, flags));
 }
 
 /** Deletes `key`; false when it was not there. */
