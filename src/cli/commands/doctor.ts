@@ -1,9 +1,18 @@
 import { doctor as diagnose, formatReport, LOADER_NAMES, type LoaderName } from '../../doctor/index.js';
 import { readObject } from '../../object/index.js';
 import { UsageError } from '../../errors.js';
-import { flag, onePositional, str, type Command } from '../command.js';
+import { flag, onePositional, str, type Command, type ParsedArgs } from '../command.js';
 import { readInput } from '../files.js';
 import { json } from '../format.js';
+
+/** --loader, one of the loaders doctor knows. */
+export function loaderOption(args: ParsedArgs): LoaderName | undefined {
+  const loader = str(args, 'loader');
+  if (loader !== undefined && !(LOADER_NAMES as readonly string[]).includes(loader)) {
+    throw new UsageError(`unknown --loader '${loader}'`, { hint: `loaders: ${LOADER_NAMES.join(', ')}` });
+  }
+  return loader as LoaderName | undefined;
+}
 
 export const doctor: Command = {
   path: ['doctor'],
@@ -30,14 +39,11 @@ Note: tc's "Error: TC classifier not found." means the kernel lacks cls_bpf, not
   },
   run(args, io) {
     const path = onePositional(args, 'object file', doctor);
-    const loader = str(args, 'loader');
-    if (loader !== undefined && !(LOADER_NAMES as readonly string[]).includes(loader)) {
-      throw new UsageError(`unknown --loader '${loader}'`, { hint: `loaders: ${LOADER_NAMES.join(', ')}` });
-    }
+    const loader = loaderOption(args);
     const kernel = str(args, 'kernel');
     const dev = str(args, 'dev');
     const report = diagnose(readObject(readInput(path)), {
-      path, ...(loader ? { loader: loader as LoaderName } : {}), ...(kernel ? { kernel } : {}), ...(dev ? { dev } : {}),
+      path, ...(loader ? { loader } : {}), ...(kernel ? { kernel } : {}), ...(dev ? { dev } : {}),
     });
     io.out(flag(args, 'json') ? json({ file: path, ...report }) : formatReport(report, path));
     return report.ok ? 0 : 1;

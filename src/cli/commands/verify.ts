@@ -1,9 +1,9 @@
-import { verify as check, formatVerifyReport, LOADER_NAMES, type LoaderName } from '../../doctor/index.js';
+import { verify as check, formatVerifyReport, LOADER_NAMES } from '../../doctor/index.js';
 import { readObject } from '../../object/index.js';
-import { UsageError } from '../../errors.js';
 import { flag, onePositional, str, type Command } from '../command.js';
 import { readInput } from '../files.js';
 import { json } from '../format.js';
+import { loaderOption } from './doctor.js';
 
 export const verify: Command = {
   path: ['verify'],
@@ -38,14 +38,11 @@ unreadable object.`,
   },
   run(args, io) {
     const path = onePositional(args, 'object file', verify);
-    const loader = str(args, 'loader');
-    if (loader !== undefined && !(LOADER_NAMES as readonly string[]).includes(loader)) {
-      throw new UsageError(`unknown --loader '${loader}'`, { hint: `loaders: ${LOADER_NAMES.join(', ')}` });
-    }
+    const loader = loaderOption(args);
     const kernel = str(args, 'kernel');
     const type = str(args, 'type');
     const report = check(readObject(readInput(path)), {
-      path, ...(loader ? { loader: loader as LoaderName } : {}), ...(kernel ? { kernel } : {}), ...(type ? { type } : {}),
+      path, ...(loader ? { loader } : {}), ...(kernel ? { kernel } : {}), ...(type ? { type } : {}),
     });
     io.out(flag(args, 'json') ? json({ file: path, ...report }) : formatVerifyReport(report, path));
     return report.ok ? 0 : 1;
