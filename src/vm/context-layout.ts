@@ -128,8 +128,12 @@ export const BPF_F_INGRESS = 1 << 0;
 export const BPF_F_CTXLEN_MASK = 0xfffff00000000n;
 
 /** errno values src/uapi/errno.ts does not have (include/uapi/asm-generic/errno-base.h, linux/errno.h). */
+export const EBADF = 9;
 export const EFAULT = 14;
 export const EACCES = 13;
+export const EOPNOTSUPP = 95;
 export const ENOTSUPP = 524;
+/** map_flags of BPF_MAP_CREATE src/uapi/bpf.ts does not have (include/uapi/linux/bpf.h). */
+export const BPF_F_INNER_MAP = 1 << 12;
 /** CSUM_MANGLED_0 (include/net/checksum.h): a checksum that folded to 0 written as 0xffff. */
 export const CSUM_MANGLED_0 = 0xffff;

@@ -6,8 +6,10 @@ import { ETH_HLEN, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
 import { VmFault } from './errors.js';
 import { KernelEnv } from './kernel-helpers.js';
 import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
-import type { BpfMap } from './maps/map.js';
-import { MapRegistry } from './maps/registry.js';
+import type { BpfMap, MapDef } from './maps/map.js';
+import { MapOfMapsMap } from './maps/map-of-maps.js';
+import { MapError, MapRegistry } from './maps/registry.js';
+import { slotInits } from './map-slots.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
@@ -38,6 +40,12 @@ export interface EmulatorOptions {
   interfaces?: readonly number[];
   /** Compile the program to JavaScript (see VmOptions.compile): by default from the second run on. */
   compile?: boolean;
+  /**
+   * Capture bpf_perf_event_output() records as if user space had opened a perf event for every CPU
+   * (slot i on CPU i). By default, as under BPF_PROG_TEST_RUN, no event is open and the helper
+   * returns -ENOENT.
+   */
+  perfEventsOpen?: boolean;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
@@ -124,10 +132,21 @@ function kindOf(progType: number): Kind | undefined {
 
 /** A map of the emulated object, addressed with raw key and value bytes. */
 export class EmulatedMap {
+  /** @internal */
   constructor(
     readonly name: string,
     readonly raw: BpfMap,
+    private readonly owner: EmulatedMaps,
   ) {}
+
+  /** The map's fd in the emulated address space: what a map of maps takes as a value. */
+  get fd(): number {
+    return this.owner.registry.fdOf(this.raw)!;
+  }
+  /** For a map of maps, the definition its inner maps must match (see EmulatedMaps.create). */
+  get innerDef(): MapDef | undefined {
+    return this.raw instanceof MapOfMapsMap ? { ...this.raw.template } : undefined;
+  }
 
   get type(): string {
     return this.raw.typeName;
@@ -160,6 +179,34 @@ export class EmulatedMap {
   delete(key: Uint8Array): boolean {
     return this.raw.delete(key) === 0;
   }
+  /** For a map of maps: the inner map stored under `key`, if any. */
+  inner(key: Uint8Array): EmulatedMap | undefined {
+    const m = this.outer().inner(key);
+    return m === undefined ? undefined : this.owner.wrap(m);
+  }
+  /**
+   * For a map of maps: store `map` (an EmulatedMap or a map name) under `key`, as user space stores its
+   * fd, or with undefined remove the entry; throws on the kernel's error return.
+   */
+  setInner(key: Uint8Array, map: EmulatedMap | string | undefined): void {
+    const outer = this.outer();
+    if (map === undefined) {
+      const r = outer.delete(key);
+      if (r < 0) throw new EmulatorError(`delete from map '${this.name}' failed with errno ${-r}`);
+      return;
+    }
+    const inner = typeof map === 'string' ? this.owner.get(map) : map;
+    const r = outer.update(key, new Uint8Array(new Uint32Array([inner.fd]).buffer), 0);
+    if (r < 0) {
+      throw new EmulatorError(`cannot store map '${inner.name}' in map '${this.name}' (errno ${-r})`, {
+        hint: 'an inner map needs the type, key and value sizes and flags of the inner definition (arrays also its max_entries)',
+      });
+    }
+  }
+  private outer(): MapOfMapsMap {
+    if (!(this.raw instanceof MapOfMapsMap)) throw new EmulatorError(`map '${this.name}' is a ${this.type}, not a map of maps`);
+    return this.raw;
+  }
   /** Every (key, value) pair in BPF_MAP_GET_NEXT_KEY order. */
   entries(): [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
@@ -174,9 +221,43 @@ export class EmulatedMap {
 
 export class EmulatedMaps {
   private readonly byName = new Map<string, EmulatedMap>();
+  private readonly byRaw = new Map<BpfMap, EmulatedMap>();
 
-  constructor(maps: readonly ObjectMap[]) {
-    for (const m of maps) if (m.map) this.byName.set(m.name, new EmulatedMap(m.name, m.map));
+  /** @internal */
+  constructor(
+    maps: readonly ObjectMap[],
+    /** @internal */
+    readonly registry: MapRegistry,
+    private readonly perfEventsOpen: boolean,
+  ) {
+    for (const m of maps) if (m.map) this.add(m.name, m.map);
+  }
+
+  private add(name: string, raw: BpfMap): EmulatedMap {
+    if (raw instanceof PerfEventArrayMap) raw.eventsOpen = this.perfEventsOpen;
+    const m = new EmulatedMap(name, raw, this);
+    this.byName.set(name, m);
+    this.byRaw.set(raw, m);
+    return m;
+  }
+
+  /** @internal the EmulatedMap of a map in the registry */
+  wrap(raw: BpfMap): EmulatedMap {
+    return this.byRaw.get(raw) ?? this.add(`fd ${this.registry.fdOf(raw)}`, raw);
+  }
+
+  /**
+   * Create a map as user space would with BPF_MAP_CREATE, e.g. an inner map for a map of maps:
+   * `maps.create('extra', maps.get('outer').innerDef!)`.
+   */
+  create(name: string, def: MapDef): EmulatedMap {
+    if (this.byName.has(name)) throw new EmulatorError(`a map named '${name}' exists already`);
+    try {
+      return this.add(name, this.registry.create({ ...def, name }).map);
+    } catch (e) {
+      if (e instanceof MapError) throw new EmulatorError(e.message, { cause: e });
+      throw e;
+    }
   }
 
   /** The map named in the object (global data sections by section name: `.bss`, `.data`, `.rodata`). */
@@ -253,7 +334,7 @@ export class Emulator {
     const memory = new Memory();
     this.registry = new MapRegistry(memory, options.cpus ?? 1);
     this.objectMaps = createObjectMaps(obj, this.registry);
-    this.maps = new EmulatedMaps(this.objectMaps);
+    this.maps = new EmulatedMaps(this.objectMaps, this.registry, options.perfEventsOpen ?? false);
     this.eventMaps = this.objectMaps.filter((m) => m.map instanceof RingBufMap || m.map instanceof PerfEventArrayMap);
     this.env = new KernelEnv(this.registry, {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -271,8 +352,14 @@ export class Emulator {
       for (const [id, fn] of this.skb.helpers(this.registry)) this.helpers.set(id, fn);
       context = this.skb;
     }
-    const linked = linkProgram(obj, prog, this.objectMaps, this.registry);
-    this.linked.set(linked.program, linked);
+    const linked = this.link(prog);
+    for (const s of slotInits(obj)) {
+      if (s.kind !== 'program') continue;
+      const raw = this.maps.has(s.map) ? this.maps.get(s.map).raw : undefined;
+      if (!(raw instanceof ProgArrayMap)) continue;
+      if (s.index >= raw.def.maxEntries) throw new EmulatorError(`prog array '${s.map}' has no slot ${s.index} for program '${s.target}'`);
+      raw.setProgram(s.index, this.link(this.entry(s.target)).program);
+    }
     this.vm = new Vm(linked.program, {
       memory,
       helpers: this.helpers,
@@ -297,11 +384,24 @@ export class Emulator {
       raw.setProgram(index, undefined);
       return;
     }
-    const prog = this.object.programs.find((p) => p.kind === 'entry' && p.name === programName);
-    if (prog === undefined) throw new EmulatorError(`no program '${programName}' in the object`);
+    if (!Number.isInteger(index) || index < 0 || index >= raw.def.maxEntries) {
+      throw new EmulatorError(`index ${index} is outside prog array '${mapName}' (${raw.def.maxEntries} entries)`);
+    }
+    raw.setProgram(index, this.link(this.entry(programName)).program);
+  }
+
+  private entry(name: string): BpfProgram {
+    const prog = this.object.programs.find((p) => p.kind === 'entry' && p.name === name);
+    if (prog === undefined) throw new EmulatorError(`no program '${name}' in the object`);
+    return prog;
+  }
+
+  /** Each program is linked once, however many prog array slots hold it. */
+  private link(prog: BpfProgram): LinkedProgram {
+    for (const l of this.linked.values()) if (l.name === prog.name && l.section === prog.section) return l;
     const linked = linkProgram(this.object, prog, this.objectMaps, this.registry);
     this.linked.set(linked.program, linked);
-    raw.setProgram(index, linked.program);
+    return linked;
   }
 
   /** Print every executed instruction with the registers before it (undefined turns tracing off). */

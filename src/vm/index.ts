@@ -13,6 +13,7 @@ export { LpmTrieMap } from './maps/lpm.js';
 export { QueueStackMap } from './maps/queue.js';
 export { RingBufMap } from './maps/ringbuf.js';
 export { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
+export { MapOfMapsMap, innerMapFits, type MapFds } from './maps/map-of-maps.js';
 export { MapRegistry, MapError, createMap } from './maps/registry.js';
 export { Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, type EmulatorOptions, type ContextOverrides } from './emulator.js';
 export type { Redirect, ClonedPacket, SkbOverrides, SkbKind } from './skb.js';

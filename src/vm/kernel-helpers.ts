@@ -1,7 +1,6 @@
 // Kernel helper functions over the emulated maps, with a controllable clock, a seeded random source and
 // captured trace output. Ids and names are the uapi ones (src/uapi/bpf.ts).
 import {
-  BPF_F_CURRENT_CPU,
   BPF_FUNC_get_prandom_u32,
   BPF_FUNC_get_smp_processor_id,
   BPF_FUNC_ktime_get_boot_ns,
@@ -26,9 +25,11 @@ import {
   BPF_RB_PROD_POS,
   BPF_RB_RING_SIZE,
 } from '../uapi/bpf.js';
-import { E2BIG, EINVAL, ENOENT } from '../uapi/errno.js';
+import { EINVAL, ENOENT } from '../uapi/errno.js';
+import { BPF_F_CTXLEN_MASK } from './context-layout.js';
 import { PerfEventArrayMap, ProgArrayMap } from './maps/events.js';
 import type { BpfMap } from './maps/map.js';
+import { MapOfMapsMap } from './maps/map-of-maps.js';
 import { QueueStackMap } from './maps/queue.js';
 import type { MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
@@ -95,13 +96,19 @@ export class KernelEnv {
       }
       return mp.lookupPointer(keyView(vm, mp, 2), vm.cpu);
     });
+    // The verifier lets programs only look up in a map of maps (check_map_func_compatibility).
+    const notOuter = (vm: Vm, mp: BpfMap, helper: string) => {
+      if (mp instanceof MapOfMapsMap) throw vm.fault('helper', `${helper}() on ${mp.typeName}: programs may only look up inner maps`);
+    };
     m.set(BPF_FUNC_map_update_elem, (vm) => {
       const mp = map(vm, 1);
+      notOuter(vm, mp, 'bpf_map_update_elem');
       if (mp instanceof QueueStackMap) return -EINVAL;
       return mp.update(key(vm, mp, 2), vm.read(vm.arg(3), mp.def.valueSize), Number(vm.arg(4) & 0xffffffffn), vm.cpu);
     });
     m.set(BPF_FUNC_map_delete_elem, (vm) => {
       const mp = map(vm, 1);
+      notOuter(vm, mp, 'bpf_map_delete_elem');
       return mp.delete(keyView(vm, mp, 2));
     });
     m.set(BPF_FUNC_map_push_elem, (vm) => {
@@ -151,11 +158,9 @@ export class KernelEnv {
     m.set(BPF_FUNC_perf_event_output, (vm) => {
       const mp = map(vm, 2);
       if (!(mp instanceof PerfEventArrayMap)) return -EINVAL;
-      const index = vm.argU32(3);
-      const cpu = index === BPF_F_CURRENT_CPU ? vm.cpu : index;
-      if (cpu >= mp.def.maxEntries) return -E2BIG;
-      mp.records.push({ cpu, data: vm.read(vm.arg(4), Number(vm.arg(5))) });
-      return 0;
+      // XDP's variant also takes a context length, which the emulator does not append.
+      if ((vm.arg(3) & ~(BPF_F_CTXLEN_MASK | 0xffffffffn)) !== 0n) return -EINVAL;
+      return mp.output(vm.argU32(3), vm.cpu, vm.read(vm.arg(4), Number(vm.arg(5))));
     });
 
     const ringbuf = (vm: Vm, reg: number): RingBufMap => {

@@ -17,9 +17,8 @@ import {
   BPF_FUNC_skb_store_bytes,
   BPF_FUNC_skb_vlan_pop,
   BPF_FUNC_skb_vlan_push,
-  BPF_F_CURRENT_CPU,
 } from '../uapi/bpf.js';
-import { E2BIG, EINVAL, ENOMEM } from '../uapi/errno.js';
+import { EINVAL, ENOMEM } from '../uapi/errno.js';
 import {
   BPF_F_CTXLEN_MASK,
   BPF_F_HDR_FIELD_MASK,
@@ -451,14 +450,11 @@ export class SkbContext implements ContextAccess {
       const index = Number(flags & 0xffffffffn);
       if ((flags & ~(BPF_F_CTXLEN_MASK | 0xffffffffn)) !== 0n) return -EINVAL;
       if (ctxLen > p.length) return -EFAULT;
-      const cpu = index === BPF_F_CURRENT_CPU ? vm.cpu : index;
-      if (cpu >= mp.def.maxEntries) return -E2BIG;
       const data = vm.read(vm.arg(4), Number(vm.arg(5)));
       const rec = new Uint8Array(data.length + ctxLen);
       rec.set(data);
       rec.set(p.buf.subarray(p.data, p.data + ctxLen), data.length);
-      mp.records.push({ cpu, data: rec });
-      return 0;
+      return mp.output(index, vm.cpu, rec);
     });
 
     if (!tc) return m;

@@ -1,8 +1,8 @@
 // Helper semantics and faults, on small programs compiled here with clang-19 (progs/*.c): faults are
 // checked against what the source does; helper results, error returns, packet changes and array map
-// contents against the kernel's BPF_PROG_TEST_RUN on the same frames. bpf_perf_event_output() is
-// checked in the emulator only: the kernel returns -ENOENT without a perf event open on the CPU, while
-// the emulator captures the record.
+// contents against the kernel's BPF_PROG_TEST_RUN on the same frames. bpf_perf_event_output() with no
+// perf event open (the test run's case) is compared with the kernel; the records it captures with
+// perfEventsOpen are checked against what the source writes.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,13 +97,19 @@ describe.skipIf(!clang)('compiled programs', () => {
       for (let len = 60; len < 64; len++) expect(emu.run(frame(len)).retval).toBe((len & 3) === 1 ? 42 : 7);
     });
 
-    it('bpf_perf_event_output() records the data and, by the flags, the first bytes of the packet', () => {
-      const emu = Emulator.fromObject(obj('helpers'), { program: 'perf_out' });
+    it('bpf_perf_event_output() with events open records the data and, by the flags, the first bytes of the packet', () => {
+      const emu = Emulator.fromObject(obj('helpers'), { program: 'perf_out', perfEventsOpen: true });
       const f = frame(60);
       f[0] = 0xab;
       const r = emu.run(f);
       expect(r.retval).toBe(0);
       expect(r.perf.events).toEqual([{ cpu: 0, data: Uint8Array.from([...f.subarray(0, 4), ...f]) }]);
+    });
+
+    it('bpf_perf_event_output() without an open event returns -ENOENT and records nothing', () => {
+      const r = Emulator.fromObject(obj('helpers'), { program: 'perf_out' }).run(frame(60));
+      expect(r.retval | 0).toBe(-2);
+      expect(r.perf.events).toEqual([]);
     });
 
     it('stores to the writable __sk_buff fields come back in RunOutput.skb, truncated where the kernel keeps u16', () => {
@@ -155,6 +161,7 @@ describe.skipIf(!clang)('compiled programs', () => {
     const cases: [string, string][] = [
       ['helpers', 'load_store'], ['helpers', 'csums'], ['helpers', 'diff'], ['helpers', 'reshape'], ['helpers', 'ctx_fields'],
       ['helpers', 'cg_view'], ['helpers', 'sock_view'], ['xdp_adjust', 'adjust'], ['xdp_adjust', 'view'],
+      ['helpers', 'perf_out'],
     ];
     for (const [file, program] of cases) {
       it(`${file}.c ${program}`, () => {

@@ -115,14 +115,26 @@ describe.each([false, true])('kernel helpers (compiled: %s)', (compile) => {
     expect((f as VmFault).kind).toBe('memory');
   });
 
-  it('perf_event_output captures the data with its CPU', () => {
-    const { maps, vm } = setup(compile);
-    const { fd, map } = maps.create({ type: PERF, keySize: 4, valueSize: 4, maxEntries: 2 });
-    const out = (flags: bigint) => vm([{ code: 0x62, dst: 10, off: -4, imm: 0x11 }, ...mapRef(2, fd), ...lddw(3, flags), ...stackPtr(4, 4), movImm(5, 4), call(PERF_OUT), exit]).run().r0;
-    expect(out(0xffffffffn)).toBe(0n);
-    expect(out(1n)).toBe(0n);
-    expect(BigInt.asIntN(64, out(5n))).toBe(-7n);
-    expect((map as PerfEventArrayMap).records.map((r) => r.cpu)).toEqual([0, 1]);
+  it('perf_event_output: -ENOENT with no event open; once open, slot i takes output from CPU i only', () => {
+    const memory = new Memory();
+    const maps = new MapRegistry(memory, 2);
+    const env = new KernelEnv(maps);
+    const { fd, map } = maps.create({ type: PERF, keySize: 4, valueSize: 4, maxEntries: 3 });
+    const perf = map as PerfEventArrayMap;
+    const out = (flags: bigint, cpu: number) => {
+      const v = new Vm(encode([{ code: 0x62, dst: 10, off: -4, imm: 0x11 }, ...mapRef(2, fd), ...lddw(3, flags), ...stackPtr(4, 4), movImm(5, 4), call(PERF_OUT), exit]), {
+        memory, helpers: env.helpers(), resolveLdImm64: maps.resolveLdImm64, compile,
+      });
+      v.cpu = cpu;
+      return BigInt.asIntN(64, v.run().r0);
+    };
+    // kernel/trace/bpf_trace.c __bpf_perf_event_output: E2BIG past max_entries, ENOENT for an empty
+    // slot, EOPNOTSUPP for an event bound to another CPU, EINVAL for flags outside the index.
+    expect([out(0xffffffffn, 0), out(0n, 0), out(3n, 0), out(1n << 52n, 0)]).toEqual([-2n, -2n, -7n, -22n]);
+    expect(perf.records).toEqual([]);
+    perf.eventsOpen = true;
+    expect([out(0xffffffffn, 1), out(0n, 0), out(1n, 0), out(2n, 0), out(3n, 1)]).toEqual([0n, 0n, -95n, -2n, -7n]);
+    expect(perf.records).toEqual([{ cpu: 1, data: Uint8Array.from([0x11, 0, 0, 0]) }, { cpu: 0, data: Uint8Array.from([0x11, 0, 0, 0]) }]);
   });
 
   it('tail calls replace the program, fall through when the slot is empty, and stop after 33', () => {

@@ -1,6 +1,8 @@
 // BPF_MAP_TYPE_PERF_EVENT_ARRAY (records captured per CPU slot) and BPF_MAP_TYPE_PROG_ARRAY (programs
-// for tail calls). Every perf slot counts as having an open event.
-import { EINVAL } from '../../uapi/errno.js';
+// for tail calls).
+import { BPF_F_CURRENT_CPU } from '../../uapi/bpf.js';
+import { E2BIG, EINVAL, ENOENT } from '../../uapi/errno.js';
+import { EOPNOTSUPP } from '../context-layout.js';
 import type { Program } from '../decode.js';
 import type { Memory } from '../memory.js';
 import { arrayIndex } from './array.js';
@@ -13,9 +15,27 @@ export interface PerfRecord {
 
 export class PerfEventArrayMap extends BpfMap {
   readonly records: PerfRecord[] = [];
+  /**
+   * Whether user space has opened the events, the usual way: slot i holds an event bound to CPU i, for
+   * every CPU. When false (as under BPF_PROG_TEST_RUN) every slot is empty.
+   */
+  eventsOpen = false;
 
-  constructor(def: MapDef, memory: Memory) {
-    super(def, memory);
+  constructor(def: MapDef, memory: Memory, cpus = 1) {
+    super(def, memory, cpus);
+  }
+
+  /**
+   * __bpf_perf_event_output() from a program running on `cpu`: the slot `index` names
+   * (BPF_F_CURRENT_CPU for the running CPU's), which must hold an event bound to that same CPU.
+   */
+  output(index: number, cpu: number, data: Uint8Array): number {
+    const slot = index === BPF_F_CURRENT_CPU ? cpu : index;
+    if (slot >= this.def.maxEntries) return -E2BIG;
+    if (!this.eventsOpen || slot >= this.cpus) return -ENOENT;
+    if (slot !== cpu) return -EOPNOTSUPP;
+    this.records.push({ cpu, data });
+    return 0;
   }
 
   lookupPointer(_key: Uint8Array, _cpu: number): bigint {

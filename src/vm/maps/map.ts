@@ -11,6 +11,8 @@ export interface MapDef {
   maxEntries: number;
   flags?: number;
   name?: string;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the definition every inner map must match. */
+  inner?: MapDef;
 }
 
 /** Key bytes as a string usable as a JS Map key. */
@@ -31,7 +33,7 @@ export function roundUp8(n: number): number {
 }
 
 export abstract class BpfMap {
-  readonly def: Required<MapDef>;
+  readonly def: Required<Omit<MapDef, 'inner'>>;
   readonly memory: Memory;
   /** What ld_imm64 BPF_PSEUDO_MAP_FD loads: a pointer to a zero-size region naming this map. */
   readonly handle: bigint;
@@ -39,7 +41,8 @@ export abstract class BpfMap {
   readonly cpus: number;
 
   constructor(def: MapDef, memory: Memory, cpus = 1) {
-    this.def = { flags: 0, name: '', ...def };
+    const { inner: _inner, ...plain } = def;
+    this.def = { flags: 0, name: '', ...plain };
     this.memory = memory;
     this.cpus = cpus;
     this.handle = memory.map(new Uint8Array(0), `map ${this.def.name || BPF_MAP_TYPE_NAMES[def.type]}`, false);

@@ -3,7 +3,9 @@
 // array map's first element).
 import {
   BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_LPM_TRIE,
   BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH,
@@ -25,13 +27,15 @@ import { PerfEventArrayMap, ProgArrayMap } from './events.js';
 import { HashMap } from './hash.js';
 import { LpmTrieMap } from './lpm.js';
 import type { BpfMap, MapDef } from './map.js';
+import { MapOfMapsMap, type MapFds } from './map-of-maps.js';
 import { QueueStackMap } from './queue.js';
 import { RingBufMap } from './ringbuf.js';
 
 /** A map definition the emulator cannot honour. */
 export class MapError extends BpfError {}
 
-export function createMap(def: MapDef, memory: Memory, cpus = 1): BpfMap {
+/** `fds` resolves the map fds map-in-map types store; without it they cannot be created. */
+export function createMap(def: MapDef, memory: Memory, cpus = 1, fds?: MapFds): BpfMap {
   const name = BPF_MAP_TYPE_NAMES[def.type] ?? `type ${def.type}`;
   const bad = (why: string) => new MapError(`map '${def.name ?? ''}' (${name}): ${why}`);
   if (def.maxEntries <= 0 && def.type !== BPF_MAP_TYPE_PERF_EVENT_ARRAY) throw bad('max_entries must be positive');
@@ -59,18 +63,33 @@ export function createMap(def: MapDef, memory: Memory, cpus = 1): BpfMap {
       return new RingBufMap(def, memory);
     }
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-      return new PerfEventArrayMap({ ...def, maxEntries: def.maxEntries > 0 ? def.maxEntries : cpus }, memory);
+      return new PerfEventArrayMap({ ...def, maxEntries: def.maxEntries > 0 ? def.maxEntries : cpus }, memory, cpus);
     case BPF_MAP_TYPE_PROG_ARRAY:
       if (def.keySize !== 4 || def.valueSize !== 4) throw bad('prog arrays need 4-byte keys and values');
       return new ProgArrayMap(def, memory);
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS: {
+      if (def.valueSize !== 4) throw bad('map-in-map values are 4-byte map fds');
+      if (def.type === BPF_MAP_TYPE_ARRAY_OF_MAPS ? def.keySize !== 4 : def.keySize <= 0) throw bad('bad key size');
+      if (def.inner === undefined) throw bad('a map of maps needs an inner map definition');
+      if (def.inner.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || def.inner.type === BPF_MAP_TYPE_HASH_OF_MAPS) {
+        throw bad('the kernel supports one level of map-in-map only');
+      }
+      if (fds === undefined) throw bad('map-in-map needs a map registry');
+      // The kernel creates the template for inner_map_fd, so a template it would refuse fails here too.
+      const template = createMap({ ...def.inner, name: `${def.name ?? ''}.inner` }, memory, cpus);
+      memory.unmap(template.handle);
+      return new MapOfMapsMap(def, def.inner, memory, fds);
+    }
     default:
       throw bad('this map type is not emulated');
   }
 }
 
-export class MapRegistry {
+export class MapRegistry implements MapFds {
   private readonly byRegion = new Map<number, BpfMap>();
   private readonly byFd: BpfMap[] = [];
+  private readonly fds = new Map<BpfMap, number>();
 
   constructor(
     readonly memory: Memory,
@@ -79,10 +98,15 @@ export class MapRegistry {
 
   /** Create a map; its fd is its index in creation order (what BPF_PSEUDO_MAP_IDX refers to as well). */
   create(def: MapDef): { fd: number; map: BpfMap } {
-    const map = createMap(def, this.memory, this.cpus);
+    const map = createMap(def, this.memory, this.cpus, this);
     this.byRegion.set(Number(map.handle >> 32n), map);
+    this.fds.set(map, this.byFd.length);
     this.byFd.push(map);
     return { fd: this.byFd.length - 1, map };
+  }
+
+  fdOf(map: BpfMap): number | undefined {
+    return this.fds.get(map);
   }
 
   byHandle(pointer: bigint): BpfMap | undefined {
