@@ -6,7 +6,7 @@ import {
   BPF_MAP_TYPE_NAMES,
 } from '../../uapi/index.js';
 import {
-  fetchBtf, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapGetNextId, mapKeys, mapLookupElem, mapUpdateElem, objGet,
+  fetchBtf, kernelMaps, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapKeys, mapLookupElem, mapUpdateElem, objGet,
   type Fd, type MapInfo,
 } from '../../loader/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
@@ -19,23 +19,6 @@ function mapTypeName(type: number): string {
   return BPF_MAP_TYPE_NAMES[type]?.replace(/^BPF_MAP_TYPE_/, '').toLowerCase() ?? `type ${type}`;
 }
 
-function allMaps(): MapInfo[] {
-  const out: MapInfo[] = [];
-  for (let id = mapGetNextId(0); id !== undefined; id = mapGetNextId(id)) {
-    try {
-      const fd = mapGetFdById(id);
-      try {
-        out.push(mapGetInfo(fd));
-      } finally {
-        fd.close();
-      }
-    } catch {
-      // removed while listing
-    }
-  }
-  return out;
-}
-
 /** A map given as an id, a pin path, or --name. */
 function openMap(args: ParsedArgs, command: Command): Fd {
   const name = str(args, 'name');
@@ -44,7 +27,7 @@ function openMap(args: ParsedArgs, command: Command): Fd {
     throw new UsageError('name the map by ID, by pin path, or with --name NAME', { hint: `usage: bpfts ${command.path.join(' ')} ${command.usage}` });
   }
   if (name !== undefined) {
-    const found = allMaps().filter((m) => m.name === name);
+    const found = kernelMaps().filter((m) => m.name === name);
     if (found.length === 0) throw new UsageError(`no map named '${name}' is loaded`, { hint: "see 'bpfts map list'" });
     if (found.length > 1) throw new UsageError(`${found.length} maps are named '${name}' (ids ${found.map((m) => m.id).join(', ')})`, { hint: 'give the id instead' });
     return mapGetFdById(found[0]!.id);
@@ -96,7 +79,7 @@ export const mapList: Command = {
   run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     requirePrivilege('bpfts map list');
-    const list = allMaps().map((m) => ({
+    const list = kernelMaps().map((m) => ({
       id: m.id, type: mapTypeName(m.type), name: m.name, keySize: m.keySize, valueSize: m.valueSize,
       maxEntries: m.maxEntries, flags: m.flags, btfId: m.btfId,
     }));

@@ -1,26 +1,8 @@
 import { UsageError } from '../../errors.js';
-import { progGetFdById, progGetInfo, progGetNextId, progTypeName, type ProgInfo } from '../../loader/index.js';
+import { kernelPrograms, progTypeName } from '../../loader/index.js';
 import { flag, type Command } from '../command.js';
 import { json, table } from '../format.js';
 import { requirePrivilege } from './load.js';
-
-/** Every program in the kernel; ones unloaded while listing are skipped. */
-function programs(): ProgInfo[] {
-  const out: ProgInfo[] = [];
-  for (let id = progGetNextId(0); id !== undefined; id = progGetNextId(id)) {
-    try {
-      const fd = progGetFdById(id);
-      try {
-        out.push(progGetInfo(fd));
-      } finally {
-        fd.close();
-      }
-    } catch {
-      // gone between GET_NEXT_ID and GET_FD_BY_ID
-    }
-  }
-  return out;
-}
 
 export const progList: Command = {
   path: ['prog', 'list'],
@@ -30,7 +12,7 @@ export const progList: Command = {
   run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     requirePrivilege('bpfts prog list');
-    const list = programs().map((p) => ({
+    const list = kernelPrograms().map((p) => ({
       id: p.id, type: progTypeName(p.type), name: p.name, tag: p.tag, jited: p.jitedProgLen > 0,
       bytesXlated: p.xlatedProgLen, bytesJited: p.jitedProgLen, mapIds: p.mapIds, btfId: p.btfId, uid: p.createdByUid,
     }));

@@ -591,6 +591,34 @@ export function mapGetInfo(map: FdLike): MapInfo {
   };
 }
 
+/** The info of each object an id walk finds; one removed between GET_NEXT_ID and GET_FD_BY_ID is skipped. */
+function infoOfEach<T>(nextId: (start: number) => number | undefined, fdById: (id: number) => Fd, info: (fd: Fd) => T): T[] {
+  const out: T[] = [];
+  for (let id = nextId(0); id !== undefined; id = nextId(id)) {
+    try {
+      const fd = fdById(id);
+      try {
+        out.push(info(fd));
+      } finally {
+        fd.close();
+      }
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+/** Every program loaded in the kernel. */
+export function kernelPrograms(): ProgInfo[] {
+  return infoOfEach(progGetNextId, progGetFdById, progGetInfo);
+}
+
+/** Every map in the kernel. */
+export function kernelMaps(): MapInfo[] {
+  return infoOfEach(mapGetNextId, (id) => mapGetFdById(id), mapGetInfo);
+}
+
 export interface BtfInfo {
   id: number;
   /** Size of the raw BTF blob in bytes. */
