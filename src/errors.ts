@@ -15,3 +15,9 @@ export class BpfError extends Error {
 
 /** Wrong command-line usage: exit code 2. */
 export class UsageError extends BpfError {}
+
+/**
+ * A file given as input is malformed (not ELF, bad BTF, a broken capture, bad hex): like bad usage,
+ * it is the caller's input that must change, so the CLI exits 2.
+ */
+export class MalformedInputError extends BpfError {}

@@ -1,7 +1,7 @@
 // The package root: reading, diagnosing, fixing and emulating objects, which needs no privileges and
 // no native code. The loader (bpf() and rtnetlink through koffi) is `bpfts/loader`; packet builders,
 // arbitraries and pcap for users' own tests are `bpfts/testing`.
-export { BpfError, UsageError } from './errors.js';
+export { BpfError, UsageError, MalformedInputError } from './errors.js';
 export * as uapi from './uapi/index.js';
 export { parseElf, writeElf, sectionByName, ElfError } from './elf/index.js';
 export type { ElfFile, ElfSection, ElfSymbol, ElfRelocation, ElfEdits } from './elf/index.js';

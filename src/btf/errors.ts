@@ -1,10 +1,10 @@
-import { BpfError } from '../errors.js';
+import { MalformedInputError } from '../errors.js';
 
 /**
  * BTF or BTF.ext bytes that are not well formed. `offset` is relative to the start of the BTF blob
  * (the .BTF / .BTF.ext section of an object, or the raw BTF file).
  */
-export class BtfError extends BpfError {
+export class BtfError extends MalformedInputError {
   readonly section?: string;
 
   constructor(

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { BpfError, UsageError } from '../errors.js';
+import { BpfError, MalformedInputError, UsageError } from '../errors.js';
 import { commandHelp, parseCommandArgs, type Io } from './command.js';
 import { InputError } from './files.js';
 import { commands, type CommandEntry } from './commands/index.js';
@@ -56,10 +56,8 @@ function findCommand(argv: string[]): { command?: CommandEntry; rest: string[]; 
  * ELF layer is imported here, not at start-up: commands that never read an object (a raw BTF dump)
  * do not load it.
  */
-async function exitCodeFor(e: BpfError): Promise<number> {
-  if (e instanceof UsageError || e instanceof InputError) return 2;
-  const { ElfError } = await import('../elf/index.js');
-  return e instanceof ElfError ? 2 : 1;
+function exitCodeFor(e: BpfError): number {
+  return e instanceof UsageError || e instanceof InputError || e instanceof MalformedInputError ? 2 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -91,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof BpfError) {
       io.err(`bpfts ${command.path.join(' ')}: error: ${e.message}\n`);
       if (e.hint) io.err(`hint: ${e.hint}\n`);
-      return await exitCodeFor(e);
+      return exitCodeFor(e);
     }
     throw e;
   }

@@ -1,7 +1,7 @@
-import { BpfError } from '../errors.js';
+import { MalformedInputError } from '../errors.js';
 
 /** The file is not a well-formed ELF64 BPF object. `offset` is the file offset of the bad structure. */
-export class ElfError extends BpfError {
+export class ElfError extends MalformedInputError {
   constructor(
     message: string,
     readonly offset?: number,

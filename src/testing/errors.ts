@@ -1,4 +1,4 @@
-import { BpfError } from '../errors.js';
+import { BpfError, MalformedInputError } from '../errors.js';
 
 /** A packet description the builder cannot encode (bad address text, out-of-range field). */
 export class PacketError extends BpfError {
@@ -12,7 +12,7 @@ export class PacketError extends BpfError {
 }
 
 /** Hex text that is not a whole number of bytes. `line` and `column` are 1-based. */
-export class HexError extends BpfError {
+export class HexError extends MalformedInputError {
   constructor(
     message: string,
     readonly line?: number,
@@ -26,7 +26,7 @@ export class HexError extends BpfError {
 }
 
 /** A malformed pcap or pcapng file. `offset` is the file offset of the bad structure. */
-export class PcapError extends BpfError {
+export class PcapError extends MalformedInputError {
   constructor(
     message: string,
     readonly offset?: number,

@@ -87,7 +87,7 @@ describe.skipIf(!bpftool)('bpfts btf dump agrees with bpftool through the CLI', 
     expect(c.stdout).toBe(execFileSync(bpftool!, ['btf', 'dump', 'file', file, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
   });
   it('explains an object built without -g', () => {
-    expectCleanError(cli(['btf', 'dump', obj('tc_drop_icmp_nobtf.o')]), 1, /no \.BTF section \(built without -g\?\)/);
+    expectCleanError(cli(['btf', 'dump', obj('tc_drop_icmp_nobtf.o')]), 2, /no \.BTF section \(built without -g\?\)/);
   });
 });
 
@@ -133,5 +133,15 @@ describe('command table', () => {
       expect(command.path).toEqual(entry.path);
       expect(command.summary).toBe(entry.summary);
     }
+  });
+});
+
+describe('malformed input files exit 2', () => {
+  it.each([
+    [['btf', 'dump', '/etc/hostname'], /not a BTF file or an ELF object/],
+    [['run', obj('tc_drop_arp.o'), '--packet', '0g'], /not a hex digit/],
+    [['inspect', '/etc/hostname'], /not an ELF file/],
+  ])('bpfts %j', (args, message) => {
+    expectCleanError(cli(args), 2, message);
   });
 });
