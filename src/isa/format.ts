@@ -7,8 +7,8 @@ import { BPF_LD_IMM64, ldImm64Value, type Insn, type Slot } from './decode.js';
 import {
   BPF_ABS, BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_B, BPF_CALL, BPF_CMPXCHG,
   BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_H, BPF_IND, BPF_JA, BPF_JCOND, BPF_JMP,
-  BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_NEG, BPF_ST, BPF_STX, BPF_W,
-  BPF_X, BPF_XCHG,
+  BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_NEG, BPF_ST, BPF_W, BPF_X,
+  BPF_XCHG,
 } from './opcodes.js';
 
 /** LLVM knows r0..r11 (r11 is its internal stack-adjust register). */

@@ -4,7 +4,6 @@
 // sections, xdp for xdp* sections, and for names that say nothing (cilium's from-netdev, 2/1 tail
 // calls, ovs's tail-N) xdp in an object whose file name says XDP (bpf_xdp.o), classifier otherwise. Verifier rejections of objects that are wrong by design are expected.
 // Pins either loader makes go to a per-object directory that is removed afterwards.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

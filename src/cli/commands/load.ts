@@ -22,7 +22,7 @@ export function direction(value: string, option: string): 'ingress' | 'egress' {
 }
 
 /** Pin directories must be on bpffs and must not climb out of it. */
-export function checkPinDir(dir: string): string {
+function checkPinDir(dir: string): string {
   if (!dir.startsWith('/sys/fs/bpf/') || dir.split('/').includes('..')) {
     throw new UsageError(`--pin wants a directory under /sys/fs/bpf, got '${dir}'`);
   }
