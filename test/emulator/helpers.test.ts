@@ -3,41 +3,14 @@
 // contents against the kernel's BPF_PROG_TEST_RUN on the same frames. bpf_perf_event_output() with no
 // perf event open (the test run's case) is compared with the kernel; the records it captures with
 // perfEventsOpen are checked against what the source writes.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadObject, mapLookupElem, progTestRun } from '../../src/loader/index.js';
 import { arbAnyFrame, arbFrame } from '../../src/testing/index.js';
 import { Emulator, EmulatorError, VmFault } from '../../src/vm/index.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveRoot } from '../helpers/env.js';
+import { clang, prog as obj } from './progs.js';
 import { ETHERTYPE, hex, outerEtherType } from './spec.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const clang = tool('clang-19');
-const multiarch = (() => {
-  try {
-    return execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'x86_64-linux-gnu';
-  }
-})();
-
-let dir = '';
-const built = new Map<string, Uint8Array>();
-function obj(name: string): Uint8Array {
-  let b = built.get(name);
-  if (!b) {
-    const out = join(dir, `${name}.o`);
-    execFileSync(clang!, ['-O2', '-g', '-target', 'bpfel', `-I/usr/include/${multiarch}`, '-c', join(here, 'progs', `${name}.c`), '-o', out]);
-    b = readFileSync(out);
-    built.set(name, b);
-  }
-  return b;
-}
 
 function fault(run: () => unknown): VmFault {
   try {
@@ -57,11 +30,6 @@ const frame = (len: number, fill = 0x11) => {
 };
 
 describe.skipIf(!clang)('compiled programs', () => {
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'bpfts-emu-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   describe('faults carry the instruction and the C source line', () => {
     it('a store to .rodata faults as a read-only write', () => {
       const f = fault(() => Emulator.fromObject(obj('faults'), { program: 'store_rodata' }).run(frame(60)));
