@@ -21,3 +21,4 @@ export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
+export { slotInits, type SlotInit } from './map-slots.js';

@@ -8,6 +8,7 @@ import { parseCommandArgs, type Io } from '../../src/cli/command.js';
 import { UsageError } from '../../src/errors.js';
 import { buildPacket, writePcap } from '../../src/testing/index.js';
 import { haveRoot, repoRoot } from '../helpers/env.js';
+import { clang, prog } from './progs.js';
 
 const obj = (f: string) => resolve(repoRoot, 'bpf', 'build', 'bpfel', f);
 
@@ -91,6 +92,56 @@ describe('bpfts run', () => {
     await expect(bpfts([obj('tc_drop_arp.o'), '--packet', 'zz'])).rejects.toThrow(UsageError);
     await expect(bpfts([obj('monitor.o'), '--prog', 'monitor_ingress', '--packet', hex(arp), '--map', 'nope={}'])).rejects.toThrow(/no map 'nope'/);
     await expect(bpfts([obj('monitor.o'), '--prog', 'monitor_ingress', '--packet', hex(arp), '--map', 'pkt_count={"0": "00"}'])).rejects.toThrow(/1 bytes given, 16 expected/);
+  });
+
+  describe.skipIf(!clang)('on programs compiled from progs/*.c', () => {
+    const progFile = (name: string) => {
+      const file = join(dir, `${name}.o`);
+      writeFileSync(file, prog(name));
+      return file;
+    };
+    /** Bytes 14.. of a 60-byte frame: map_in_map.c's tail_caller jumps to slot byte 19 & 3. */
+    const knobs = (slot: number) => {
+      const f = new Uint8Array(60);
+      f.set([0x88, 0xb5], 12);
+      f[19] = slot;
+      f[20] = 5;
+      return hex(f);
+    };
+    const tailArgs = () => [progFile('map_in_map'), '--prog', 'tail_caller', ...[0, 1, 2, 3].flatMap((s) => ['--packet', knobs(s)]), '--json'];
+    const retvals = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l).retval);
+
+    it('--tail-call fills prog array slots beside the ones the object initialises', async () => {
+      // The source fills slot 1 (tail_one: 100 + byte 20) and 3 (tail_three: 300); empty slots fall through to 7.
+      expect(retvals((await bpfts(tailArgs())).out)).toEqual([7, 105, 7, 300]);
+      const filled = await bpfts([...tailArgs(), '--tail-call', 'jumps=0:tail_three', '--tail-call', 'jumps=2:tail_one']);
+      expect(retvals(filled.out)).toEqual([300, 105, 105, 300]);
+    });
+
+    it.skipIf(!haveRoot())('--tail-call in the kernel gives the same results', async () => {
+      const args = [...tailArgs(), '--tail-call', 'jumps=0:tail_three', '--tail-call', 'jumps=2:tail_one', '--kernel'];
+      expect(retvals((await bpfts(args)).out)).toEqual([300, 105, 105, 300]);
+    });
+
+    it('--tail-call usage errors name the prog arrays and programs', async () => {
+      await expect(bpfts([...tailArgs(), '--tail-call', 'jumps:1'])).rejects.toThrow(/MAP=INDEX:PROGRAM/);
+      await expect(bpfts([...tailArgs(), '--tail-call', 'outer_arr=1:tail_one'])).rejects.toThrow(/no prog array 'outer_arr'/);
+      await expect(bpfts([...tailArgs(), '--tail-call', 'jumps=4:tail_one'])).rejects.toThrow(/4 entries/);
+      await expect(bpfts([...tailArgs(), '--tail-call', 'jumps=1:nope'])).rejects.toThrow(UsageError);
+    });
+
+    it('--perf-open captures bpf_perf_event_output(); without it the helper returns -ENOENT like the test run', async () => {
+      const frame = new Uint8Array(20).fill(0x11);
+      frame.set([0x88, 0xb5], 12);
+      const args = [progFile('helpers'), '--prog', 'perf_out', '--packet', hex(frame)];
+      const closed = JSON.parse((await bpfts([...args, '--json'])).out);
+      expect([closed.retval | 0, closed.perf]).toEqual([-2, undefined]);
+      const open = JSON.parse((await bpfts([...args, '--json', '--perf-open'])).out);
+      // perf_out sends the first 4 bytes, then skb->len bytes of the packet from the flags.
+      expect([open.retval, open.perf]).toEqual([0, { events: [{ cpu: 0, data: hex(frame.subarray(0, 4)) + hex(frame) }] }]);
+      expect((await bpfts([...args, '--perf-open'])).out).toContain(`  perf events (cpu 0): ${hex(frame.subarray(0, 4))}${hex(frame)}\n`);
+      await expect(bpfts([...args, '--perf-open', '--kernel'])).rejects.toThrow(/emulator only/);
+    });
   });
 
   it.skipIf(!haveRoot())('--kernel gives the same lines as the emulator for the same packets and maps', async () => {

@@ -1,12 +1,13 @@
 import { BpfError, UsageError } from '../../errors.js';
 import { readObject, type BpfObject } from '../../object/index.js';
 import { isCapture, parseHex, readPacketsFile } from '../../testing/index.js';
-import { bpf_prog_type } from '../../uapi/index.js';
+import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type } from '../../uapi/index.js';
 import {
   Emulator,
   formatInsn,
   parseMapJson,
   readInsn,
+  slotInits,
   TC_ACT_NAMES,
   XDP_ACTION_NAMES,
   type ContextOverrides,
@@ -83,6 +84,32 @@ function mapAssignments(args: ParsedArgs, obj: BpfObject): { name: string; entri
   });
 }
 
+interface TailCall {
+  map: string;
+  index: number;
+  program: string;
+}
+
+/** --tail-call MAP=INDEX:PROGRAM, checked against the object's prog arrays and programs. */
+function tailCalls(args: ParsedArgs, obj: BpfObject): TailCall[] {
+  return strs(args, 'tail-call').map((a) => {
+    const m = /^([^=]+)=(\d+):(.+)$/.exec(a);
+    if (m === null) throw new UsageError(`--tail-call wants MAP=INDEX:PROGRAM, got '${a}'`, { hint: 'e.g. --tail-call jumps=1:handle_ipv4' });
+    const [, map, index, program] = m as unknown as [string, string, string, string];
+    const def = obj.maps.find((d) => d.name === map);
+    const arrays = obj.maps.filter((d) => d.type === BPF_MAP_TYPE_PROG_ARRAY).map((d) => d.name);
+    if (def?.type !== BPF_MAP_TYPE_PROG_ARRAY) {
+      throw new UsageError(`--tail-call: the object has no prog array '${map}'`, { hint: `prog arrays: ${arrays.join(', ') || '(none)'}` });
+    }
+    if (Number(index) >= def.maxEntries) throw new UsageError(`--tail-call: prog array '${map}' has ${def.maxEntries} entries, so no index ${index}`);
+    const entries = obj.programs.filter((p) => p.kind === 'entry');
+    if (!entries.some((p) => p.name === program)) {
+      throw new UsageError(`--tail-call: the object has no program '${program}'`, { hint: `programs: ${entries.map((p) => p.name).join(', ')}` });
+    }
+    return { map, index: Number(index), program };
+  });
+}
+
 function contextOverrides(args: ParsedArgs): ContextOverrides {
   const text = str(args, 'ctx');
   if (text === undefined) return {};
@@ -99,8 +126,11 @@ function contextOverrides(args: ParsedArgs): ContextOverrides {
 function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
   const program = str(args, 'prog');
   const type = str(args, 'type');
-  const emu = Emulator.fromObject(obj, { ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}) });
+  const emu = Emulator.fromObject(obj, {
+    ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), perfEventsOpen: flag(args, 'perf-open'),
+  });
   for (const { name, entries } of mapAssignments(args, obj)) for (const [k, v] of entries) emu.maps.get(name).update(k, v);
+  for (const t of tailCalls(args, obj)) emu.setTailCall(t.map, t.index, t.program);
   if (flag(args, 'trace')) {
     emu.tracer = (vm, pc) => {
       const bytes = vm.current.bytes;
@@ -140,6 +170,7 @@ function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
 async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs): Promise<Runner> {
   if (flag(args, 'trace')) throw new UsageError('--trace is for the emulator; the kernel does not trace instructions');
   if (str(args, 'ctx') !== undefined) throw new UsageError('--ctx is for the emulator only');
+  if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
   requirePrivilege('--kernel');
   const loader = await import('../../loader/index.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
@@ -147,12 +178,21 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (program === undefined) throw new UsageError(`the object has ${entries.length} programs; name one with --prog`, { hint: entries.map((p) => p.name).join(', ') });
   const type = str(args, 'type');
   const assignments = mapAssignments(args, obj);
-  const loaded = loader.loadObject(bytes, { programs: [program], ...(type !== undefined ? { type } : {}), objectName: 'bpfts_run' });
+  const tails = tailCalls(args, obj);
+  // Programs the object's own prog array initialisers name are loaded too, as the emulator links them.
+  const initialised = slotInits(obj).filter((s) => s.kind === 'program').map((s) => s.target);
+  const targets = [...new Set([...tails.map((t) => t.program), ...initialised])].filter((p) => p !== program);
+  const loaded = loader.loadObject(bytes, { programs: [program, ...targets], ...(type !== undefined ? { type } : {}), objectName: 'bpfts_run' });
   try {
     for (const { name, entries: pairs } of assignments) {
       const m = loaded.maps.find((c) => c.spec.objectName === name);
       if (!m) throw new UsageError(`--map: map '${name}' was not created in the kernel`);
       for (const [k, v] of pairs) loader.mapUpdateElem(m.fd, k, v);
+    }
+    for (const t of tails) {
+      const m = loaded.maps.find((c) => c.spec.objectName === t.map)!;
+      const target = loaded.programs.find((p) => p.name === t.program)!;
+      loader.mapUpdateElem(m.fd, new Uint8Array(new Uint32Array([t.index]).buffer), new Uint8Array(new Uint32Array([target.fd.value]).buffer));
     }
     const cpus = loader.possibleCpus();
     const maps = loaded.maps.filter((m) => !NOT_LISTABLE.has(m.spec.type)).map((m): MapView => {
@@ -163,7 +203,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
         snapshot: () => new Map(loader.mapKeys(m.fd, m.spec.keySize).map((k) => [hex(k), hex(loader.mapLookupElem(m.fd, k, size) ?? new Uint8Array())])),
       };
     });
-    const prog = loaded.programs[0]!;
+    const prog = loaded.programs.find((p) => p.name === program)!;
     return {
       progType: prog.type,
       maps,
@@ -205,7 +245,7 @@ function mapChanges(before: Map<string, string>, after: Map<string, string>): { 
 export const run: Command = {
   path: ['run'],
   summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN',
-  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--ctx JSON] [--trace] [--kernel]',
+  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--kernel]',
   details: `Each packet is a whole Ethernet frame. It runs as BPF_PROG_TEST_RUN would run it: for tc programs
 the context is the skb the kernel builds on the loopback device (protocol and pkt_type from the frame),
 for XDP the frame sits after 256 bytes of headroom. Maps and global data keep their contents from one
@@ -223,7 +263,11 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
   (little-endian integer of the key/value size), a hex string ("0a000001", bytes in order), an array
   of bytes, or an object by BTF member name, e.g.
   --map 'proxy_targets=[[{"addr":"0a010101","port":"1f90"},{"addr":"0a020202","port":"0050"}]]'
+--tail-call MAP=INDEX:PROGRAM puts a program of the object into a prog array slot, for bpf_tail_call();
+  slots the object initialises itself (__array(values, ...) = { [1] = &prog }) are filled already.
 --ctx JSON sets __sk_buff / xdp_md fields (e.g. {"mark": 7, "pkt_type": 4}); emulator only.
+--perf-open captures bpf_perf_event_output() records ("perf") as if user space had opened a perf event
+  on every CPU; without it, as under BPF_PROG_TEST_RUN, the helper returns -ENOENT (-2). Emulator only.
 --trace writes every executed instruction, with the non-zero registers before it, to stderr.
 --kernel loads the object with bpfts's loader and runs each packet with BPF_PROG_TEST_RUN (root).`,
   options: {
@@ -234,7 +278,9 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
     pcap: { type: 'string', valueName: 'FILE', description: 'frames from a pcap or pcapng capture of Ethernet frames' },
     json: { type: 'boolean', description: 'one JSON object per packet' },
     map: { type: 'string', multiple: true, valueName: 'NAME=JSON', description: 'preset map contents (repeatable)' },
+    'tail-call': { type: 'string', multiple: true, valueName: 'MAP=INDEX:PROGRAM', description: 'put a program into a prog array slot (repeatable)' },
     ctx: { type: 'string', valueName: 'JSON', description: 'context field values, e.g. {"mark": 1}' },
+    'perf-open': { type: 'boolean', description: 'capture bpf_perf_event_output() as if perf events were open (emulator)' },
     trace: { type: 'boolean', description: 'print every executed instruction with its registers to stderr' },
     kernel: { type: 'boolean', description: 'run in the kernel with BPF_PROG_TEST_RUN instead of the emulator (root)' },
   },
@@ -268,6 +314,9 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
         const lines = [`packet ${index}: ${verdict ? `${verdict} (${r.retval})` : `retval ${r.retval}`}, ${packet.length} bytes${changed ? `, changed to ${r.packet.length} bytes: ${hex(r.packet)}` : ', unchanged'}`];
         for (const l of (r.extra.printk as string[] | undefined) ?? []) lines.push(`  printk: ${l}`);
         for (const [name, recs] of Object.entries((r.extra.ringbuf as Record<string, string[]> | undefined) ?? {})) for (const rec of recs) lines.push(`  ringbuf ${name}: ${rec}`);
+        for (const [name, recs] of Object.entries((r.extra.perf as Record<string, { cpu: number; data: string }[]> | undefined) ?? {})) {
+          for (const rec of recs) lines.push(`  perf ${name} (cpu ${rec.cpu}): ${rec.data}`);
+        }
         if (r.extra.redirect) lines.push(`  redirect: ${JSON.stringify(r.extra.redirect)}`);
         for (const [name, c] of Object.entries(changes) as [string, { set: Record<string, string>; deleted: string[] }][]) {
           for (const [k, v] of Object.entries(c.set)) lines.push(`  map ${name}: ${k} = ${v}`);
