@@ -1,5 +1,7 @@
 // Runs vitest, then prints one closing line "N passed, N failed, N skipped" that CI reads,
-// and exits with vitest's status. Extra arguments go to vitest (e.g. a test path).
+// and exits non-zero when anything failed. Extra arguments go to vitest (e.g. a test path).
+// Without arguments the end-to-end network tests run last, on their own: they time real traffic
+// through veth pairs, which CPU-heavy test files running alongside could delay.
 // Tests that touch the system must leave it as they found it: BPF pins and network namespaces that
 // appear during the run and are still there afterwards count as one more failure.
 import { spawnSync } from 'node:child_process';
@@ -7,7 +9,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const places = ['/sys/fs/bpf', '/var/run/netns'];
 // Unprivileged users cannot list /sys/fs/bpf; their tests cannot pin anything there either.
 function list(path) {
   try {
@@ -16,25 +17,40 @@ function list(path) {
     return new Set();
   }
 }
+
+const places = ['/sys/fs/bpf', '/var/run/netns'];
 const before = new Map(places.map((p) => [p, list(p)]));
 
+const args = process.argv.slice(2);
+const phases = args.length > 0 ? [args] : [['--exclude', 'test/e2e/**'], ['test/e2e']];
+
 const dir = mkdtempSync(join(tmpdir(), 'bpfts-vitest-'));
-const results = join(dir, 'results.json');
-const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)], { stdio: 'inherit' });
-let status = run.status ?? 1;
-try {
-  const r = JSON.parse(readFileSync(results, 'utf8'));
-  const skipped = r.numPendingTests + r.numTodoTests;
-  const leaked = places.flatMap((p) => [...list(p)].filter((n) => !before.get(p).has(n)).map((n) => `${p}/${n}`));
-  if (leaked.length > 0) {
-    console.log(`\nFAIL: the tests left system state behind:\n  ${leaked.join('\n  ')}`);
+const totals = { passed: 0, failed: 0, skipped: 0, total: 0 };
+let status = 0;
+phases.forEach((phase, i) => {
+  const results = join(dir, `results-${i}.json`);
+  const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...phase], { stdio: 'inherit' });
+  if (run.status !== 0) status = 1;
+  try {
+    const r = JSON.parse(readFileSync(results, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+    totals.total += r.numTotalTests;
+  } catch {
+    console.log(`\nvitest wrote no results for ${phase.join(' ')}`);
+    totals.failed += 1;
     status = 1;
   }
-  console.log(`\nvitest: ${r.numPassedTests} passed, ${r.numFailedTests + (leaked.length > 0 ? 1 : 0)} failed, ${skipped} skipped`);
-  if (r.numTotalTests === 0) status = 1;
-} catch {
-  console.log('\nvitest: 0 passed, 1 failed (no results were written)');
+});
+rmSync(dir, { recursive: true, force: true });
+
+const leaked = places.flatMap((p) => [...list(p)].filter((n) => !before.get(p).has(n)).map((n) => `${p}/${n}`));
+if (leaked.length > 0) {
+  console.log(`\nFAIL: the tests left system state behind:\n  ${leaked.join('\n  ')}`);
+  totals.failed += 1;
   status = 1;
 }
-rmSync(dir, { recursive: true, force: true });
+if (totals.total === 0) status = 1;
+console.log(`\nvitest: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(status);
