@@ -174,3 +174,50 @@ describe('ring buffer', () => {
     expect(() => new MapRegistry(new Memory()).create({ type: RINGBUF, keySize: 0, valueSize: 0, maxEntries: 5000 })).toThrow(MapError);
   });
 });
+
+describe('maps of maps', () => {
+  const ARRAY_OF_MAPS = 12, HASH_OF_MAPS = 13, EBADF = 9, BPF_F_INNER_MAP = 1 << 12;
+  const inner = { type: ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 };
+
+  it('store fds of maps that fit the inner definition; lookups from programs give the inner map', () => {
+    const reg = new MapRegistry(new Memory());
+    const outer = reg.create({ type: ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2, inner }).map;
+    const a = reg.create(inner);
+    const longer = reg.create({ ...inner, maxEntries: 5 });
+    const hash = reg.create({ type: HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
+    // kernel/bpf/arraymap.c bpf_fd_array_map_update_elem: flags other than BPF_ANY, then the index, then the fd.
+    expect(outer.update(u32le(0), u32le(a.fd), NOEXIST)).toBe(-EINVAL);
+    expect(outer.update(u32le(2), u32le(a.fd), ANY)).toBe(-E2BIG);
+    expect(outer.update(u32le(0), u32le(99), ANY)).toBe(-EBADF);
+    // map_in_map.c / array_map_meta_equal: the type, sizes, flags, and for arrays max_entries, must match.
+    expect(outer.update(u32le(0), u32le(longer.fd), ANY)).toBe(-EINVAL);
+    expect(outer.update(u32le(0), u32le(hash.fd), ANY)).toBe(-EINVAL);
+    expect(outer.update(u32le(1), u32le(a.fd), ANY)).toBe(0);
+    expect(outer.lookupPointer(u32le(1), 0)).toBe(a.map.handle);
+    expect(outer.lookupPointer(u32le(0), 0)).toBe(0n);
+    expect(reg.byHandle(outer.lookupPointer(u32le(1), 0))).toBe(a.map);
+    expect(outer.delete(u32le(0))).toBe(-ENOENT);
+    expect(outer.delete(u32le(1))).toBe(0);
+  });
+
+  it('an array template with BPF_F_INNER_MAP takes inner arrays of any size; hash inner maps may differ in max_entries', () => {
+    const reg = new MapRegistry(new Memory());
+    const flexible = { ...inner, flags: BPF_F_INNER_MAP };
+    const arrays = reg.create({ type: ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 1, inner: flexible }).map;
+    expect(arrays.update(u32le(0), u32le(reg.create({ ...flexible, maxEntries: 9 }).fd), ANY)).toBe(0);
+    const hashInner = { type: HASH, keySize: 4, valueSize: 4, maxEntries: 8 };
+    const hashes = reg.create({ type: HASH_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 1, inner: hashInner }).map;
+    const small = reg.create({ ...hashInner, maxEntries: 1 }).fd;
+    expect(hashes.update(u32le(5), u32le(small), EXIST)).toBe(-ENOENT);
+    expect(hashes.update(u32le(5), u32le(small), ANY)).toBe(0);
+    expect(hashes.update(u32le(6), u32le(small), ANY)).toBe(-E2BIG);
+    expect(hashes.update(u32le(5), u32le(small), NOEXIST)).toBe(-EEXIST);
+  });
+
+  it('need an inner definition, of one level only', () => {
+    const reg = new MapRegistry(new Memory());
+    expect(() => reg.create({ type: ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 1 })).toThrow(MapError);
+    const nested = { type: ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 1, inner };
+    expect(() => reg.create({ type: HASH_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 1, inner: nested })).toThrow(/one level/);
+  });
+});
