@@ -1,6 +1,8 @@
 export { readObject } from './read.js';
 export { ObjectError } from './errors.js';
 export { isMapSection, isGlobalDataSection } from './relocations.js';
+export { legacyInnerMap } from './legacy-maps.js';
+export { readMapSlotInits, type MapSlotInit } from './map-slots.js';
 export type * from './model.js';
 export * from './section-defs.js';
 export * from './loader-rules.js';

@@ -57,3 +57,15 @@ function readDefinition(elf: ElfFile, section: ElfSection, name: string, offset:
   // bpf_map_def: type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node
   return { ...base, style: 'legacy', pinning: 0, ...(size >= 24 ? { innerMapIndex: u32(5) } : {}), ...(size >= 28 ? { numaNode: u32(6) } : {}) };
 }
+
+/**
+ * The definition a legacy map-of-maps names as its inner map template. bpf_map_def.inner_map_idx
+ * and bpf_elf_map.inner_idx count the definitions of its own section (samples/bpf's single `maps`
+ * section); with one `maps/NAME` section per map (bpf_load.c, PREVAIL) they count all of the
+ * object's legacy maps in definition order.
+ */
+export function legacyInnerMap(maps: readonly MapDefinition[], def: MapDefinition): MapDefinition | undefined {
+  if (def.innerMapIndex === undefined) return undefined;
+  const siblings = maps.filter((m) => m.section === def.section).sort((a, b) => a.offset - b.offset);
+  return siblings.length > 1 ? siblings[def.innerMapIndex] : maps.filter((m) => m.style === def.style)[def.innerMapIndex];
+}

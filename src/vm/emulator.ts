@@ -1,6 +1,6 @@
 // The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
 // packet at a time as BPF_PROG_TEST_RUN would run it.
-import { matchSection, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
+import { matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName } from '../uapi/index.js';
 import { ETH_HLEN, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
 import { VmFault } from './errors.js';
@@ -9,7 +9,6 @@ import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.
 import type { BpfMap, MapDef } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';
 import { MapError, MapRegistry } from './maps/registry.js';
-import { slotInits } from './map-slots.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
@@ -353,7 +352,7 @@ export class Emulator {
       context = this.skb;
     }
     const linked = this.link(prog);
-    for (const s of slotInits(obj)) {
+    for (const s of readMapSlotInits(obj)) {
       if (s.kind !== 'program') continue;
       const raw = this.maps.has(s.map) ? this.maps.get(s.map).raw : undefined;
       if (!(raw instanceof ProgArrayMap)) continue;

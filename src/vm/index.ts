@@ -21,4 +21,5 @@ export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
-export { slotInits, type SlotInit } from './map-slots.js';
+/** The CLI's name for the object's reader; run.ts can import readMapSlotInits from src/object instead. */
+export { readMapSlotInits as slotInits, type MapSlotInit as SlotInit } from '../object/index.js';

@@ -6,12 +6,11 @@ import type { BtfExt } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import { sectionByName } from '../elf/index.js';
 import { BPF_INSN_SIZE, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
-import type { BpfObject, BpfProgram, MapDefinition, ProgramRelocation } from '../object/index.js';
+import { legacyInnerMap, readMapSlotInits, type BpfObject, type BpfProgram, type MapDefinition, type ProgramRelocation } from '../object/index.js';
 import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/bpf.js';
 import { decodeProgram, type Program } from './decode.js';
 import { ArrayMap } from './maps/array.js';
 import type { BpfMap, MapDef } from './maps/map.js';
-import { slotInits } from './map-slots.js';
 import { MapError, type MapRegistry } from './maps/registry.js';
 
 /** The object cannot be run by the emulator (an extern, an unknown relocation, a big-endian object...). */
@@ -50,7 +49,7 @@ export function createObjectMaps(obj: BpfObject, registry: MapRegistry): ObjectM
     (map as ArrayMap).element(0).set(g.bytes.subarray(0, g.size));
     out.push({ name: g.section, fd, map, section: g.section });
   }
-  for (const s of slotInits(obj)) {
+  for (const s of readMapSlotInits(obj)) {
     if (s.kind !== 'map') continue;
     const outer = out.find((m) => m.name === s.map && m.section === '.maps');
     const target = out.find((m) => m.name === s.target && m.section === '.maps');
@@ -73,12 +72,7 @@ function mapDef(def: MapDefinition): MapDef {
 /** The inner map template of a map of maps: BTF `__array(values, ...)`, or legacy inner_map_idx. */
 function innerDefinition(obj: BpfObject, def: MapDefinition): MapDefinition | undefined {
   if (def.type !== BPF_MAP_TYPE_ARRAY_OF_MAPS && def.type !== BPF_MAP_TYPE_HASH_OF_MAPS) return undefined;
-  if (def.inner) return def.inner;
-  // bpf_map_def.inner_map_idx and bpf_elf_map.inner_idx count the definitions of the same section; with
-  // one `maps/NAME` section per map (samples/bpf's bpf_load.c, PREVAIL) they count all of the object's.
-  if (def.innerMapIndex === undefined) return undefined;
-  const siblings = obj.maps.filter((m) => m.section === def.section).sort((a, b) => a.offset - b.offset);
-  return siblings.length > 1 ? siblings[def.innerMapIndex] : obj.maps.filter((m) => m.style === def.style)[def.innerMapIndex];
+  return def.inner ?? legacyInnerMap(obj.maps, def);
 }
 
 export function u32(n: number): Uint8Array {

@@ -220,6 +220,26 @@ describe.skipIf(!haveCorpus())('the corpus map-in-map objects', () => {
     expect(emu.run(frame([])).retval).toBe(0);
   });
 
+  // One `maps/NAME` section per map: inner_map_idx 1 counts the object's maps, not array_of_maps' own section.
+  it.skipIf(!haveRoot())('map_in_map_legacy.o loads with the same inner template, which the kernel takes inner_map against', () => {
+    const bytes = file('map_in_map_legacy');
+    const emu = Emulator.fromObject(bytes, { type: 'sched_cls' });
+    const loaded = loadObject(bytes, { programs: ['func'], type: 'sched_cls', objectName: 'mimlegacy' });
+    try {
+      const outer = loaded.maps.find((m) => m.spec.objectName === 'array_of_maps')!;
+      const inner = loaded.maps.find((m) => m.spec.objectName === 'inner_map')!;
+      const { type, keySize, valueSize, maxEntries } = outer.spec.inner!;
+      expect(emu.maps.get('array_of_maps').innerDef).toMatchObject({ type, keySize, valueSize, maxEntries });
+      // The kernel compares an inner map with the template the outer was created with (bpf_map_meta_equal).
+      mapUpdateElem(outer.fd, u32(0), u32(inner.fd.value));
+      expect(emu.maps.get('array_of_maps').raw.update(u32(0), u32(emu.maps.get('inner_map').fd!), 0)).toBe(0);
+      const f = frame([]);
+      expect(emu.run(f).retval).toBe(progTestRun(loaded.programs[0]!.fd, { dataIn: f }).retval);
+    } finally {
+      loaded.close();
+    }
+  });
+
   it('ringbuf_in_map.o builds; its lookup in a ring buffer, which the verifier refuses, faults', () => {
     const emu = Emulator.fromObject(file('ringbuf_in_map'), { type: 'sched_cls' });
     expect(emu.maps.get('array_of_maps').innerDef?.type).toBe(27);

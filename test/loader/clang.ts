@@ -14,11 +14,11 @@ function multiarch(): string {
   }
 }
 
-/** A temporary directory with `name`.o built from test/loader/src/`name`.c; `cleanup` removes it. */
-export function buildTestObject(clang: string, name: string, extraFlags: string[] = []): { path: string; dir: string; cleanup(): void } {
+/** A temporary directory with `name`.o built from `srcDir`/`name`.c; `cleanup` removes it. */
+export function buildTestObject(clang: string, name: string, extraFlags: string[] = [], srcDir = join(repoRoot, 'test', 'loader', 'src')): { path: string; dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'bpfts-clang-'));
   const path = join(dir, `${name}.o`);
   execFileSync(clang, ['-g', '-O2', '-target', 'bpf', `-I/usr/include/${multiarch()}`, ...extraFlags,
-    '-c', join(repoRoot, 'test', 'loader', 'src', `${name}.c`), '-o', path], { stdio: 'pipe' });
+    '-c', join(srcDir, `${name}.c`), '-o', path], { stdio: 'pipe' });
   return { path, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

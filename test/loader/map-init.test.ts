@@ -4,9 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  loadObject, mapGetFdById, mapGetInfo, mapLookupElem, mapSlotInits, progGetInfo, progTestRun, type FdLike,
+  loadObject, mapGetFdById, mapGetInfo, mapLookupElem, progGetInfo, progTestRun, type FdLike,
 } from '../../src/loader/index.js';
-import { readObject } from '../../src/object/index.js';
 import { bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
@@ -32,21 +31,6 @@ function innerNames(outer: FdLike, slots: number): Record<number, string> {
   }
   return out;
 }
-
-describe.skipIf(!clang)('mapSlotInits', () => {
-  it('reads the slots from .rel.maps', () => {
-    const b = buildTestObject(clang!, 'map_init', ['-DPROG_ARRAY']);
-    try {
-      expect(mapSlotInits(readObject(readFileSync(b.path)))).toEqual([
-        { map: 'outer', index: 0, target: { kind: 'map', name: 'inner_a' } },
-        { map: 'outer', index: 2, target: { kind: 'map', name: 'inner_b' } },
-        { map: 'jumps', index: 1, target: { kind: 'program', name: 'tail' } },
-      ]);
-    } finally {
-      b.cleanup();
-    }
-  });
-});
 
 describe.skipIf(!root || !bpftool || !clang)('initialised map slots in the kernel', () => {
   const pinDir = `/sys/fs/bpf/bpfts-mapinit-${process.pid}`;

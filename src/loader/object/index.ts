@@ -12,4 +12,3 @@ export { applyCoreRelocations, essentialName, CORE_POISON_HELPER, type CoreResol
 export { vmlinuxBtf, VMLINUX_BTF } from './kernel-btf.js';
 export { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
 export { resolveExterns, kernelVersionCode, readKernelConfig, parseKernelConfig, type ExternSources, type ResolvedExterns, type ExternLoad } from './externs.js';
-export { mapSlotInits, type MapSlotInit } from './map-init.js';

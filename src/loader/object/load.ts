@@ -4,7 +4,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Btf } from '../../btf/index.js';
-import { readObject, type AttachIntent, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
+import { readMapSlotInits, readObject, type AttachIntent, type MapSlotInit, type BpfObject, type BpfProgram, type ProgramRelocation } from '../../object/index.js';
 import { BPF_OBJ_NAME_LEN, BPF_PROG_LOAD_FLAGS } from '../abi/index.js';
 import { bpf_prog_type } from '../../uapi/index.js';
 import { mapUpdateElem, objPin, progGetInfo, progLoad } from '../sys/bpf.js';
@@ -18,7 +18,6 @@ import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
 import { resolveExterns, type ExternSources } from './externs.js';
-import { mapSlotInits, type MapSlotInit } from './map-init.js';
 import { findAttachBtfId, type AttachBtfTarget } from './attach-btf.js';
 import { applyCoreRelocations, type CoreResolution } from './core.js';
 import { vmlinuxBtf } from './kernel-btf.js';
@@ -169,8 +168,8 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     ...(o.bpffsRoot !== undefined ? { bpffsRoot: o.bpffsRoot } : {}),
   }), btfFd, undo, warn);
 
-  const slots = mapSlotInits(obj);
-  fillSlots(slots.filter((s) => s.target.kind === 'map'), maps, (name) => maps.find((m) => m.spec.definition?.name === name)?.fd.value, warn);
+  const slots = readMapSlotInits(obj);
+  fillSlots(slots.filter((s) => s.kind === 'map'), maps, (name) => maps.find((m) => m.spec.definition?.name === name)?.fd.value, warn);
 
   const mapFd = (reloc: ProgramRelocation, fn: BpfProgram): number => {
     const off = reloc.symbol.value;
@@ -279,7 +278,7 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     programs.push(lp);
   }
 
-  fillSlots(slots.filter((s) => s.target.kind === 'program'), maps, (name) => programs.find((p) => p.name === name)?.fd.value, warn);
+  fillSlots(slots.filter((s) => s.kind === 'program'), maps, (name) => programs.find((p) => p.name === name)?.fd.value, warn);
 
   return {
     object: obj, externs: externs.summary, programs, maps, ...(btfFd ? { btfFd } : {}), warnings,
@@ -299,9 +298,9 @@ function fillSlots(slots: readonly MapSlotInit[], maps: readonly CreatedMap[], f
   for (const s of slots) {
     const outer = maps.find((m) => m.spec.definition?.name === s.map);
     if (!outer || outer.reused) continue;
-    const fd = fdOf(s.target.name);
+    const fd = fdOf(s.target);
     if (fd === undefined) {
-      warn(`map '${s.map}' slot ${s.index} stays empty: ${s.target.kind} '${s.target.name}' is not loaded`);
+      warn(`map '${s.map}' slot ${s.index} stays empty: ${s.kind} '${s.target}' is not loaded`);
       continue;
     }
     const key = new Uint8Array(4);
@@ -311,7 +310,7 @@ function fillSlots(slots: readonly MapSlotInit[], maps: readonly CreatedMap[], f
     try {
       mapUpdateElem(outer.fd, key, value);
     } catch (e) {
-      throw new LoadError(`cannot put ${s.target.kind} '${s.target.name}' into slot ${s.index} of map '${s.map}': ${(e as Error).message}`, { map: s.map, cause: e });
+      throw new LoadError(`cannot put ${s.kind} '${s.target}' into slot ${s.index} of map '${s.map}': ${(e as Error).message}`, { map: s.map, cause: e });
     }
   }
 }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mapDefFromStruct, type Btf } from '../../btf/index.js';
-import type { BpfObject, GlobalDataSection, MapDefinition } from '../../object/index.js';
+import { legacyInnerMap, type BpfObject, type GlobalDataSection, type MapDefinition } from '../../object/index.js';
 import {
   BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_NAMES,
@@ -140,10 +140,7 @@ function innerDefinition(def: MapDefinition, btf: Btf | undefined, maps: readonl
     if (d.value !== undefined) inner.valueTypeId = d.value;
     return inner;
   }
-  // bpf_map_def.inner_map_idx and bpf_elf_map.inner_idx count the maps of the same section.
-  if (def.innerMapIndex === undefined) return undefined;
-  const siblings = maps.filter((m) => m.section === def.section).sort((a, b) => a.offset - b.offset);
-  return siblings[def.innerMapIndex];
+  return legacyInnerMap(maps, def);
 }
 
 function fromData(data: GlobalDataSection, objectName: string, btf: Btf | undefined): MapSpec {
