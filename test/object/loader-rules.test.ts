@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bpftoolLoadall, withBpftoolLoadall } from '../helpers/bpftool.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { loaderView, loaderViews, suggestSections } from '../../src/object/loader-rules.js';
 import { parseElf } from '../../src/elf/index.js';
@@ -21,16 +22,14 @@ char _license[] __attribute__((section("license"), used)) = "GPL";
 const SECTIONS = ['classifier', 'tc', 'tc/ingress', 'tcx/egress', 'egress', 'xdp', 'xdp_foo', 'socket', 'socket1',
   'kprobe/foo', '?tc', 'action', 'sk_skb/verdict', 'cgroup_skb/egress', 'classifier/foo', 'netfilter'];
 
-function bpftoolLoadall(object: string, extra: string[] = []): { ok: boolean; stderr: string; type?: string } {
+/** bpftool v7.1's verdict on `object`, and the type it gave the program when it loaded it. */
+function loadall(object: string, extra: string[] = []): { ok: boolean; stderr: string; type?: string } {
   const dir = mkdtempSync('/sys/fs/bpf/bpfts-rules-');
-  try {
-    const r = spawnSync(bpftool!, ['prog', 'loadall', object, dir, ...extra], { encoding: 'utf8' });
+  return withBpftoolLoadall(bpftool!, object, dir, (r) => {
     if (r.status !== 0) return { ok: false, stderr: r.stderr };
     const info = JSON.parse(execFileSync(bpftool!, ['-j', 'prog', 'show', 'pinned', join(dir, 'prog')], { encoding: 'utf8' })) as { type: string };
     return { ok: true, stderr: r.stderr, type: info.type };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  }, extra);
 }
 
 // bpftool's names for program types (libbpf's prog_type_name[]).
@@ -55,7 +54,7 @@ describe.skipIf(!clang || !bpftool || !root)('libbpf-1.1 rules against bpftool v
 
   it.each(SECTIONS)('%j', (sec) => {
     const v = loaderView(sec, 'libbpf-1.1');
-    const r = bpftoolLoadall(objects.get(sec)!);
+    const r = loadall(objects.get(sec)!);
     expect(r.ok).toBe(v.accepted && v.autoload === true);
     if (v.accepted && v.autoload) expect(r.type).toBe(BPFTOOL_TYPE[v.progType!]);
     if (!v.accepted) expect(r.stderr).toContain(v.error!);
@@ -67,26 +66,21 @@ describe.skipIf(!clang || !bpftool || !root)('libbpf-1.1 rules against bpftool v
     expect(loaderView('egress', 'libbpf-1.1').accepted).toBe(false);
     const cmd = suggestSections('tc-egress', { object: obj }).find((s) => s.loader === 'bpftool-7.1')!.commands[0]!;
     const extra = cmd.split(' ').slice(5);
-    expect(bpftoolLoadall(obj, extra)).toMatchObject({ ok: true, type: 'sched_cls' });
+    expect(loadall(obj, extra)).toMatchObject({ ok: true, type: 'sched_cls' });
   });
 
   it('renaming the section to a suggested name fixes the object for libbpf 1.1', () => {
     const object = join(repoRoot, 'bpf', 'build', 'bpfel', 'provenance_egress.o');
-    expect(bpftoolLoadall(object).ok).toBe(false);
+    expect(loadall(object).ok).toBe(false);
     const name = suggestSections('tc-egress').find((s) => s.loader === 'libbpf-1.1')!.sections[0]!;
     const fixed = writeElf(parseElf(new Uint8Array(readFileSync(object))), {
       rename: [{ section: 'egress', name }, { section: '.relegress', name: `.rel${name}` }],
     });
     const out = join(dir, 'fixed.o');
     writeFileSync(out, fixed);
-    const dirPin = mkdtempSync('/sys/fs/bpf/bpfts-rules-');
-    try {
-      const r = spawnSync(bpftool!, ['prog', 'loadall', out, dirPin], { encoding: 'utf8' });
-      expect(r.stderr).not.toContain('failed to guess');
-      expect(r.status).toBe(0);
-    } finally {
-      rmSync(dirPin, { recursive: true, force: true });
-    }
+    const r = bpftoolLoadall(bpftool!, out, mkdtempSync('/sys/fs/bpf/bpfts-rules-'));
+    expect(r.stderr).not.toContain('failed to guess');
+    expect(r.status).toBe(0);
   });
 });
 
