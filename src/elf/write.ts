@@ -45,6 +45,8 @@ function resolve(elf: ElfFile, ref: SectionRef): number {
   return found[0]!.index;
 }
 
+const MAX_SECTION_ALIGN = 4096;
+
 function alignUp(n: number, align: number): number {
   return align > 1 ? Math.ceil(n / align) * align : n;
 }
@@ -229,6 +231,11 @@ export function writeElf(elf: ElfFile, edits: ElfEdits = {}): Uint8Array {
   let cursor = ELF64_EHDR_SIZE;
   let newShoff = 0;
   for (const item of items) {
+    const align = item.section?.addralign ?? 8;
+    // ELF wants a power of two; anything past a page is a corrupt header, not a layout to honour.
+    if (align > 1 && ((align & (align - 1)) !== 0 || align > MAX_SECTION_ALIGN)) {
+      throw new ElfError(`section ${item.section!.name} has sh_addralign ${align}, not a power of two up to ${MAX_SECTION_ALIGN}`, item.section!.offset, `section header ${item.index}`);
+    }
     if (!item.section) {
       newShoff = alignUp(cursor, 8);
       cursor = newShoff + kept.length * ELF64_SHDR_SIZE;

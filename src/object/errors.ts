@@ -1,7 +1,7 @@
-import { BpfError } from '../errors.js';
+import { MalformedInputError } from '../errors.js';
 
 /** The ELF is well formed but is not a usable BPF object (bad map definitions, relocations, ...). */
-export class ObjectError extends BpfError {
+export class ObjectError extends MalformedInputError {
   constructor(
     message: string,
     readonly section?: string,

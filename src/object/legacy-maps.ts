@@ -24,6 +24,10 @@ export function readLegacyMaps(elf: ElfFile, diagnostics: Diagnostic[]): MapDefi
       }
       continue;
     }
+    if (section.data.length !== section.size) {
+      diagnostics.push({ severity: 'error', code: 'maps-without-contents', section: section.name, message: `section ${section.name} is SHT_NOBITS: it holds no map definitions` });
+      continue;
+    }
     const defSize = Math.floor(section.size / symbols.length);
     if (defSize < BPF_MAP_DEF_MIN_SIZE || section.size % symbols.length !== 0) {
       diagnostics.push({

@@ -1,12 +1,13 @@
 import {
   type ElfFile, type ElfSection, type ElfSymbol,
-  SHF_EXECINSTR, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
+  SHF_EXECINSTR, SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
 } from '../elf/index.js';
 import { BPF_INSN_SIZE } from '../isa/opcodes.js';
 import type { BpfProgram, Diagnostic } from './model.js';
 
+/** Code lives in SHT_PROGBITS sections marked executable (a corrupt SHT_NOBITS one has no bytes). */
 export function isProgramSection(section: ElfSection): boolean {
-  return (section.flags & SHF_EXECINSTR) !== 0 && section.size > 0;
+  return section.type === SHT_PROGBITS && (section.flags & SHF_EXECINSTR) !== 0 && section.size > 0;
 }
 
 /** Symbols that start a function in `section`: STT_FUNC, or global STT_NOTYPE as old clang emitted. */

@@ -36,7 +36,7 @@ export function readObject(bytes: Uint8Array): BpfObject {
     elf, littleEndian: elf.littleEndian, programs, maps, globals: readGlobals(elf), diagnostics,
   };
   if (licenseSection) object.license = readLicense(licenseSection.data);
-  if (versionSection && versionSection.size >= 4) {
+  if (versionSection && versionSection.data.length >= 4) {
     object.kernelVersion = new DataView(versionSection.data.buffer, versionSection.data.byteOffset, 4).getUint32(0, elf.littleEndian);
   }
   readBtf(elf, object);
@@ -44,8 +44,7 @@ export function readObject(bytes: Uint8Array): BpfObject {
     object.maps.push(...readBtfMaps(object.btf, diagnostics));
     markKfuncCalls(programs, object.btf);
     if (object.btfExt) attachBtfExt(programs, object.btf, object.btfExt, diagnostics);
-  }
-  else if (sectionByName(elf, '.maps')) {
+  } else if (sectionByName(elf, '.maps')) {
     diagnostics.push({ severity: 'error', code: 'btf-maps-without-btf', section: '.maps', message: 'the object defines maps in .maps but has no usable BTF to describe them', hint: 'build with clang -g' });
   }
   return object;
