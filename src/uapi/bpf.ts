@@ -1,5 +1,5 @@
 // Kernel uapi constants shared by the loader and the emulator, named exactly as in
-// include/uapi/linux/bpf.h (enum bpf_map_type, enum bpf_func_id / ___BPF_FUNC_MAPPER, update and map flags).
+// include/uapi/linux/bpf.h (enum bpf_map_type, enum bpf_func_id / ___BPF_FUNC_MAPPER, enum xdp_action, update, map and helper flags).
 // Values up to Linux 6.1 come from that header; later additions are marked with their release.
 
 /** enum bpf_map_type. */
@@ -530,10 +530,37 @@ export const BPF_F_RDONLY_PROG = 1 << 7;
 export const BPF_F_WRONLY_PROG = 1 << 8;
 export const BPF_F_CLONE = 1 << 9;
 export const BPF_F_MMAPABLE = 1 << 10;
+/** An inner array map of a map of maps whose max_entries may differ from the template's. */
+export const BPF_F_INNER_MAP = 1 << 12;
 
 /** flags of bpf_perf_event_output() and friends. */
 export const BPF_F_INDEX_MASK = 0xffffffff;
 export const BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
+/** Upper 32 bits of bpf_perf_event_output()'s flags for skb programs: packet bytes to append. */
+export const BPF_F_CTXLEN_MASK = 0xfffff00000000n;
+
+/** flags of bpf_skb_store_bytes(), bpf_l3_csum_replace() and bpf_l4_csum_replace(). */
+export const BPF_F_RECOMPUTE_CSUM = 1 << 0;
+export const BPF_F_INVALIDATE_HASH = 1 << 1;
+export const BPF_F_HDR_FIELD_MASK = 0xf;
+export const BPF_F_PSEUDO_HDR = 1 << 4;
+export const BPF_F_MARK_MANGLED_0 = 1 << 5;
+export const BPF_F_MARK_ENFORCE = 1 << 6;
+export const BPF_F_IPV6 = 1 << 7;
+/** flags of bpf_clone_redirect() and bpf_redirect(). */
+export const BPF_F_INGRESS = 1 << 0;
+
+/** enum xdp_action: what an XDP program returns. */
+export const XDP_ABORTED = 0;
+export const XDP_DROP = 1;
+export const XDP_PASS = 2;
+export const XDP_TX = 3;
+export const XDP_REDIRECT = 4;
+export const XDP_ACTION_NAMES: Readonly<Record<number, string>> = {
+  [XDP_ABORTED]: 'XDP_ABORTED', [XDP_DROP]: 'XDP_DROP', [XDP_PASS]: 'XDP_PASS', [XDP_TX]: 'XDP_TX', [XDP_REDIRECT]: 'XDP_REDIRECT',
+};
+/** Bytes before the packet in an XDP buffer. */
+export const XDP_PACKET_HEADROOM = 256;
 
 /** flags of the bpf_ringbuf_*() helpers. */
 export const BPF_RB_NO_WAKEUP = 1 << 0;

@@ -1,3 +1,4 @@
 export * from './bpf.js';
 export * from './errno.js';
 export * from './prog-types.js';
+export * from './pkt-cls.js';

@@ -1,6 +1,6 @@
-// Context structures and the packet-program ABI constants the emulator needs that src/uapi does not
-// have yet. Offsets are those of include/uapi/linux/bpf.h (struct __sk_buff, struct xdp_md); the other
-// constants name their header.
+// Context structures and the packet-program constants of the emulator's test-run model. Offsets are
+// those of include/uapi/linux/bpf.h (struct __sk_buff, struct xdp_md); the other constants name their
+// header. Return codes, helper flags and errno values are src/uapi's.
 
 /** struct __sk_buff (include/uapi/linux/bpf.h): byte offset and size of every field. */
 export const SK_BUFF = {
@@ -55,23 +55,6 @@ export const XDP_MD = {
 export type XdpMdField = keyof typeof XDP_MD;
 export const XDP_MD_SIZE = 24;
 
-/** enum bpf_ret_code / TC_ACT_* (include/uapi/linux/pkt_cls.h). */
-export const TC_ACT_NAMES: Readonly<Record<number, string>> = {
-  [-1]: 'TC_ACT_UNSPEC', 0: 'TC_ACT_OK', 1: 'TC_ACT_RECLASSIFY', 2: 'TC_ACT_SHOT', 3: 'TC_ACT_PIPE',
-  4: 'TC_ACT_STOLEN', 5: 'TC_ACT_QUEUED', 6: 'TC_ACT_REPEAT', 7: 'TC_ACT_REDIRECT', 8: 'TC_ACT_TRAP',
-};
-export const TC_ACT_SHOT = 2;
-export const TC_ACT_REDIRECT = 7;
-
-/** enum xdp_action (include/uapi/linux/bpf.h). */
-export const XDP_ACTION_NAMES: Readonly<Record<number, string>> = {
-  0: 'XDP_ABORTED', 1: 'XDP_DROP', 2: 'XDP_PASS', 3: 'XDP_TX', 4: 'XDP_REDIRECT',
-};
-export const XDP_ABORTED = 0;
-export const XDP_REDIRECT = 4;
-
-/** Bytes before the packet in an XDP buffer (include/uapi/linux/bpf.h XDP_PACKET_HEADROOM). */
-export const XDP_PACKET_HEADROOM = 256;
 /**
  * sizeof(struct xdp_frame) on 64-bit (include/net/xdp.h): the start of the headroom that
  * bpf_xdp_adjust_head/meta may not move into.
@@ -115,25 +98,5 @@ export const PACKET_BROADCAST = 1;
 export const PACKET_MULTICAST = 2;
 export const PACKET_OTHERHOST = 3;
 
-/** Helper flags (include/uapi/linux/bpf.h). */
-export const BPF_F_RECOMPUTE_CSUM = 1 << 0;
-export const BPF_F_INVALIDATE_HASH = 1 << 1;
-export const BPF_F_HDR_FIELD_MASK = 0xf;
-export const BPF_F_PSEUDO_HDR = 1 << 4;
-export const BPF_F_MARK_MANGLED_0 = 1 << 5;
-export const BPF_F_MARK_ENFORCE = 1 << 6;
-export const BPF_F_IPV6 = 1 << 7;
-export const BPF_F_INGRESS = 1 << 0;
-/** Upper 32 bits of bpf_perf_event_output()'s flags for skb programs: packet bytes to append. */
-export const BPF_F_CTXLEN_MASK = 0xfffff00000000n;
-
-/** errno values src/uapi/errno.ts does not have (include/uapi/asm-generic/errno-base.h, linux/errno.h). */
-export const EBADF = 9;
-export const EFAULT = 14;
-export const EACCES = 13;
-export const EOPNOTSUPP = 95;
-export const ENOTSUPP = 524;
-/** map_flags of BPF_MAP_CREATE src/uapi/bpf.ts does not have (include/uapi/linux/bpf.h). */
-export const BPF_F_INNER_MAP = 1 << 12;
 /** CSUM_MANGLED_0 (include/net/checksum.h): a checksum that folded to 0 written as 0xffff. */
 export const CSUM_MANGLED_0 = 0xffff;

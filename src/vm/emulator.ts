@@ -1,8 +1,8 @@
 // The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
 // packet at a time as BPF_PROG_TEST_RUN would run it.
 import { matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
-import { bpf_prog_type, enumName } from '../uapi/index.js';
-import { ETH_HLEN, TC_ACT_NAMES, XDP_ACTION_NAMES } from './context-layout.js';
+import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
+import { ETH_HLEN } from './context-layout.js';
 import { VmFault } from './errors.js';
 import { KernelEnv } from './kernel-helpers.js';
 import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';

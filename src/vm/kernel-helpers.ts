@@ -1,6 +1,7 @@
 // Kernel helper functions over the emulated maps, with a controllable clock, a seeded random source and
 // captured trace output. Ids and names are the uapi ones (src/uapi/bpf.ts).
 import {
+  BPF_F_CTXLEN_MASK,
   BPF_FUNC_get_prandom_u32,
   BPF_FUNC_get_smp_processor_id,
   BPF_FUNC_ktime_get_boot_ns,
@@ -24,9 +25,9 @@ import {
   BPF_RB_CONS_POS,
   BPF_RB_PROD_POS,
   BPF_RB_RING_SIZE,
-} from '../uapi/bpf.js';
-import { EINVAL, ENOENT } from '../uapi/errno.js';
-import { BPF_F_CTXLEN_MASK } from './context-layout.js';
+  EINVAL,
+  ENOENT,
+} from '../uapi/index.js';
 import { PerfEventArrayMap, ProgArrayMap } from './maps/events.js';
 import type { BpfMap } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';

@@ -7,7 +7,7 @@ import { BpfError } from '../errors.js';
 import { sectionByName } from '../elf/index.js';
 import { BPF_INSN_SIZE, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
 import { legacyInnerMap, readMapSlotInits, type BpfObject, type BpfProgram, type MapDefinition, type ProgramRelocation } from '../object/index.js';
-import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/bpf.js';
+import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/index.js';
 import { decodeProgram, type Program } from './decode.js';
 import { ArrayMap } from './maps/array.js';
 import type { BpfMap, MapDef } from './maps/map.js';

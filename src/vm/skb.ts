@@ -3,6 +3,15 @@
 // protocol and pkt_type from eth_type_trans), the per-type access rules of net/core/filter.c, and the
 // packet helpers with their kernel error returns.
 import {
+  BPF_F_CTXLEN_MASK,
+  BPF_F_HDR_FIELD_MASK,
+  BPF_F_INGRESS,
+  BPF_F_INVALIDATE_HASH,
+  BPF_F_IPV6,
+  BPF_F_MARK_ENFORCE,
+  BPF_F_MARK_MANGLED_0,
+  BPF_F_PSEUDO_HDR,
+  BPF_F_RECOMPUTE_CSUM,
   BPF_FUNC_clone_redirect,
   BPF_FUNC_csum_diff,
   BPF_FUNC_get_hash_recalc,
@@ -17,20 +26,14 @@ import {
   BPF_FUNC_skb_store_bytes,
   BPF_FUNC_skb_vlan_pop,
   BPF_FUNC_skb_vlan_push,
-} from '../uapi/bpf.js';
-import { EINVAL, ENOMEM } from '../uapi/errno.js';
-import {
-  BPF_F_CTXLEN_MASK,
-  BPF_F_HDR_FIELD_MASK,
-  BPF_F_INGRESS,
-  BPF_F_INVALIDATE_HASH,
-  BPF_F_IPV6,
-  BPF_F_MARK_ENFORCE,
-  BPF_F_MARK_MANGLED_0,
-  BPF_F_PSEUDO_HDR,
-  BPF_F_RECOMPUTE_CSUM,
-  CSUM_MANGLED_0,
   EFAULT,
+  EINVAL,
+  ENOMEM,
+  TC_ACT_REDIRECT,
+  TC_ACT_SHOT,
+} from '../uapi/index.js';
+import {
+  CSUM_MANGLED_0,
   ETH_ALEN,
   ETH_HLEN,
   ETH_P_802_2,
@@ -48,8 +51,6 @@ import {
   SK_BUFF_SIZE,
   SKB_HEADROOM,
   SKB_MAX_LEN,
-  TC_ACT_REDIRECT,
-  TC_ACT_SHOT,
   VLAN_HLEN,
   type SkBuffField,
 } from './context-layout.js';

@@ -19,7 +19,7 @@ import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
 import { compileProgram, TAIL_CALL, type CompiledProgram } from './compile.js';
 import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
-import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
+import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/index.js';
 
 /**
  * A helper function. It reads its arguments with `vm.arg(1..5)` and memory through `vm.read`/`vm.view`,

@@ -1,19 +1,24 @@
 // struct xdp_md programs: the buffer BPF_PROG_TEST_RUN builds (net/bpf/test_run.c
 // bpf_prog_test_run_xdp: a page with XDP_PACKET_HEADROOM before the frame, the loopback device's rx
 // queue 0) and the head/tail/meta adjustment helpers with the bounds of net/core/filter.c.
-import { BPF_FUNC_redirect, BPF_FUNC_xdp_adjust_head, BPF_FUNC_xdp_adjust_meta, BPF_FUNC_xdp_adjust_tail } from '../uapi/bpf.js';
-import { EINVAL } from '../uapi/errno.js';
 import {
+  BPF_FUNC_redirect,
+  BPF_FUNC_xdp_adjust_head,
+  BPF_FUNC_xdp_adjust_meta,
+  BPF_FUNC_xdp_adjust_tail,
   EACCES,
-  ETH_HLEN,
+  EINVAL,
   XDP_ABORTED,
+  XDP_PACKET_HEADROOM,
+  XDP_REDIRECT,
+} from '../uapi/index.js';
+import {
+  ETH_HLEN,
   XDP_FRAME_BYTES,
   XDP_FRAME_SIZE,
   XDP_MD,
   XDP_MD_SIZE,
   XDP_META_MAX,
-  XDP_PACKET_HEADROOM,
-  XDP_REDIRECT,
   XDP_TAILROOM,
   type XdpMdField,
 } from './context-layout.js';

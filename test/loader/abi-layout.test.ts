@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as abi from '../../src/loader/abi/index.js';
-import * as uapi from '../../src/uapi/bpf.js';
+import * as uapi from '../../src/uapi/index.js';
 import type { Layout } from '../../src/loader/abi/index.js';
 import { BPF_INSN_SIZE } from '../../src/isa/opcodes.js';
 import { tool } from '../helpers/env.js';
@@ -80,6 +80,14 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
       abi.SOCKET, abi.NETLINK, abi.NLM_F, abi.NLMSG, abi.nlmsgerr_attrs, abi.RTM, abi.IFLA, abi.IFLA_XDP,
       abi.XDP_FLAGS, abi.XDP_ATTACHED, abi.TCA, abi.TCA_BPF, abi.TC_H, abi.BPF_PROG_LOAD_FLAGS,
       abi.BPF_PROG_TEST_RUN_FLAGS, abi.ERRNO,
+      // Return codes and helper flags the emulator takes from src/uapi.
+      Object.fromEntries(
+        Object.entries(uapi).filter(
+          (e): e is [string, number] => typeof e[1] === 'number' &&
+            /^(TC_ACT_|XDP_(ABORTED|DROP|PASS|TX|REDIRECT|PACKET_HEADROOM)$|BPF_F_(RECOMPUTE_CSUM|INVALIDATE_HASH|HDR_FIELD_MASK|PSEUDO_HDR|MARK_MANGLED_0|MARK_ENFORCE|IPV6|INGRESS|INNER_MAP|CURRENT_CPU)$)/.test(e[0]),
+        ),
+      ),
+      { BPF_F_CTXLEN_MASK: Number(uapi.BPF_F_CTXLEN_MASK) },
       {
         NLMSG_ALIGNTO: abi.NLMSG_ALIGNTO, RTA_ALIGNTO: abi.RTA_ALIGNTO, NLA_F_NESTED: abi.NLA_F_NESTED,
         NLA_F_NET_BYTEORDER: abi.NLA_F_NET_BYTEORDER, NLA_TYPE_MASK: abi.NLA_TYPE_MASK,

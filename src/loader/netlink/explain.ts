@@ -1,6 +1,6 @@
 // Explanations of rtnetlink failures. The kernel's extended-ack string is always kept verbatim
 // (NetlinkError.extAck); these sentences say what it most likely means for the request made.
-import { errnoName } from '../abi/errno.js';
+import { errnoName } from '../../uapi/index.js';
 import type { Explain } from './socket.js';
 
 /** Known extended-ack messages whose meaning is not obvious from the words themselves. */

@@ -2,7 +2,7 @@
 import { BpfError } from '../../errors.js';
 import { NETLINK, NLMSG, NLMSGERR, NLMSGHDR, NLM_F, SOCKADDR_NL, SOCKET, TIMEVAL, nlmsgerr_attrs } from '../abi/netlink.js';
 import { StructView } from '../abi/layout.js';
-import { errnoName } from '../abi/errno.js';
+import { errnoName } from '../../uapi/index.js';
 import { SyscallError } from '../sys/errors.js';
 import { Fd } from '../sys/fd.js';
 import { lastErrno, libc } from '../sys/libc.js';

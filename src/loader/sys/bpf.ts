@@ -23,7 +23,7 @@ import {
 } from '../abi/index.js';
 import { BPF_ANY } from '../../uapi/index.js';
 import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
-import { ERRNO } from '../abi/errno.js';
+import { ERRNO } from '../../uapi/index.js';
 import { StructView, type Layout } from '../abi/layout.js';
 import { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 import { Fd, type FdLike, fdNumber } from './fd.js';

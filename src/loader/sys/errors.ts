@@ -2,7 +2,7 @@
 import { BpfError } from '../../errors.js';
 import { rejectionReason } from './verifier-log.js';
 import { bpf_cmd, enumName } from '../abi/bpf-cmd.js';
-import { errnoName } from '../abi/errno.js';
+import { errnoName } from '../../uapi/index.js';
 
 /** A failed system call: errno, its name, the command, and what most likely went wrong. */
 export class SyscallError extends BpfError {

@@ -1,7 +1,6 @@
 // BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY: every index exists from creation and cannot be deleted. Each
 // element is its own region (mapped on first use), so an access past a value faults.
-import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST } from '../../uapi/bpf.js';
-import { E2BIG, EEXIST, EINVAL } from '../../uapi/errno.js';
+import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { BpfMap, roundUp8, type MapDef } from './map.js';
 

@@ -1,8 +1,6 @@
 // BPF_MAP_TYPE_PERF_EVENT_ARRAY (records captured per CPU slot) and BPF_MAP_TYPE_PROG_ARRAY (programs
 // for tail calls).
-import { BPF_F_CURRENT_CPU } from '../../uapi/bpf.js';
-import { E2BIG, EINVAL, ENOENT } from '../../uapi/errno.js';
-import { EOPNOTSUPP } from '../context-layout.js';
+import { BPF_F_CURRENT_CPU, E2BIG, EINVAL, ENOENT, EOPNOTSUPP } from '../../uapi/index.js';
 import type { Program } from '../decode.js';
 import type { Memory } from '../memory.js';
 import { arrayIndex } from './array.js';

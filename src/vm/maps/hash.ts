@@ -6,8 +6,11 @@ import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH,
   BPF_MAP_TYPE_PERCPU_HASH,
   BPF_NOEXIST,
-} from '../../uapi/bpf.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT } from '../../uapi/errno.js';
+  E2BIG,
+  EEXIST,
+  EINVAL,
+  ENOENT,
+} from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { BpfMap, keyString, roundUp8, type MapDef } from './map.js';
 

@@ -1,7 +1,6 @@
 // BPF_MAP_TYPE_LPM_TRIE: keys are a u32 prefix length (host order) followed by the data bytes; lookup
 // returns the value of the longest stored prefix that matches the key's first prefixlen bits.
-import { BPF_EXIST, BPF_NOEXIST } from '../../uapi/bpf.js';
-import { EEXIST, EINVAL, ENOENT, ENOSPC } from '../../uapi/errno.js';
+import { BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOSPC } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { BpfMap, keyString, type MapDef } from './map.js';
 

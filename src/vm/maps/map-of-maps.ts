@@ -1,9 +1,20 @@
 // BPF_MAP_TYPE_ARRAY_OF_MAPS and HASH_OF_MAPS (kernel/bpf/arraymap.c, hashtab.c, map_in_map.c). User
 // space stores map fds; a program's lookup returns the inner map itself, which it then passes to the
 // map helpers. Every inner map must match the template the outer map was created with.
-import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST } from '../../uapi/bpf.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT } from '../../uapi/errno.js';
-import { BPF_F_INNER_MAP, EBADF } from '../context-layout.js';
+import {
+  BPF_ANY,
+  BPF_EXIST,
+  BPF_F_INNER_MAP,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_NOEXIST,
+  E2BIG,
+  EBADF,
+  EEXIST,
+  EINVAL,
+  ENOENT,
+} from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { arrayIndex } from './array.js';
 import { BpfMap, keyString, type MapDef } from './map.js';

@@ -1,7 +1,6 @@
 // What every emulated map shares: its definition, a handle pointer programs pass to helpers, and the
 // bpf()-syscall-like operations that return 0 or a negative errno.
-import { BPF_EXIST, BPF_MAP_TYPE_NAMES } from '../../uapi/bpf.js';
-import { EINVAL } from '../../uapi/errno.js';
+import { BPF_EXIST, BPF_MAP_TYPE_NAMES, EINVAL } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 
 export interface MapDef {

@@ -1,6 +1,5 @@
 // BPF_MAP_TYPE_QUEUE (FIFO) and BPF_MAP_TYPE_STACK (LIFO): no keys; push, pop and peek.
-import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE_STACK } from '../../uapi/bpf.js';
-import { E2BIG, EINVAL } from '../../uapi/errno.js';
+import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE_STACK, E2BIG, EINVAL } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { BpfMap, type MapDef } from './map.js';
 

@@ -17,7 +17,7 @@ import {
   BPF_MAP_TYPE_QUEUE,
   BPF_MAP_TYPE_RINGBUF,
   BPF_MAP_TYPE_STACK,
-} from '../../uapi/bpf.js';
+} from '../../uapi/index.js';
 import { BpfError } from '../../errors.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
 import type { LdImm64Request } from '../decode.js';

@@ -1,8 +1,7 @@
 // BPF_MAP_TYPE_RINGBUF: records reserved by a program are regions of their own until submitted or
 // discarded; submitted records wait for the host to drain them. Space is counted as the kernel does:
 // an 8-byte header plus the data rounded up to 8, against max_entries bytes.
-import { BPF_RINGBUF_HDR_SZ } from '../../uapi/bpf.js';
-import { EAGAIN, EINVAL } from '../../uapi/errno.js';
+import { BPF_RINGBUF_HDR_SZ, EAGAIN, EINVAL } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
 import { BpfMap, roundUp8, type MapDef } from './map.js';
 
