@@ -21,7 +21,4 @@ export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD } from './context-layout.js';
 /** The CLI's names for return codes; they are src/uapi's. */
-export { TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
-/** The CLI's name for the object's reader; run.ts can import readMapSlotInits from src/object instead. */
-export { readMapSlotInits as slotInits, type MapSlotInit as SlotInit } from '../object/index.js';

@@ -1,15 +1,12 @@
 import { BpfError, UsageError } from '../../errors.js';
-import { readObject, type BpfObject } from '../../object/index.js';
+import { readMapSlotInits, readObject, type BpfObject } from '../../object/index.js';
 import { isCapture, parseHex, readPacketsFile } from '../../testing/index.js';
-import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type } from '../../uapi/index.js';
+import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../../uapi/index.js';
 import {
   Emulator,
   formatInsn,
   parseMapJson,
   readInsn,
-  slotInits,
-  TC_ACT_NAMES,
-  XDP_ACTION_NAMES,
   type ContextOverrides,
   type MapJsonSpec,
 } from '../../vm/index.js';
@@ -180,7 +177,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   const assignments = mapAssignments(args, obj);
   const tails = tailCalls(args, obj);
   // Programs the object's own prog array initialisers name are loaded too, as the emulator links them.
-  const initialised = slotInits(obj).filter((s) => s.kind === 'program').map((s) => s.target);
+  const initialised = readMapSlotInits(obj).filter((s) => s.kind === 'program').map((s) => s.target);
   const targets = [...new Set([...tails.map((t) => t.program), ...initialised])].filter((p) => p !== program);
   const loaded = loader.loadObject(bytes, { programs: [program, ...targets], ...(type !== undefined ? { type } : {}), objectName: 'bpfts_run' });
   try {

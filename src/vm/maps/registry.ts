@@ -34,11 +34,17 @@ import { RingBufMap } from './ringbuf.js';
 /** A map definition the emulator cannot honour. */
 export class MapError extends BpfError {}
 
+/** The kernel's KMALLOC_MAX_SIZE on common configurations: no map value may be larger (E2BIG). */
+const MAX_VALUE_SIZE = 4 * 1024 * 1024;
+/** Arrays are allocated up front; past this a corrupt max_entries must not exhaust the host. */
+const MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+
 /** `fds` resolves the map fds map-in-map types store; without it they cannot be created. */
 export function createMap(def: MapDef, memory: Memory, cpus = 1, fds?: MapFds): BpfMap {
   const name = BPF_MAP_TYPE_NAMES[def.type] ?? `type ${def.type}`;
   const bad = (why: string) => new MapError(`map '${def.name ?? ''}' (${name}): ${why}`);
   if (def.maxEntries <= 0 && def.type !== BPF_MAP_TYPE_PERF_EVENT_ARRAY) throw bad('max_entries must be positive');
+  if (def.valueSize > MAX_VALUE_SIZE) throw bad(`value size ${def.valueSize} is more than the kernel allows (E2BIG)`);
   switch (def.type) {
     case BPF_MAP_TYPE_HASH:
     case BPF_MAP_TYPE_PERCPU_HASH:
@@ -49,6 +55,9 @@ export function createMap(def: MapDef, memory: Memory, cpus = 1, fds?: MapFds): 
     case BPF_MAP_TYPE_ARRAY:
     case BPF_MAP_TYPE_PERCPU_ARRAY:
       if (def.keySize !== 4 || def.valueSize <= 0) throw bad('arrays need 4-byte keys and a positive value size');
+      if (def.valueSize * def.maxEntries * (def.type === BPF_MAP_TYPE_PERCPU_ARRAY ? cpus : 1) > MAX_ARRAY_BYTES) {
+        throw bad(`${def.maxEntries} entries of ${def.valueSize} bytes are more than the emulator allocates (${MAX_ARRAY_BYTES / 2 ** 20} MiB)`);
+      }
       return new ArrayMap(def, memory, cpus);
     case BPF_MAP_TYPE_LPM_TRIE:
       if (def.keySize <= 4 || def.valueSize <= 0) throw bad('LPM trie keys are a u32 prefix length plus data');
