@@ -4,14 +4,14 @@ import { BPF_F_CURRENT_CPU, E2BIG, EINVAL, ENOENT, EOPNOTSUPP } from '../../uapi
 import type { Program } from '../decode.js';
 import type { Memory } from '../memory.js';
 import { arrayIndex } from './array.js';
-import { BpfMap, type MapDef } from './map.js';
+import { BpfMap, KeylessMap, type MapDef } from './map.js';
 
 export interface PerfRecord {
   cpu: number;
   data: Uint8Array;
 }
 
-export class PerfEventArrayMap extends BpfMap {
+export class PerfEventArrayMap extends KeylessMap {
   readonly records: PerfRecord[] = [];
   /**
    * Whether user space has opened the events, the usual way: slot i holds an event bound to CPU i, for
@@ -34,22 +34,6 @@ export class PerfEventArrayMap extends BpfMap {
     if (slot !== cpu) return -EOPNOTSUPP;
     this.records.push({ cpu, data });
     return 0;
-  }
-
-  lookupPointer(_key: Uint8Array, _cpu: number): bigint {
-    return 0n;
-  }
-  lookup(_key: Uint8Array): Uint8Array | undefined {
-    return undefined;
-  }
-  update(_key: Uint8Array, _value: Uint8Array, _flags: number): number {
-    return -EINVAL;
-  }
-  delete(_key: Uint8Array): number {
-    return -EINVAL;
-  }
-  nextKey(_key: Uint8Array | undefined): Uint8Array | undefined {
-    return undefined;
   }
 }
 

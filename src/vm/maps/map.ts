@@ -65,3 +65,25 @@ export abstract class BpfMap {
     return flags < 0 || flags > BPF_EXIST ? -EINVAL : 0;
   }
 }
+
+/**
+ * Maps whose elements are not values a program or user space reads or writes by key (ring
+ * buffers, perf event arrays): lookups find nothing and updates are EINVAL, as in the kernel.
+ */
+export abstract class KeylessMap extends BpfMap {
+  lookupPointer(_key: Uint8Array, _cpu: number): bigint {
+    return 0n;
+  }
+  lookup(_key: Uint8Array): Uint8Array | undefined {
+    return undefined;
+  }
+  update(_key: Uint8Array, _value: Uint8Array, _flags: number): number {
+    return -EINVAL;
+  }
+  delete(_key: Uint8Array): number {
+    return -EINVAL;
+  }
+  nextKey(_key: Uint8Array | undefined): Uint8Array | undefined {
+    return undefined;
+  }
+}

@@ -1,11 +1,11 @@
 // BPF_MAP_TYPE_RINGBUF: records reserved by a program are regions of their own until submitted or
 // discarded; submitted records wait for the host to drain them. Space is counted as the kernel does:
 // an 8-byte header plus the data rounded up to 8, against max_entries bytes.
-import { BPF_RINGBUF_HDR_SZ, EAGAIN, EINVAL } from '../../uapi/index.js';
+import { BPF_RINGBUF_HDR_SZ, EAGAIN } from '../../uapi/index.js';
 import type { Memory } from '../memory.js';
-import { BpfMap, roundUp8, type MapDef } from './map.js';
+import { KeylessMap, roundUp8, type MapDef } from './map.js';
 
-export class RingBufMap extends BpfMap {
+export class RingBufMap extends KeylessMap {
   private readonly ready: Uint8Array[] = [];
   /** Reserved, not yet submitted: region id → bytes. */
   private readonly reserved = new Map<number, Uint8Array>();
@@ -70,21 +70,5 @@ export class RingBufMap extends BpfMap {
       this.consumerPos += this.cost(r.length);
     }
     return out;
-  }
-
-  lookupPointer(_key: Uint8Array, _cpu: number): bigint {
-    return 0n;
-  }
-  lookup(_key: Uint8Array): Uint8Array | undefined {
-    return undefined;
-  }
-  update(_key: Uint8Array, _value: Uint8Array, _flags: number): number {
-    return -EINVAL;
-  }
-  delete(_key: Uint8Array): number {
-    return -EINVAL;
-  }
-  nextKey(_key: Uint8Array | undefined): Uint8Array | undefined {
-    return undefined;
   }
 }
