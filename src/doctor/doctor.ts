@@ -1,5 +1,7 @@
 // `bpfts doctor`: why an object would fail to load with libbpf (upstream and Debian's 1.1), tc,
-// aya or bpfts, and what to do about it.
+// aya or bpfts, and what to do about it. The verdict is for one loader, the one the object is
+// written for (assumeLoader) unless --loader names another: a libbpf object is not broken because
+// aya would refuse its section names.
 import {
   LOADERS, loaderView, suggestSections, fixupBtf,
   type AttachIntent, type BpfObject, type BpfProgram, type LoaderId, type LoaderView, type Suggestion,
@@ -50,13 +52,22 @@ export interface BpftsView {
 }
 
 export interface Report {
+  /** The loader --loader named. */
   loader?: LoaderName;
+  /** The loader `ok` is for: `loader`, else the one the object is written for; absent when nothing names one. */
+  assumedLoader?: LoaderName;
+  /** Why that loader: '--loader', or what in the object points to it. */
+  assumedBecause: string;
   kernel?: string;
   programs: ProgramDiagnosis[];
+  /**
+   * Problems as errors and warnings for the verdict's loader; those that stop only other loaders
+   * are 'info' (notes), unless no loader loads the object at all.
+   */
   findings: Finding[];
   /** Per loader: does the object load (as far as bpfts can tell without the kernel)? */
   verdicts: Record<LoaderName, boolean>;
-  /** The verdict for `loader`, or for every loader when none was chosen. */
+  /** The verdict for `assumedLoader`, or for every loader when there is none. */
   ok: boolean;
 }
 
@@ -157,11 +168,62 @@ export function doctor(obj: BpfObject, options: DoctorOptions = {}): Report {
   checkBtfFindings(obj, options.kernel, objPath, findings);
 
   const verdicts = Object.fromEntries(LOADER_NAMES.map((l) => [l, !findings.some((f) => f.severity === 'error' && (f.loaders.length === 0 || f.loaders.includes(l)))])) as Record<LoaderName, boolean>;
-  const ok = options.loader ? verdicts[options.loader] : LOADER_NAMES.every((l) => verdicts[l]);
+  const assumed: Assumption = options.loader ? { loader: options.loader, because: '--loader' } : assumeLoader(obj, programs);
+  const ok = assumed.loader ? verdicts[assumed.loader] : LOADER_NAMES.every((l) => verdicts[l]);
+  // When nothing loads the object, every loader's reasons are worth fixing; verdicts are already taken.
+  if (assumed.loader && LOADER_NAMES.some((l) => verdicts[l])) {
+    for (const f of findings) {
+      if (f.loaders.length > 0 && !f.loaders.includes(assumed.loader)) f.severity = 'info';
+    }
+  }
   return {
-    ...(options.loader ? { loader: options.loader } : {}), ...(options.kernel ? { kernel: options.kernel } : {}),
+    ...(options.loader ? { loader: options.loader } : {}),
+    ...(assumed.loader ? { assumedLoader: assumed.loader } : {}), assumedBecause: assumed.because,
+    ...(options.kernel ? { kernel: options.kernel } : {}),
     programs, findings, verdicts, ok,
   };
+}
+
+interface Assumption {
+  loader?: LoaderName;
+  because: string;
+}
+
+const TC_OR_XDP = new Set<AttachIntent>(['tc-ingress', 'tc-egress', 'tcx-ingress', 'tcx-egress', 'xdp']);
+
+function accepts(p: ProgramDiagnosis, loader: LoaderName): boolean {
+  return p.views.some((v) => v.loader === loader && v.accepted);
+}
+
+/**
+ * The loader an object is written for, from what only that loader's users write. The first rule
+ * that matches decides (`bpfts doctor --help` lists the same):
+ *  1. iproute2's `struct bpf_elf_map` in `maps` (36 bytes; no other loader defines it): tc.
+ *  2. BTF-defined `.maps`, `.kconfig` or `.ksyms` (libbpf's formats): libbpf, even when a section
+ *     name is one libbpf refuses: that refusal is then the problem to fix.
+ *  3. Every program in a section upstream libbpf knows: libbpf, also with a legacy `maps`
+ *     section (libbpf < 1.0 read it; 1.0 and later refuse it, and that is the problem).
+ *  4. Every program in a section aya knows, some libbpf does not (`socket/3`, `classifier/NAME`): aya.
+ *  5. tc or XDP programs (by section words or code) in sections neither knows, with legacy `maps`
+ *     or none: tc, as iproute2's tc and ip load any section named with `sec NAME`. Not when some
+ *     program is anything else (a socket filter, a cgroup or tracing program): iproute2 cannot
+ *     load those.
+ *  6. Otherwise none: every loader must load it.
+ */
+function assumeLoader(obj: BpfObject, programs: ProgramDiagnosis[]): Assumption {
+  if (obj.maps.some((m) => m.style === 'iproute2')) return { loader: 'tc', because: "iproute2 struct bpf_elf_map definitions in 'maps'" };
+  const libbpfNames = programs.length > 0 && programs.every((p) => accepts(p, 'libbpf'));
+  if (sectionByNameOf(obj, '.maps')) return { loader: 'libbpf', because: `BTF-defined .maps${libbpfNames ? ' and libbpf section names' : ''}` };
+  if (needsBtf(obj)) return { loader: 'libbpf', because: 'libbpf externs (.kconfig or .ksyms)' };
+  if (libbpfNames) return { loader: 'libbpf', because: 'libbpf section names' };
+  if (programs.length > 0 && programs.every((p) => accepts(p, 'aya'))) {
+    const own = programs.find((p) => !accepts(p, 'libbpf'))!;
+    return { loader: 'aya', because: `aya section names ('${own.section}' is aya's, not libbpf's)` };
+  }
+  if (programs.some((p) => p.intent && TC_OR_XDP.has(p.intent)) && programs.every((p) => (p.intent ? TC_OR_XDP.has(p.intent) : !accepts(p, 'libbpf')))) {
+    return { loader: 'tc', because: 'tc/XDP programs in sections only iproute2 takes (tc and ip load any section given with `sec NAME`)' };
+  }
+  return { because: 'nothing in the object names its loader' };
 }
 
 /** The first section name every failing loader accepts for the intended attach point. */

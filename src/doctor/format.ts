@@ -14,15 +14,26 @@ function viewText(v: LoaderView | BpftsView): string {
 function findingText(f: Finding): string {
   const where = [f.program && !f.message.includes(`prog '${f.program}'`) ? `prog '${f.program}'` : undefined, f.section && !f.program ? f.section : undefined, f.insn !== undefined ? `insn ${f.insn}` : undefined]
     .filter(Boolean).join(', ');
-  const who = f.severity === 'error' && f.loaders.length > 0 ? ` [${f.loaders.join(', ')}]` : '';
-  let out = `  ${f.severity}${who}: ${where ? `${where}: ` : ''}${f.message}\n`;
+  const who = f.loaders.length > 0 ? ` [${f.loaders.join(', ')}]` : '';
+  let out = `  ${f.severity === 'info' ? 'note' : f.severity}${who}: ${where ? `${where}: ` : ''}${f.message}\n`;
   if (f.hint) out += `    hint: ${f.hint}\n`;
   return out;
 }
 
+/** Which loader the verdict is for, and why. */
+function loaderLine(report: Report): string {
+  if (!report.assumedLoader) return `loader: none assumed (${report.assumedBecause}): every loader must load it\n`;
+  if (report.loader) return `loader: ${report.loader} (--loader)\n`;
+  return `loader: ${report.assumedLoader}, assumed from ${report.assumedBecause} (--loader picks another)\n`;
+}
+
+function verdictWord(report: { ok: boolean }, doctor: Report): string {
+  return `${report.ok ? 'ok' : 'will not load'}${doctor.assumedLoader ? ` with ${doctor.assumedLoader}` : ''}`;
+}
+
 /** The report as text: per program the loaders' views and what works, then the object's problems. */
 export function formatReport(report: Report, path: string): string {
-  let out = '';
+  let out = loaderLine(report);
   for (const p of report.programs) {
     out += `program '${p.name}' in section '${p.section}':\n`;
     for (const v of p.views) out += `  ${v.loader.padEnd(12)}${viewText(v)}\n`;
@@ -41,13 +52,17 @@ export function formatReport(report: Report, path: string): string {
     }
     out += '\n';
   }
-  const errors = report.findings.filter((f) => f.severity === 'error');
-  const others = report.findings.filter((f) => f.severity !== 'error');
-  if (errors.length > 0) out += `errors (${errors.length}):\n${errors.map(findingText).join('')}\n`;
-  if (others.length > 0) out += `warnings and notes (${others.length}):\n${others.map(findingText).join('')}\n`;
+  const groups: [string, Finding[]][] = [
+    ['errors', report.findings.filter((f) => f.severity === 'error')],
+    ['warnings', report.findings.filter((f) => f.severity === 'warning')],
+    ['notes', report.findings.filter((f) => f.severity === 'info')],
+  ];
+  for (const [title, list] of groups) {
+    if (list.length > 0) out += `${title} (${list.length}):\n${list.map(findingText).join('')}\n`;
+  }
   const verdict = (Object.entries(report.verdicts) as [LoaderName, boolean][])
     .map(([l, ok]) => `${l} ${ok ? 'ok' : 'FAILS'}`).join(', ');
-  out += `${path}: ${report.ok ? 'ok' : 'will not load'}${report.loader ? ` with ${report.loader}` : ''} (${verdict})${report.kernel ? ` [BTF checked for Linux ${report.kernel}]` : ''}\n`;
+  out += `${path}: ${verdictWord(report, report)} (${verdict})${report.kernel ? ` [BTF checked for Linux ${report.kernel}]` : ''}\n`;
   return out;
 }
 
@@ -63,6 +78,6 @@ export function formatVerifyReport(report: VerifyReport, path: string): string {
       if (f.source) out += `      ; ${f.source.text} (${f.source.file}:${f.source.line})\n`;
     }
   }
-  out += `${path}: ${report.ok ? 'ok' : 'will not load'}\n`;
+  out += `${path}: ${verdictWord(report, report.doctor)}\n`;
   return out;
 }

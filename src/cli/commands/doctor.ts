@@ -27,12 +27,24 @@ without a GPL license, .eh_frame, calls to undefined functions.
 --kernel X.Y also checks BTF kinds that kernel lacks (FUNC 5.0, VAR/DATASEC 5.2, global FUNC 5.6,
 FLOAT 5.13, DECL_TAG 5.16, TYPE_TAG 5.17, ENUM64 6.0).
 
-Exit status: 0 when the object loads with the chosen loader (with every loader when --loader is not
-given), 1 when something will fail to load, 2 for bad usage or an unreadable object.
+The verdict is for one loader: --loader, else the one the object is written for, assumed from the
+object (the report says which and why); the first rule that matches decides:
+  1. iproute2 struct bpf_elf_map definitions in 'maps'                       tc
+  2. BTF-defined .maps, or .kconfig / .ksyms externs                         libbpf
+  3. every program in a section libbpf knows (also with legacy 'maps')       libbpf
+  4. every program in a section aya knows, some libbpf does not (socket/3)   aya
+  5. tc or XDP programs in sections neither knows, no BTF maps               tc (tc/ip ... sec NAME)
+  6. anything else                                                           none: every loader
+"libbpf" is upstream libbpf; pass --loader libbpf-1.1 for Debian 12's. Problems that stop only
+other loaders (aya refusing SEC("tc"), raw loaders and DATASEC sizes) are notes, not errors, unless
+no loader loads the object at all.
+
+Exit status: 0 when the object loads with that loader (with every loader when none is assumed), 1
+when it will fail to load, 2 for bad usage or an unreadable object.
 
 Note: tc's "Error: TC classifier not found." means the kernel lacks cls_bpf, not a bad section.`,
   options: {
-    loader: { type: 'string', valueName: 'LOADER', description: `focus the verdict on one loader: ${LOADER_NAMES.join(', ')}` },
+    loader: { type: 'string', valueName: 'LOADER', description: `judge the object for this loader instead of the assumed one: ${LOADER_NAMES.join(', ')}` },
     kernel: { type: 'string', valueName: 'X.Y', description: 'check BTF kind support of this kernel release' },
     dev: { type: 'string', valueName: 'DEV', description: 'network device to put in suggested commands' },
     json: { type: 'boolean', description: 'print the report as JSON' },
