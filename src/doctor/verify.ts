@@ -17,7 +17,10 @@ import { matchSection, progTypeByName, type BpfObject, type BpfProgram } from '.
 import { bpf_prog_type, enumName } from '../uapi/index.js';
 import { UsageError } from '../errors.js';
 import { doctor, type DoctorOptions, type Report } from './doctor.js';
-import { helperAllowed, helperByID, HELPER_FUNC_MAX_ID, HELPERS_BY_PROG_TYPE, VOID_HELPERS } from './helpers.js';
+import {
+  GPL_COMPATIBLE_LICENSES, GPL_ONLY_HELPERS, helperAllowed, helperByID, HELPER_FUNC_MAX_ID, HELPERS_BY_PROG_TYPE, VOID_HELPERS,
+} from './helpers.js';
+import { linkProgram, verifyProgram, VerifierInputError, type LinkedProgram } from '../verifier/index.js';
 import { uninitReads } from './reg-init.js';
 import { inferIntent } from './intent.js';
 
@@ -37,6 +40,8 @@ export interface VerifyFinding {
   insn: number;
   disasm: string;
   source?: SourceRef;
+  /** For the verifier's verdict: the registers and stack the failing instruction was reached with. */
+  state?: string;
 }
 
 export interface ProgramVerdict {
@@ -49,7 +54,12 @@ export interface ProgramVerdict {
   /** Deepest stack use of the deepest call chain, in bytes. */
   stackDepth: number;
   ok: boolean;
+  /** In the order the kernel meets them: the first error is the kernel's verdict. */
   findings: VerifyFinding[];
+  /** Instructions the walk processed (the kernel's "processed N insns"), when it ran. */
+  processed?: number;
+  /** With `log`: the walk's per-instruction states. */
+  log?: string[];
 }
 
 export interface VerifyReport {
@@ -263,6 +273,8 @@ function progTypeOf(obj: BpfObject, p: BpfProgram): string | undefined {
 export interface VerifyOptions extends DoctorOptions {
   /** Check every program as this type, as `bpfts load --type` loads it: a libbpf section name or a bpf_prog_type name. */
   type?: string;
+  /** Keep each program's per-instruction state log. */
+  log?: boolean;
 }
 
 function forcedType(text: string): string {
@@ -275,7 +287,24 @@ function forcedType(text: string): string {
   return enumName(bpf_prog_type, choice.type)!;
 }
 
-/** Doctor's report plus static verification of every entry program and the sub-programs it calls. */
+/** Findings the kernel makes while it walks: the value walk finds them itself, in the kernel's order. */
+const WALK_CODES = new Set(['unknown-helper', 'helper-not-allowed', 'div-by-zero', 'fp-write', 'stack-out-of-range', 'uninit-read']);
+/** Found after the walk (check_max_stack_depth). */
+const AFTER_WALK_CODES = new Set(['stack-too-large']);
+
+/** The kernel's words for a helper call it refuses before looking at the arguments (check_helper_call). */
+function helperCheck(obj: BpfObject, progType: string | undefined): (id: number) => string | undefined {
+  const gpl = GPL_COMPATIBLE_LICENSES.has(obj.license ?? '');
+  return (id) => {
+    if (id <= 0 || id >= HELPER_FUNC_MAX_ID) return `invalid func unknown#${id}`;
+    const name = helperByID(id);
+    if (progType && helperAllowed(progType, id) === false) return `program of this type cannot use helper bpf_${name}#${id}`;
+    if (!gpl && name && GPL_ONLY_HELPERS.has(name)) return 'cannot call GPL-restricted function from non-GPL compatible program';
+    return undefined;
+  };
+}
+
+/** Doctor's report plus verification of every entry program and the sub-programs it calls. */
 export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyReport {
   const forced = options.type === undefined ? undefined : forcedType(options.type);
   const report = doctor(obj, options);
@@ -285,7 +314,16 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
   const programs: ProgramVerdict[] = [];
   for (const p of obj.programs.filter((x) => x.kind === 'entry')) {
     const progType = forced ?? progTypeOf(obj, p);
-    const findings: VerifyFinding[] = [];
+    let linked: LinkedProgram | undefined;
+    let linkError: string | undefined;
+    try {
+      linked = linkProgram(obj, p);
+    } catch (e) {
+      if (!(e instanceof VerifierInputError)) throw e;
+      linkError = e.message;
+    }
+    const startOf = (fn: BpfProgram): number => linked?.functions.find((f) => f.program === fn)?.start ?? 0;
+    const structural: VerifyFinding[] = [];
     const seen = new Set<BpfProgram>();
     const callees: string[] = [];
     // Depth-first over the call graph: stack adds up along each chain.
@@ -300,7 +338,7 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
         if (fn !== p) callees.push(fn.name);
         for (const f of result.findings) {
           const src = source(fn.section, fn.offset + f.insn * BPF_INSN_SIZE);
-          findings.push({ ...f, function: fn.name, ...(src ? { source: src } : {}) });
+          structural.push({ ...f, insn: startOf(fn) + f.insn, function: fn.name, ...(src ? { source: src } : {}) });
         }
       }
       const frame = Math.ceil(result.stack / 8) * 8;
@@ -314,25 +352,58 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
     };
     const stackDepth = visit(p, 0, 0);
     if (stackDepth > MAX_BPF_STACK && callees.length > 0) {
-      findings.push({ severity: 'error', code: 'stack-too-large', function: p.name, insn: 0, disasm: '', message: `combined stack size of ${callees.length + 1} calls is ${stackDepth}. Too large` });
+      structural.push({ severity: 'error', code: 'stack-too-large', function: p.name, insn: 0, disasm: '', message: `combined stack size of ${callees.length + 1} calls is ${stackDepth}. Too large` });
+    }
+    const cfgErrors = structural.filter((f) => f.severity === 'error' && !WALK_CODES.has(f.code) && !AFTER_WALK_CODES.has(f.code));
+    const findings: VerifyFinding[] = [];
+    let processed: number | undefined;
+    let log: string[] | undefined;
+    if (linkError) findings.push({ severity: 'error', code: 'link', function: p.name, insn: 0, disasm: '', message: linkError });
+    if (cfgErrors.length > 0 || !linked) {
+      // The kernel stops at check_cfg's first complaint; the walk never starts.
+      findings.push(...structural.sort((a, b) => a.insn - b.insn));
+    } else {
+      const typeNumber = progType ? (bpf_prog_type as Record<string, number>)[progType] : undefined;
+      const result = verifyProgram(obj, p, {
+        progType: typeNumber ?? bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS,
+        expectedAttachType: forced ? 0 : matchSection(p.section, { libbpf: 'upstream' })?.expectedAttachType ?? 0,
+        helperCheck: helperCheck(obj, progType),
+        ...(options.log ? { log: true } : {}),
+      });
+      processed = result.processed;
+      if (result.error) {
+        const e = result.error;
+        findings.push({
+          severity: 'error', code: 'verifier', message: e.message, function: e.function, insn: e.insn, disasm: e.disasm,
+          state: e.state, ...(e.source ? { source: e.source } : {}),
+        });
+      } else {
+        findings.push(...structural.filter((f) => AFTER_WALK_CODES.has(f.code)));
+      }
+      findings.push(...structural.filter((f) => f.severity !== 'error'));
+      log = result.log;
     }
     if (progType && !HELPERS_BY_PROG_TYPE[progType]) {
       findings.push({ severity: 'warning', code: 'helpers-unchecked', function: p.name, insn: 0, disasm: '', message: `bpfts has no helper table for ${progType}: helper calls were not checked against it` });
     }
     // Doctor's errors in this program's code that stop every loader (calls to undefined functions,
-    // GPL-only helpers, unknown relocations) make the kernel refuse it too.
+    // unknown relocations) make the kernel refuse it too.
     for (const fn of [p, ...callees.map((n) => byName.get(n)!)]) {
       let decoded: Map<number, Insn> | undefined;
       for (const f of report.findings) {
         if (f.severity !== 'error' || f.loaders.length > 0 || f.program !== fn.name || f.insn === undefined) continue;
+        if (findings.some((x) => x.message === f.message)) continue;
         decoded ??= new Map(decodeProgram(fn.bytes, obj.littleEndian, fn.section).insns.map((i) => [i.index, i]));
         const insn = decoded.get(f.insn);
         const src = source(fn.section, fn.offset + f.insn * BPF_INSN_SIZE);
-        findings.push({ severity: 'error', code: f.code, message: f.message, function: fn.name, insn: f.insn, disasm: insn ? formatInsn(insn) : '', ...(src ? { source: src } : {}) });
+        findings.push({ severity: 'error', code: f.code, message: f.message, function: fn.name, insn: startOf(fn) + f.insn, disasm: insn ? formatInsn(insn) : '', ...(src ? { source: src } : {}) });
       }
     }
     const ok = !findings.some((f) => f.severity === 'error');
-    programs.push({ name: p.name, section: p.section, ...(progType ? { progType } : {}), callees, stackDepth, ok, findings });
+    programs.push({
+      name: p.name, section: p.section, ...(progType ? { progType } : {}), callees, stackDepth, ok, findings,
+      ...(processed !== undefined ? { processed } : {}), ...(log ? { log } : {}),
+    });
   }
   return { doctor: report, programs, ok: report.ok && programs.every((p) => p.ok) };
 }

@@ -1,0 +1,284 @@
+// Helper calls (check_helper_call and check_func_arg in kernel/bpf/verifier.c): each argument
+// checked against the helper's prototype, the map/helper pairing, references acquired and
+// released, r1-r5 clobbered and r0 typed by the return type; packet pointers forgotten after a
+// helper that may move packet data; callbacks (bpf_loop, bpf_for_each_map_elem, ...) walked in a
+// frame of their own.
+import {
+  BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP,
+  BPF_MAP_TYPE_XSKMAP,
+} from '../uapi/index.js';
+import { checkMapValue, checkPacket, checkPtrOffReg, checkRegion, mayAccessPacket, stackHelperAccess } from './access.js';
+import { frame, newId, regs, reject, type Env } from './env.js';
+import { EXPECTED_TYPES, helperProto, wrongArgTypeMessage, type ArgSpec, type ArgType, type Callback, type HelperProto } from './helper-protos.js';
+import { mapHelperConflict } from './map-helpers.js';
+import { boundsSync, scalarConst, scalarConstValue, scalarIsConst, scalarUnknown, type Scalar } from './scalar.js';
+import {
+  allRegs, isPktPointer, newFrame, notInit, ptrReg, scalarReg, typeName, type Reg, type RegType, type VMap,
+} from './state.js';
+
+const BPF_MAX_VAR_SIZ = 1n << 29n;
+const MAX_ERRNO = 4095n;
+
+interface Meta {
+  map?: VMap;
+  /** umax of the last ARG_CONST_SIZE: what str helpers may return at most. */
+  msize?: bigint;
+  memSize?: number;
+  releaseRef?: number;
+  releaseReg?: number;
+  callback?: number;
+  /** The reference an argument holds (for ptr-cast helpers, whose result shares it). */
+  argRef?: number;
+}
+
+const helperName = (id: number): string => `bpf_${BPF_FUNC_NAMES[id] ?? `unknown#${id}`}`;
+const isNullScalar = (r: Reg): boolean => r.t === 'scalar' && scalarConstValue(r.s) === 0n;
+
+/** The type text reg_type_str gives a register (ringbuf_mem, map_value_or_null, ...). */
+function regTypeText(r: Reg): string {
+  return typeName(r);
+}
+
+const compatCache = new Map<ArgType, ReadonlySet<string>>();
+
+/** check_reg_type: the register's type must be one compatible_reg_types lists for the argument. */
+function checkRegType(r: Reg, regno: number, arg: ArgSpec): void {
+  if (r.t === 'any') return;
+  const text = EXPECTED_TYPES[arg.type];
+  if (text === undefined) return;
+  let compat = compatCache.get(arg.type);
+  if (!compat) {
+    compat = new Set(text.split(', '));
+    compatCache.set(arg.type, compat);
+  }
+  const actual = regTypeText(r);
+  if (!compat.has(actual)) reject(wrongArgTypeMessage(regno, actual, arg.type));
+}
+
+/** check_helper_mem_access: `size` bytes at the register, for a helper to read or write. */
+function helperMem(env: Env, r: Reg, regno: number, size: number, write: boolean, zeroSizeAllowed: boolean): void {
+  if (size === 0 && zeroSizeAllowed && isNullScalar(r)) return;
+  switch (r.t) {
+    case 'pkt': case 'pkt_meta':
+      checkPacket(env, r, regno, r.off, size, zeroSizeAllowed);
+      return;
+    case 'map_key':
+      checkRegion(r, regno, r.off, size, r.map!.keySize, zeroSizeAllowed);
+      return;
+    case 'map_value':
+      checkMapValue(env, r, regno, r.off, size, write ? 'write' : 'read', zeroSizeAllowed);
+      return;
+    case 'mem':
+      if (r.rdonly && write) reject(`R${regno} cannot write into ${typeName(r)}`);
+      checkRegion(r, regno, r.off, size, r.aux, zeroSizeAllowed);
+      return;
+    case 'fp':
+      stackHelperAccess(env, r, regno, r.off, size, write, zeroSizeAllowed);
+      return;
+    default:
+  }
+}
+
+function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): void {
+  const arg = proto.args[argNo]!;
+  const regno = argNo + 1;
+  if (arg.type === 'ARG_DONTCARE') return;
+  const r = regs(env)[regno]!;
+  if (r.t === 'not_init') reject(`R${regno} !read_ok`);
+  if (arg.type === 'ARG_ANYTHING') return;
+  if (isPktPointer(r) && !mayAccessPacket(env.progType, 'read')) reject('helper access to the packet is not allowed');
+  const nullable = arg.maybeNull === true;
+  if (!(nullable && isNullScalar(r))) {
+    checkRegType(r, regno, arg);
+    if (r.t !== 'any') {
+      if (arg.release) {
+        if (r.off) reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+        checkPtrOffReg(r, regno, false);
+      } else if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'buf', 'scalar', 'ptr_'].includes(r.t)) {
+        checkPtrOffReg(r, regno, false);
+      }
+    }
+  }
+  if (arg.release && r.t !== 'any' && !(nullable && isNullScalar(r))) {
+    if (!r.ref) reject(`R${regno} must be referenced when passed to release function`);
+    meta.releaseRef = r.ref;
+    meta.releaseReg = regno;
+  }
+  if (r.ref) meta.argRef = r.ref;
+  if (r.t === 'any') {
+    if (arg.type === 'ARG_CONST_MAP_PTR') meta.map = undefined;
+    return;
+  }
+  const write = arg.uninit === true || arg.write === true;
+  switch (arg.type) {
+    case 'ARG_CONST_MAP_PTR':
+      meta.map = r.map;
+      return;
+    case 'ARG_PTR_TO_MAP_KEY':
+      if (meta.map) helperMem(env, r, regno, meta.map.keySize, false, false);
+      return;
+    case 'ARG_PTR_TO_MAP_VALUE':
+      if (nullable && isNullScalar(r)) return;
+      if (meta.map) helperMem(env, r, regno, meta.map.valueSize, write, false);
+      return;
+    case 'ARG_PTR_TO_MEM':
+      if (arg.fixedSize !== undefined && !(nullable && isNullScalar(r))) helperMem(env, r, regno, arg.fixedSize, write, false);
+      return;
+    case 'ARG_CONST_SIZE':
+    case 'ARG_CONST_SIZE_OR_ZERO': {
+      const zeroOk = arg.type === 'ARG_CONST_SIZE_OR_ZERO';
+      const s = r.s;
+      if (s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
+      if (s.umax >= BPF_MAX_VAR_SIZ) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      const memArg = proto.args[argNo - 1];
+      const memReg = regs(env)[regno - 1]!;
+      meta.msize = s.umax;
+      if (memReg.t !== 'any') helperMem(env, memReg, regno - 1, Number(s.umax), memArg?.uninit === true || memArg?.write === true, zeroOk);
+      return;
+    }
+    case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+      if (!scalarIsConst(r.s)) reject(`R${regno} is not a known constant'`);
+      meta.memSize = Number(scalarConstValue(r.s));
+      return;
+    case 'ARG_PTR_TO_FUNC':
+      meta.callback = r.aux;
+      return;
+    default:
+  }
+}
+
+/** Forgets every packet pointer (clear_all_pkt_pointers): a privileged program keeps them as unknown scalars. */
+function clearPacketPointers(env: Env): void {
+  for (const r of allRegs(env.cur)) {
+    if (r.t === 'pkt' || r.t === 'pkt_meta' || r.t === 'pkt_end') Object.assign(r, scalarReg());
+  }
+}
+
+/** release_reference: the reference ends, and every register that held it becomes an unknown scalar. */
+export function releaseReference(env: Env, ref: number): void {
+  env.cur.refs = env.cur.refs.filter((r) => r.id !== ref);
+  for (const r of allRegs(env.cur)) if (r.ref === ref) Object.assign(r, scalarReg());
+}
+
+function acquireReference(env: Env, insn: number): number {
+  const id = newId(env);
+  env.cur.refs.push({ id, insn });
+  return id;
+}
+
+function returnRegister(env: Env, proto: HelperProto, meta: Meta, insn: number): Reg {
+  const nullable = proto.retMaybeNull === true;
+  switch (proto.ret) {
+    case 'RET_VOID': return notInit();
+    case 'RET_INTEGER':
+      if (proto.retBounds?.kind === 'size-arg' && meta.msize !== undefined) return scalarReg(boundedRet(-MAX_ERRNO, meta.msize));
+      return scalarReg();
+    case 'RET_PTR_TO_MAP_VALUE': {
+      if (!meta.map) return ptrReg('any');
+      const r = ptrReg('map_value', { map: meta.map, nullable, id: nullable ? newId(env) : 0 });
+      if (proto.acquires === 'sockmap' && (meta.map.type === BPF_MAP_TYPE_SOCKMAP || meta.map.type === BPF_MAP_TYPE_SOCKHASH)) {
+        r.ref = acquireReference(env, insn);
+        r.id = r.ref;
+      }
+      return r;
+    }
+    case 'RET_PTR_TO_SOCKET': case 'RET_PTR_TO_TCP_SOCK': case 'RET_PTR_TO_SOCK_COMMON': {
+      const t: RegType = proto.ret === 'RET_PTR_TO_SOCKET' ? 'sock' : proto.ret === 'RET_PTR_TO_TCP_SOCK' ? 'tcp_sock' : 'sock_common';
+      const r = ptrReg(t, { nullable, id: nullable ? newId(env) : 0 });
+      if (proto.ptrCast && meta.argRef) r.ref = meta.argRef;
+      const sockmap = meta.map && (meta.map.type === BPF_MAP_TYPE_SOCKMAP || meta.map.type === BPF_MAP_TYPE_SOCKHASH);
+      if (proto.acquires === true || (proto.acquires === 'sockmap' && sockmap)) {
+        r.ref = acquireReference(env, insn);
+        r.id = r.ref;
+      }
+      return r;
+    }
+    case 'RET_PTR_TO_MEM': {
+      if (!proto.retRingbuf) return ptrReg('any');
+      const r = ptrReg('mem', { nullable, ringbuf: true, aux: meta.memSize ?? 0 });
+      r.ref = acquireReference(env, insn);
+      r.id = r.ref;
+      return r;
+    }
+    default:
+      return ptrReg('any');
+  }
+}
+
+function boundedRet(smin: bigint, smax: bigint): Scalar {
+  const u = scalarUnknown();
+  return boundsSync({ ...u, smin, smax, s32min: Number(smin), s32max: Number(smax > 0x7fffffffn ? 0x7fffffffn : smax) });
+}
+
+/** Sets up the frame a callback runs in (set_*_callback_state). */
+function callbackFrame(env: Env, helper: number, cb: Callback, callback: number, meta: Meta, callsite: number): void {
+  const caller = frame(env);
+  const callee = newFrame(callsite, callback);
+  const map = meta.map;
+  cb.args.forEach((a, i) => {
+    const r = i + 1;
+    switch (a.kind) {
+      case 'scalar': callee.regs[r] = scalarReg(); break;
+      case 'map_ptr': callee.regs[r] = map ? ptrReg('map_ptr', { map }) : ptrReg('any'); break;
+      case 'map_key': callee.regs[r] = map ? ptrReg('map_key', { map }) : ptrReg('any'); break;
+      case 'map_value': callee.regs[r] = map ? ptrReg('map_value', { map }) : ptrReg('any'); break;
+      case 'helper_arg': callee.regs[r] = { ...caller.regs[a.arg]! }; break;
+      case 'not_init': callee.regs[r] = notInit(); break;
+      default: callee.regs[r] = ptrReg('any');
+    }
+  });
+  callee.regs[10] = ptrReg('fp', { aux: env.cur.frames.length });
+  callee.callback = { helper, retMin: cb.ret.min, retMax: cb.ret.max };
+  env.cur.frames.push(callee);
+}
+
+export interface CallOutcome {
+  /** A callback to walk: the state that enters it; the current state goes on after the call. */
+  callbackEntry?: number;
+}
+
+export function checkHelperCall(env: Env, id: number, insn: number, pushCallback: (setup: () => void, entry: number) => void): void {
+  const proto = helperProto(id, env.progType);
+  if (!proto) {
+    // A helper bpfts has no prototype for: nothing about its arguments or result is known.
+    const rs = regs(env);
+    for (let r = 1; r <= 5; r++) rs[r] = notInit();
+    rs[0] = ptrReg('any');
+    return;
+  }
+  const meta: Meta = {};
+  for (let a = 0; a < proto.args.length && a < 5; a++) checkFuncArg(env, proto, a, meta);
+  if (meta.map) {
+    const conflict = mapHelperConflict(meta.map.type, proto.name);
+    if (conflict) reject(`cannot pass map_type ${meta.map.type} into func ${helperName(id)}#${id}`);
+  }
+  if (meta.releaseRef !== undefined) releaseReference(env, meta.releaseRef);
+  const cb = proto.callback;
+  if (meta.callback !== undefined && cb) {
+    const entry = meta.callback;
+    pushCallback(() => callbackFrame(env, id, cb, entry, meta, insn), entry);
+  }
+  const rs = regs(env);
+  const ret = returnRegister(env, proto, meta, insn);
+  for (let r = 1; r <= 5; r++) rs[r] = notInit();
+  rs[0] = ret;
+  if (proto.changesPktData) clearPacketPointers(env);
+}
+
+/** Where a map lookup's result points once it is known not to be NULL (mark_ptr_not_null_reg). */
+export function notNullType(r: Reg): void {
+  r.nullable = false;
+  if (r.t !== 'map_value' || !r.map) return;
+  if ((r.map.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || r.map.type === BPF_MAP_TYPE_HASH_OF_MAPS)) {
+    if (r.map.inner) {
+      r.t = 'map_ptr';
+      r.map = r.map.inner;
+    } else {
+      r.t = 'any';
+    }
+  } else if (r.map.type === BPF_MAP_TYPE_XSKMAP) r.t = 'xdp_sock';
+  else if (r.map.type === BPF_MAP_TYPE_SOCKMAP || r.map.type === BPF_MAP_TYPE_SOCKHASH) r.t = 'sock';
+}
+
+export { scalarConst };

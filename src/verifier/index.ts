@@ -1,0 +1,144 @@
+// The offline verifier: predicts what the kernel's verifier (Linux 6.18, privileged loader) says
+// of one entry program of an object: accepted, or rejected with which message at which
+// instruction (counted as the kernel counts them, in the program as loaded). Structural checks
+// (check_cfg and friends) are src/doctor/verify.ts's; this layer is the walk over values.
+import { formatInsn } from '../isa/index.js';
+import { legacyInnerMap, type BpfObject, type BpfProgram, type GlobalDataSection, type MapDefinition } from '../object/index.js';
+import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/index.js';
+import type { Env } from './env.js';
+import { linkProgram, type LinkedProgram, type SourceLine } from './program.js';
+import { ptrReg, scalarReg, type Reg, type VMap } from './state.js';
+import { walk, COMPLEXITY_LIMIT } from './walk.js';
+
+export { linkProgram, type LinkedProgram, type SourceLine } from './program.js';
+export { VerifierInputError } from './errors.js';
+export { COMPLEXITY_LIMIT } from './walk.js';
+
+export interface VerifierOptions {
+  /** enum bpf_prog_type value. */
+  progType: number;
+  /** expected_attach_type, where the program type's rules depend on it. */
+  expectedAttachType?: number;
+  /** Keep a per-instruction state log (like the kernel's log level 2). */
+  log?: boolean;
+  /** Processed-instruction limit (the kernel's is 1,000,000). */
+  limit?: number;
+  /**
+   * What the kernel says of a call of helper `id` before it looks at the arguments (unknown id,
+   * not allowed for the program type, GPL-only), or undefined when the call may go on.
+   */
+  helperCheck?: (id: number) => string | undefined;
+}
+
+export interface VerifierError {
+  /** The kernel's message; two-line messages are joined by "; ". */
+  message: string;
+  /** Instruction index in the program as loaded. */
+  insn: number;
+  /** The function it is in. */
+  function: string;
+  disasm: string;
+  source?: SourceLine;
+  /** The register and stack state the instruction was reached with. */
+  state: string;
+}
+
+export interface VerifierResult {
+  ok: boolean;
+  error?: VerifierError;
+  /** Instructions walked, over all paths (the kernel's "processed N insns"). */
+  processed: number;
+  log?: string[];
+  program: LinkedProgram;
+}
+
+/** The maps a program refers to, as the verifier sees them. */
+function mapTable(obj: BpfObject): (key: object) => VMap {
+  const cache = new Map<object, VMap>();
+  const fromDef = (def: MapDefinition): VMap => {
+    let m = cache.get(def);
+    if (m) return m;
+    m = { name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags, readOnly: (def.flags & BPF_F_RDONLY_PROG) !== 0 };
+    cache.set(def, m);
+    if (def.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || def.type === BPF_MAP_TYPE_HASH_OF_MAPS) {
+      const inner = def.inner ?? legacyInnerMap(obj.maps, def);
+      if (inner) m.inner = fromDef(inner);
+    }
+    return m;
+  };
+  const fromData = (g: GlobalDataSection): VMap => {
+    let m = cache.get(g);
+    if (m) return m;
+    m = {
+      name: g.section, type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: g.size, maxEntries: 1,
+      flags: g.readOnly ? BPF_F_RDONLY_PROG : 0, readOnly: g.readOnly, ...(g.readOnly ? { initial: g.bytes } : {}),
+    };
+    cache.set(g, m);
+    return m;
+  };
+  return (key) => ('style' in key ? fromDef(key as MapDefinition) : fromData(key as GlobalDataSection));
+}
+
+/** Context struct names per program type, for a global function's `struct X *ctx` argument. */
+const CTX_STRUCTS = new Set(['__sk_buff', 'xdp_md', 'pt_regs', 'bpf_sock_ops', 'bpf_sock', 'bpf_sock_addr', 'sk_msg_md', 'sk_reuseport_md', 'bpf_sk_lookup', 'bpf_sysctl', 'bpf_sockopt', 'bpf_cgroup_dev_ctx', 'bpf_perf_event_data', 'bpf_raw_tracepoint_args', 'bpf_nf_ctx', '__sk_buff']);
+
+/** A global function's arguments from its BTF prototype (btf_prepare_func_args). */
+function globalArgs(obj: BpfObject, fn: BpfProgram): (env: Env) => Reg[] {
+  return () => {
+    const info = fn.funcInfo.find((f) => f.insn === 0);
+    const btf = obj.btf;
+    if (!info || !btf) return [];
+    const func = btf.type(info.typeId);
+    if (func.kind !== 'FUNC') return [];
+    const proto = btf.type(func.type);
+    if (proto.kind !== 'FUNC_PROTO') return [];
+    return proto.params.map((p) => {
+      const t = btf.type(btf.skipModsAndTypedefs(p.type));
+      if (t.kind !== 'PTR') return scalarReg();
+      const target = btf.type(btf.skipModsAndTypedefs(t.type));
+      if ((target.kind === 'STRUCT' || target.kind === 'UNION') && CTX_STRUCTS.has(target.name)) return ptrReg('ctx');
+      let size = 0;
+      try {
+        size = btf.resolveSize(target.id);
+      } catch {
+        return ptrReg('any');
+      }
+      return ptrReg('mem', { nullable: true, aux: size, id: 1_000_000 + p.type });
+    });
+  };
+}
+
+/** Walks `entry` (an entry program of `obj`) and the global functions it calls, as the kernel would. */
+export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: VerifierOptions): VerifierResult {
+  const program = linkProgram(obj, entry);
+  const maps = mapTable(obj);
+  const common = { progType: options.progType, expectedAttachType: options.expectedAttachType ?? 0, maps, limit: options.limit ?? COMPLEXITY_LIMIT, ...(options.helperCheck ? { helperCheck: options.helperCheck } : {}), ...(options.log ? { log: true } : {}) };
+  const toError = (e: { message: string; insn: number; state: string }): VerifierError => {
+    const i = program.insns[e.insn];
+    const src = program.source(e.insn);
+    return { message: e.message, insn: e.insn, function: program.functionAt(e.insn).program.name, disasm: i ? formatInsn(i) : '', state: e.state, ...(src ? { source: src } : {}) };
+  };
+  let processed = 0;
+  const log: string[] = [];
+  const main = walk(program, 0, common);
+  processed += main.processed;
+  if (main.log) log.push(...main.log);
+  if (main.error) return { ok: false, error: toError(main.error), processed, ...(options.log ? { log } : {}), program };
+  const done = new Set<number>();
+  let pending = [...main.globalsCalled];
+  while (pending.length > 0) {
+    const next: number[] = [];
+    for (const start of pending.sort((a, b) => a - b)) {
+      if (done.has(start)) continue;
+      done.add(start);
+      const fn = program.functionAt(start);
+      const r = walk(program, start, { ...common, entryArgs: globalArgs(obj, fn.program) });
+      processed += r.processed;
+      if (r.log) log.push(`Validating ${fn.program.name}() func#${program.functions.indexOf(fn)}...`, ...r.log);
+      if (r.error) return { ok: false, error: toError(r.error), processed, ...(options.log ? { log } : {}), program };
+      next.push(...r.globalsCalled);
+    }
+    pending = next;
+  }
+  return { ok: true, processed, ...(options.log ? { log } : {}), program };
+}

@@ -1,0 +1,1017 @@
+// The walk (do_check in kernel/bpf/verifier.c): every path of the program, depth first with the
+// fall-through edge first as the kernel takes it, each instruction checked against the state the
+// path reaches it with. States are kept at jump targets and after calls; a path whose state is
+// covered by a kept state that was walked to the end without error is pruned (is_state_visited).
+import {
+  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DIV, BPF_END,
+  BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32,
+  BPF_JNE, BPF_LD, BPF_LDX, BPF_LSH, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST,
+  BPF_STX, BPF_SUB, BPF_X, BPF_XCHG, BPF_XOR, BPF_PSEUDO_CALL, BPF_LOAD_ACQ, BPF_STORE_REL, BPF_TO_BE,
+  branchDistance, formatInsn,
+} from '../isa/index.js';
+import {
+  checkMapValue, checkPacket, checkRegion, coerceLoaded, ctxLoadStore, mayAccessPacket, stackRead, stackWrite,
+  BPF_MAX_VAR_OFF,
+} from './access.js';
+import { checkHelperCall, notNullType, releaseReference } from './calls.js';
+import { Reject, frame, newId, regs, reject, type Env } from './env.js';
+import type { LinkedInsn, LinkedProgram } from './program.js';
+import {
+  aluScalar, branchTaken, bswapScalar, negScalar, refineBranch, scalarConst, scalarConstValue, scalarEquals,
+  scalarIsConst, scalarUnknown, scalarWithin, sextScalar, truncScalar, zext32, type Scalar,
+} from './scalar.js';
+import {
+  AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
+  copyReg, formatState, isPktPointer, isPointer, newFrame, notInit, ptrReg, scalarReg, typeName, type Frame, type Reg,
+  type VMap, type VState,
+} from './state.js';
+import { computeLiveness } from './liveness.js';
+import { returnRange } from './return-code.js';
+
+/** BPF_COMPLEXITY_LIMIT_INSNS. */
+export const COMPLEXITY_LIMIT = 1_000_000;
+const MAX_CALL_FRAMES = 8;
+/** Kept states per instruction; the oldest finished ones make room (the kernel evicts by misses). */
+const MAX_KEPT = 32;
+
+const ALU_NAMES: Record<number, string> = {
+  [BPF_ADD]: '+=', [BPF_SUB]: '-=', [BPF_MUL]: '*=', [BPF_DIV]: '/=', [BPF_OR]: '|=', [BPF_AND]: '&=',
+  [BPF_LSH]: '<<=', [BPF_RSH]: '>>=', [BPF_NEG]: 'neg', [BPF_MOD]: '%=', [BPF_XOR]: '^=', [BPF_MOV]: '=',
+  [BPF_ARSH]: 's>>=', [BPF_END]: 'endian',
+};
+
+const SIZES = [4, 2, 1, 8];
+const sizeOf = (opcode: number): number => SIZES[(opcode & 0x18) >> 3]!;
+const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+
+/** A kept state and how many paths below it are still being walked (the kernel's `branches`). */
+interface Kept {
+  state: VState;
+  branches: number;
+  parent: Kept | undefined;
+}
+
+interface Pending {
+  state: VState;
+  kept: Kept | undefined;
+}
+
+export interface WalkOptions {
+  progType: number;
+  expectedAttachType: number;
+  /** The entry state: r1 and the other argument registers (a global function's arguments). */
+  entryArgs?: (env: Env) => Reg[];
+  maps(key: object): VMap;
+  limit?: number;
+  log?: boolean;
+  helperCheck?: (id: number) => string | undefined;
+}
+
+export interface WalkError {
+  message: string;
+  insn: number;
+  /** The state the failing instruction was reached with, as the log prints it. */
+  state: string;
+}
+
+export interface WalkResult {
+  error?: WalkError;
+  processed: number;
+  log?: string[];
+  /** Global functions that were called: each is verified on its own. */
+  globalsCalled: Set<number>;
+}
+
+export function walk(prog: LinkedProgram, start: number, options: WalkOptions): WalkResult {
+  const live = computeLiveness(prog);
+  const pruneAt = prunePoints(prog);
+  const kept = new Map<number, Kept[]>();
+  const globalsCalled = new Set<number>();
+  const f0 = newFrame(-1, start);
+  const env: Env = {
+    prog, progType: options.progType, expectedAttachType: options.expectedAttachType,
+    cur: { frames: [f0], refs: [], lock: 0, insn: start, from: -1 }, insnIdx: start, idGen: 0, mapOf: options.maps,
+    ...(options.log ? { log: [] as string[] } : {}),
+  };
+  f0.regs[10] = ptrReg('fp', { aux: 0 });
+  if (options.entryArgs) options.entryArgs(env).forEach((r, i) => (f0.regs[i + 1] = r));
+  else f0.regs[1] = ptrReg('ctx');
+
+  const limit = options.limit ?? COMPLEXITY_LIMIT;
+  const stack: Pending[] = [];
+  let curKept: Kept | undefined;
+  let processed = 0;
+  let jmps = 0;
+  let prevJmps = 0;
+  let prevInsns = 0;
+
+  const finishPath = (): void => {
+    for (let k = curKept; k; k = k.parent) {
+      k.branches--;
+      if (k.branches > 0) break;
+    }
+  };
+  const push = (state: VState): void => {
+    if (curKept) curKept.branches++;
+    stack.push({ state, kept: curKept });
+  };
+  const popNext = (): boolean => {
+    const next = stack.pop();
+    if (!next) return false;
+    env.cur = next.state;
+    curKept = next.kept;
+    return true;
+  };
+
+  const ctx: StepContext = {
+    env, globalsCalled, push, ...(options.helperCheck ? { helperCheck: options.helperCheck } : {}),
+    jumped: () => {
+      jmps++;
+    },
+  };
+
+  for (;;) {
+    const idx = env.cur.insn;
+    env.insnIdx = idx;
+    if (++processed > limit) {
+      return { error: { message: `BPF program is too large. Processed ${processed} insn`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+    }
+    if (pruneAt[idx]) {
+      const list = kept.get(idx) ?? [];
+      let pruned = false;
+      let looping = false;
+      for (const k of list) {
+        if (k.branches > 0) {
+          if (statesEqual(k.state, env.cur, live, true)) looping = true;
+          continue;
+        }
+        if (statesEqual(k.state, env.cur, live, false)) {
+          pruned = true;
+          break;
+        }
+      }
+      if (looping) {
+        return { error: { message: `infinite loop detected at insn ${idx}`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+      }
+      if (pruned) {
+        env.log?.push(`${idx}: safe`);
+        finishPath();
+        if (!popNext()) break;
+        continue;
+      }
+      const inLoop = list.some((k) => k.branches > 0);
+      const add = inLoop ? jmps - prevJmps >= 20 || processed - prevInsns >= 100 : jmps - prevJmps >= 2 && processed - prevInsns >= 8;
+      if (add || list.length === 0) {
+        prevJmps = jmps;
+        prevInsns = processed;
+        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept };
+        curKept = k;
+        list.push(k);
+        if (list.length > MAX_KEPT) {
+          const drop = list.findIndex((x) => x.branches === 0);
+          if (drop >= 0) list.splice(drop, 1);
+        }
+        kept.set(idx, list);
+      }
+    }
+    const insn = prog.insns[idx];
+    if (!insn) {
+      return { error: { message: `invalid insn idx ${idx} insn_cnt ${prog.slotCount}`, insn: idx, state: formatState(env.cur) }, processed, globalsCalled };
+    }
+    const before = env.log ? formatState(env.cur) : '';
+    let ended: boolean;
+    try {
+      ended = step(ctx, insn);
+    } catch (e) {
+      if (!(e instanceof Reject)) throw e;
+      return { error: { message: e.message, insn: e.insn ?? idx, state: before || formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+    }
+    if (env.log) env.log.push(`${idx}: ${formatInsn(insn)}`, `${idx}: ${formatState(env.cur)}`);
+    if (ended) {
+      finishPath();
+      if (!popNext()) break;
+    }
+  }
+  return { processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+}
+
+/** Jump targets, both edges of conditional jumps and the instruction after a call (mark_prune_point). */
+function prunePoints(p: LinkedProgram): Uint8Array {
+  const marks = new Uint8Array(p.slotCount + 1);
+  for (const i of p.insns) {
+    if (!i) continue;
+    const op = i.opcode & 0xf0;
+    if (i.cls !== BPF_JMP && i.cls !== BPF_JMP32) continue;
+    if (op === BPF_EXIT && i.cls === BPF_JMP) continue;
+    if (op === BPF_CALL && i.cls === BPF_JMP) {
+      marks[i.index + 1] = 1;
+      continue;
+    }
+    const d = branchDistance(i);
+    if (d === undefined) continue;
+    const to = i.index + 1 + d;
+    if (to >= 0 && to < p.slotCount) marks[to] = 1;
+    if (op !== BPF_JA) marks[i.index + 1] = 1;
+  }
+  return marks;
+}
+
+interface StepContext {
+  env: Env;
+  helperCheck?: (id: number) => string | undefined;
+  globalsCalled: Set<number>;
+  push(state: VState): void;
+  jumped(): void;
+}
+
+function checkRead(r: Reg, regno: number): void {
+  if (r.t === 'not_init') reject(`R${regno} !read_ok`);
+}
+
+function checkWritable(regno: number): void {
+  if (regno === 10) reject('frame pointer is read only');
+}
+
+/** Walks one instruction; true when the path ends there. */
+function step(c: StepContext, insn: LinkedInsn): boolean {
+  const { env } = c;
+  const rs = regs(env);
+  switch (insn.cls) {
+    case BPF_ALU:
+    case BPF_ALU64:
+      alu(env, insn, rs);
+      env.cur.insn = insn.index + 1;
+      return false;
+    case BPF_LDX:
+      load(env, insn, rs);
+      env.cur.insn = insn.index + 1;
+      return false;
+    case BPF_ST:
+    case BPF_STX:
+      if (insn.cls === BPF_STX && (insn.opcode & 0xe0) === BPF_ATOMIC && insn.imm !== BPF_LOAD_ACQ && insn.imm !== BPF_STORE_REL) atomic(env, insn, rs);
+      else if (insn.cls === BPF_STX && (insn.opcode & 0xe0) === BPF_ATOMIC && insn.imm === BPF_LOAD_ACQ) load(env, { ...insn, dst: insn.dst, src: insn.src }, rs, true);
+      else store(env, insn, rs);
+      env.cur.insn = insn.index + 1;
+      return false;
+    case BPF_LD:
+      ld(env, insn, rs);
+      env.cur.insn = insn.index + insn.slots;
+      return false;
+    case BPF_JMP:
+    case BPF_JMP32:
+      return jump(c, insn, rs);
+    default:
+      reject(`unknown insn class ${insn.cls}`);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ALU
+
+function immScalar(insn: LinkedInsn, alu64: boolean): Scalar {
+  return alu64 ? scalarConst(BigInt(insn.imm)) : scalarConst(BigInt(insn.imm >>> 0));
+}
+
+function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
+  const op = insn.opcode & 0xf0;
+  const alu64 = insn.cls === BPF_ALU64;
+  const x = (insn.opcode & BPF_X) !== 0;
+  const dstNo = insn.dst;
+  if (op === BPF_END || op === BPF_NEG) {
+    checkRead(rs[dstNo]!, dstNo);
+    checkWritable(dstNo);
+    const d = rs[dstNo]!;
+    if (d.t !== 'scalar') {
+      rs[dstNo] = scalarReg();
+      return;
+    }
+    if (op === BPF_NEG) rs[dstNo] = scalarReg(negScalar(d.s, alu64));
+    else rs[dstNo] = scalarReg(bswapScalar(d.s, insn.imm as 16 | 32 | 64, !alu64 && (insn.opcode & BPF_TO_BE) === 0, alu64));
+    return;
+  }
+  if (op === BPF_MOV) {
+    checkWritable(dstNo);
+    if (!x) {
+      rs[dstNo] = scalarReg(immScalar(insn, alu64));
+      return;
+    }
+    const src = rs[insn.src]!;
+    checkRead(src, insn.src);
+    if (alu64) {
+      if (insn.off === 0) {
+        if (src.t === 'scalar' && !src.id && !scalarIsConst(src.s)) src.id = newId(env);
+        rs[dstNo] = copyReg(src);
+        return;
+      }
+      if (isPointer(src)) {
+        if (src.t === 'any') {
+          rs[dstNo] = scalarReg();
+          return;
+        }
+        reject(`R${insn.src} sign-extension part of pointer`);
+      }
+      rs[dstNo] = scalarReg(sextScalar(src.s, (insn.off / 8) as 1 | 2 | 4, true));
+      return;
+    }
+    if (isPointer(src)) {
+      rs[dstNo] = scalarReg(truncScalar(scalarUnknown(), 4));
+      return;
+    }
+    if (insn.off === 0) {
+      const upperZero = src.s.umax <= 0xffffffffn;
+      const out = scalarReg(zext32(src.s));
+      if (upperZero && src.id) out.id = src.id;
+      else if (upperZero && !scalarIsConst(src.s)) {
+        src.id = newId(env);
+        out.id = src.id;
+      }
+      rs[dstNo] = out;
+    } else {
+      rs[dstNo] = scalarReg(zext32(sextScalar(src.s, (insn.off / 8) as 1 | 2, false)));
+    }
+    return;
+  }
+  // Binary operations.
+  let src: Reg;
+  if (x) {
+    src = rs[insn.src]!;
+    checkRead(src, insn.src);
+  } else {
+    src = scalarReg(immScalar(insn, alu64));
+  }
+  const dst = rs[dstNo]!;
+  checkRead(dst, dstNo);
+  checkWritable(dstNo);
+  if (!x && (op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH)) {
+    const bits = alu64 ? 64 : 32;
+    if (insn.imm < 0 || insn.imm >= bits) reject(`invalid shift ${insn.imm}`);
+  }
+  if ((op === BPF_DIV || op === BPF_MOD) && !x && insn.imm === 0) reject('div by zero');
+  if (dst.t === 'any' || src.t === 'any') {
+    rs[dstNo] = ptrReg('any');
+    return;
+  }
+  if (isPointer(dst) && isPointer(src)) {
+    if (op === BPF_SUB) {
+      rs[dstNo] = scalarReg();
+      return;
+    }
+    reject(`R${dstNo} pointer ${ALU_NAMES[op]} pointer prohibited`);
+  }
+  if (isPointer(dst) || isPointer(src)) {
+    rs[dstNo] = pointerArith(env, insn, dst, src, isPointer(dst) ? dst : src, isPointer(dst) ? src : dst, alu64);
+    return;
+  }
+  const out = scalarReg(aluScalar(op, alu64, dst.s, src.s));
+  rs[dstNo] = out;
+}
+
+/** adjust_ptr_min_max_vals: pointer plus or minus a scalar, privileged. */
+function pointerArith(env: Env, insn: LinkedInsn, dst: Reg, _src: Reg, ptr: Reg, offReg: Reg, alu64: boolean): Reg {
+  const op = insn.opcode & 0xf0;
+  const dstNo = insn.dst;
+  if (!alu64) {
+    if (op === BPF_SUB) return scalarReg();
+    reject(`R${dstNo} 32-bit pointer arithmetic prohibited`);
+  }
+  if (ptr.nullable) reject(`R${dstNo} pointer arithmetic on ${typeName(ptr)} prohibited, null-check it first`);
+  const known = scalarIsConst(offReg.s);
+  const val = known ? s64(scalarConstValue(offReg.s)!) : 0n;
+  switch (ptr.t) {
+    case 'ctx': case 'map_value': case 'map_key': case 'fp': case 'pkt_meta': case 'pkt': case 'ptr_': case 'mem': case 'buf': case 'func':
+      break;
+    case 'flow_keys':
+      if (known) break;
+      reject(`R${dstNo} pointer arithmetic on ${typeName(ptr)} prohibited`);
+      break;
+    case 'map_ptr':
+      if (known && val === 0n && op === BPF_ADD) break;
+      reject(`R${dstNo} pointer arithmetic on ${typeName(ptr)} prohibited`);
+      break;
+    default:
+      reject(`R${dstNo} pointer arithmetic on ${typeName(ptr)} prohibited`);
+  }
+  const what = typeName(ptr);
+  if (known && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF)) reject(`math between ${what} pointer and ${val} is not allowed`);
+  if (!known && offReg.s.smin === -(1n << 63n)) reject(`math between ${what} pointer and register with unbounded min value is not allowed`);
+  if (!known && (offReg.s.smin >= BPF_MAX_VAR_OFF || offReg.s.smin <= -BPF_MAX_VAR_OFF)) reject(`value ${offReg.s.smin} makes ${what} pointer be out of bounds`);
+  const out = copyReg(ptr);
+  switch (op) {
+    case BPF_ADD:
+      if (known && ptr.off + Number(val) === ((ptr.off + Number(val)) | 0)) {
+        out.off = ptr.off + Number(val);
+      } else {
+        out.s = aluScalar(BPF_ADD, true, ptr.s, offReg.s);
+        if (isPktPointer(ptr)) {
+          out.id = newId(env);
+          out.range = 0;
+        }
+      }
+      break;
+    case BPF_SUB:
+      if (dst === offReg) reject(`R${dstNo} tried to subtract pointer from scalar`);
+      if (ptr.t === 'fp') reject(`R${dstNo} subtraction from stack pointer prohibited`);
+      if (known && ptr.off - Number(val) === ((ptr.off - Number(val)) | 0)) {
+        out.off = ptr.off - Number(val);
+      } else {
+        out.s = aluScalar(BPF_SUB, true, ptr.s, offReg.s);
+        if (isPktPointer(ptr)) {
+          out.id = newId(env);
+          out.range = 0;
+        }
+      }
+      break;
+    case BPF_AND: case BPF_OR: case BPF_XOR:
+      reject(`R${dstNo} bitwise operator ${ALU_NAMES[op]} on pointer prohibited`);
+      break;
+    default:
+      reject(`R${dstNo} pointer arithmetic with ${ALU_NAMES[op]} operator prohibited`);
+  }
+  if (out.off >= Number(BPF_MAX_VAR_OFF) || out.off <= -Number(BPF_MAX_VAR_OFF)) reject(`${what} pointer offset ${out.off} is not allowed`);
+  if (out.s.smin <= -BPF_MAX_VAR_OFF || out.s.smin >= BPF_MAX_VAR_OFF) reject(`value ${out.s.smin} makes ${what} pointer be out of bounds`);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** check_mem_access for a read into `dst`, or a write of `value`. */
+function memAccess(env: Env, regno: number, off: number, size: number, kind: 'read' | 'write', value: Reg | undefined, isImm: boolean, signed = false): Reg | undefined {
+  const reg = regs(env)[regno]!;
+  const at = off + reg.off;
+  switch (reg.t) {
+    case 'not_init':
+      reject(`R${regno} !read_ok`);
+      break;
+    case 'any':
+      return kind === 'read' ? ptrReg('any') : undefined;
+    case 'ctx': {
+      if (kind === 'write' && isImm) {
+        // BPF_ST into ctx is refused before is_valid_access (check_mem_access's caller).
+        reject(`BPF_ST stores into R${regno} ctx is not allowed`);
+      }
+      const r = ctxLoadStore(env, reg, regno, off, size, kind);
+      return r ? coerceLoaded(r, size, signed) : undefined;
+    }
+    case 'fp': {
+      if (!isAligned(reg, off, size)) reject(`misaligned stack access off ${tnumText(reg)}+${reg.off}+${off} size ${size}`);
+      if (kind === 'write') {
+        stackWrite(env, reg, regno, at, size, value!, isImm);
+        return undefined;
+      }
+      return coerceLoaded(stackRead(env, reg, regno, at, size), size, signed);
+    }
+    case 'map_value': {
+      checkMapValue(env, reg, regno, at, size, kind, false);
+      if (kind === 'write') return undefined;
+      const map = reg.map!;
+      if (map.readOnly && map.initial && scalarIsConst(reg.s)) {
+        const o = at + Number(scalarConstValue(reg.s)!);
+        if (o >= 0 && o + size <= map.initial.length) {
+          let v = 0n;
+          for (let b = size - 1; b >= 0; b--) v = (v << 8n) | BigInt(map.initial[o + b]!);
+          return coerceLoaded(scalarReg(scalarConst(v)), size, signed);
+        }
+      }
+      return coerceLoaded(scalarReg(), size, signed);
+    }
+    case 'map_key':
+      if (kind === 'write') reject(`write to change key R${regno} not allowed`);
+      checkRegion(reg, regno, at, size, reg.map!.keySize, false);
+      return coerceLoaded(scalarReg(), size, signed);
+    case 'mem':
+      if (reg.nullable) reject(`R${regno} invalid mem access '${typeName(reg)}'`);
+      if (kind === 'write' && reg.rdonly) reject(`R${regno} cannot write into ${typeName(reg)}`);
+      checkRegion(reg, regno, at, size, reg.aux, false);
+      return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
+    case 'pkt': case 'pkt_meta': {
+      if (kind === 'write' && !mayAccessPacket(env.progType, 'write')) reject('cannot write into packet');
+      checkPacket(env, reg, regno, at, size, false);
+      return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
+    }
+    case 'flow_keys':
+      if (at < 0 || at + size > 56) reject(`invalid access to flow keys off=${at} size=${size}`);
+      return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
+    case 'sock': case 'sock_common': case 'tcp_sock': case 'xdp_sock':
+      if (reg.nullable) reject(`R${regno} invalid mem access '${typeName(reg)}'`);
+      if (kind === 'write') reject(`R${regno} cannot write into ${typeName(reg)}`);
+      return coerceLoaded(scalarReg(), size, signed);
+    case 'map_ptr':
+      if (kind === 'write') reject(`R${regno} cannot write into ${typeName(reg)}`);
+      return scalarReg();
+    case 'ptr_': case 'buf':
+      return kind === 'read' ? ptrReg('any') : undefined;
+    default:
+  }
+  reject(`R${regno} invalid mem access '${typeName(reg)}'`);
+  return undefined;
+}
+
+function tnumText(reg: Reg): string {
+  const v = reg.s.varOff;
+  return `(0x${v.value.toString(16)}; 0x${v.mask.toString(16)})`;
+}
+
+function isAligned(reg: Reg, off: number, size: number): boolean {
+  const v = reg.s.varOff;
+  const base = BigInt.asUintN(64, v.value + BigInt(reg.off + off));
+  const mask = BigInt(size - 1);
+  return ((base | v.mask) & mask) === 0n;
+}
+
+function load(env: Env, insn: LinkedInsn, rs: Reg[], acquire = false): void {
+  const size = sizeOf(insn.opcode);
+  const signed = !acquire && (insn.opcode & 0xe0) === BPF_MEMSX;
+  checkRead(rs[insn.src]!, insn.src);
+  checkWritable(insn.dst);
+  const r = memAccess(env, insn.src, insn.off, size, 'read', undefined, false, signed)!;
+  rs[insn.dst] = r;
+}
+
+function store(env: Env, insn: LinkedInsn, rs: Reg[]): void {
+  const size = sizeOf(insn.opcode);
+  let value: Reg;
+  const isImm = insn.cls === BPF_ST;
+  if (isImm) value = scalarReg(scalarConst(BigInt(insn.imm)));
+  else {
+    value = rs[insn.src]!;
+    checkRead(value, insn.src);
+  }
+  checkRead(rs[insn.dst]!, insn.dst);
+  memAccess(env, insn.dst, insn.off, size, 'write', value, isImm);
+}
+
+function atomic(env: Env, insn: LinkedInsn, rs: Reg[]): void {
+  const size = sizeOf(insn.opcode);
+  if (size !== 4 && size !== 8) reject('invalid atomic operand size');
+  checkRead(rs[insn.src]!, insn.src);
+  checkRead(rs[insn.dst]!, insn.dst);
+  if (insn.imm === BPF_CMPXCHG) checkRead(rs[0]!, 0);
+  const dst = rs[insn.dst]!;
+  if (['ctx', 'pkt', 'pkt_meta', 'flow_keys', 'sock', 'sock_common', 'tcp_sock', 'xdp_sock'].includes(dst.t)) {
+    reject(`BPF_ATOMIC stores into R${insn.dst} ${typeName(dst)} is not allowed`);
+  }
+  if (dst.t === 'fp' && !isAligned(dst, insn.off, size)) reject(`misaligned stack access off ${tnumText(dst)}+${dst.off}+${insn.off} size ${size}`);
+  const fetch = (insn.imm & BPF_FETCH) !== 0 || insn.imm === BPF_XCHG || insn.imm === BPF_CMPXCHG;
+  const loaded = memAccess(env, insn.dst, insn.off, size, 'read', undefined, false);
+  memAccess(env, insn.dst, insn.off, size, 'write', scalarReg(), false);
+  if (fetch) {
+    const target = insn.imm === BPF_CMPXCHG ? 0 : insn.src;
+    rs[target] = loaded && loaded.t === 'scalar' ? coerceLoaded(scalarReg(), size, false) : loaded ?? scalarReg();
+  }
+}
+
+function ld(env: Env, insn: LinkedInsn, rs: Reg[]): void {
+  checkWritable(insn.dst);
+  if (insn.slots === 2) {
+    const t = insn.ld;
+    if (!t) {
+      rs[insn.dst] = scalarReg(scalarConst(insn.imm64 ?? 0n));
+      return;
+    }
+    switch (t.kind) {
+      case 'map':
+        rs[insn.dst] = ptrReg('map_ptr', { map: env.mapOf(t.map) });
+        return;
+      case 'map-value':
+        rs[insn.dst] = ptrReg('map_value', { map: env.mapOf(t.data), off: t.off });
+        return;
+      case 'func':
+        rs[insn.dst] = ptrReg('func', { aux: t.target });
+        return;
+      default:
+        rs[insn.dst] = ptrReg('any');
+        return;
+    }
+  }
+  // Legacy BPF_LD_ABS / BPF_LD_IND (check_ld_abs).
+  const ctxTypes = new Set([1, 3, 4]);
+  if (!ctxTypes.has(env.progType)) reject('BPF_LD_[ABS|IND] instructions not allowed for this program type');
+  if (env.cur.refs.length > 0) reject('BPF_LD_[ABS|IND] cannot be mixed with socket references');
+  const r6 = rs[6]!;
+  checkRead(r6, 6);
+  if ((insn.opcode & 0xe0) === 0x40) checkRead(rs[insn.src]!, insn.src);
+  if (r6.t !== 'ctx') reject('at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+  for (let r = 1; r <= 5; r++) rs[r] = notInit();
+  rs[0] = coerceLoaded(scalarReg(), sizeOf(insn.opcode), false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jumps, calls, exit
+
+function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
+  const { env } = c;
+  const op = insn.opcode & 0xf0;
+  if (insn.cls === BPF_JMP && op === BPF_CALL) {
+    call(c, insn);
+    return false;
+  }
+  if (insn.cls === BPF_JMP && op === BPF_EXIT) return exit(c, insn);
+  c.jumped();
+  const dist = branchDistance(insn) ?? 0;
+  const target = insn.index + 1 + dist;
+  if (op === BPF_JA) {
+    env.cur.insn = target;
+    return false;
+  }
+  if (op === BPF_JCOND) {
+    const other = cloneState(env.cur);
+    other.insn = target;
+    c.push(other);
+    env.cur.insn = insn.index + 1;
+    return false;
+  }
+  const jmp32 = insn.cls === BPF_JMP32;
+  const x = (insn.opcode & BPF_X) !== 0;
+  const dst = rs[insn.dst]!;
+  checkRead(dst, insn.dst);
+  let src: Reg;
+  if (x) {
+    src = rs[insn.src]!;
+    checkRead(src, insn.src);
+  } else {
+    src = scalarReg(scalarConst(jmp32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+  }
+  const pred = isBranchTaken(dst, src, op, jmp32);
+  if (pred === 1) {
+    env.cur.insn = target;
+    return false;
+  }
+  if (pred === 0) {
+    env.cur.insn = insn.index + 1;
+    return false;
+  }
+  const other = cloneState(env.cur);
+  other.insn = target;
+  other.from = insn.index;
+  env.cur.insn = insn.index + 1;
+  const thisRegs = rs;
+  const otherRegs = other.frames[other.frames.length - 1]!.regs;
+  let otherDead = false;
+  let thisDead = false;
+  if (dst.t === 'scalar' && src.t === 'scalar') {
+    const taken = refineBranch(op, jmp32, dst.s, src.s, true);
+    const fall = refineBranch(op, jmp32, dst.s, src.s, false);
+    if (!taken) otherDead = true;
+    else applyRefinement(other, otherRegs, insn, x, taken);
+    if (!fall) thisDead = true;
+    else applyRefinement(env.cur, thisRegs, insn, x, fall);
+  }
+  if (!jmp32 && !x && insn.imm === 0 && (op === BPF_JEQ || op === BPF_JNE) && dst.nullable) {
+    markPtrOrNull(env, env.cur, dst, op === BPF_JNE);
+    markPtrOrNull(env, other, otherRegs[insn.dst]!, op === BPF_JEQ);
+  } else if (x && !jmp32) {
+    matchPktPointers(op, insn, env.cur, other, thisRegs, otherRegs);
+  }
+  if (otherDead && thisDead) return true;
+  if (thisDead) {
+    env.cur = other;
+    return false;
+  }
+  if (!otherDead) c.push(other);
+  return false;
+}
+
+function applyRefinement(state: VState, rs: Reg[], insn: LinkedInsn, x: boolean, [a, b]: [Scalar, Scalar]): void {
+  const dst = rs[insn.dst]!;
+  setLinked(state, dst, a);
+  if (x) setLinked(state, rs[insn.src]!, b);
+}
+
+/** Refined bounds for a scalar go to every register linked to it by id (sync_linked_regs). */
+function setLinked(state: VState, reg: Reg, s: Scalar): void {
+  if (reg.id && reg.t === 'scalar') {
+    const id = reg.id;
+    for (const r of allRegs(state)) if (r.t === 'scalar' && r.id === id) r.s = s;
+  }
+  reg.s = s;
+}
+
+function isBranchTaken(a: Reg, b: Reg, op: number, jmp32: boolean): 1 | 0 | -1 {
+  if (a.t === 'scalar' && b.t === 'scalar') return branchTaken(op, jmp32, a.s, b.s);
+  if (jmp32) return -1;
+  const nonNull = (r: Reg): boolean => !r.nullable && ['map_value', 'map_key', 'sock', 'tcp_sock', 'sock_common', 'mem'].includes(r.t);
+  const zero = (r: Reg): boolean => r.t === 'scalar' && scalarConstValue(r.s) === 0n;
+  if ((nonNull(a) && zero(b)) || (nonNull(b) && zero(a))) {
+    if (op === BPF_JEQ) return 0;
+    if (op === BPF_JNE) return 1;
+  }
+  return pktBranchTaken(a, b, op);
+}
+
+/** is_pkt_ptr_branch_taken: a pointer known to be at or beyond the packet end decides some comparisons. */
+function pktBranchTaken(a: Reg, b: Reg, op: number): 1 | 0 | -1 {
+  let pkt: Reg;
+  let flipped: number;
+  if (b.t === 'pkt_end' && a.t === 'pkt') {
+    pkt = a;
+    flipped = op;
+  } else if (a.t === 'pkt_end' && b.t === 'pkt') {
+    pkt = b;
+    flipped = ({ [BPF_JGT]: BPF_JLT, [BPF_JLT]: BPF_JGT, [BPF_JGE]: BPF_JLE, [BPF_JLE]: BPF_JGE } as Record<number, number>)[op] ?? op;
+  } else return -1;
+  if (pkt.range >= 0) return -1;
+  switch (flipped) {
+    case BPF_JGT: case BPF_JLE:
+      if (pkt.range === BEYOND_PKT_END) return flipped === BPF_JGT ? 1 : 0;
+      break;
+    case BPF_JGE: case BPF_JLT:
+      if (pkt.range === AT_PKT_END || pkt.range === BEYOND_PKT_END) return flipped === BPF_JGE ? 1 : 0;
+      break;
+    default:
+  }
+  return -1;
+}
+
+/** mark_ptr_or_null_regs: one NULL check decides every copy of the pointer. */
+function markPtrOrNull(env: Env, state: VState, reg: Reg, isNull: boolean): void {
+  const id = reg.id;
+  if (!id) return;
+  if (isNull && reg.ref && reg.ref === id) state.refs = state.refs.filter((r) => r.id !== id);
+  for (const r of allRegs(state)) {
+    if (!r.nullable || r.id !== id) continue;
+    if (isNull) Object.assign(r, scalarReg(scalarConst(0n)));
+    else {
+      notNullType(r);
+      r.id = 0;
+    }
+  }
+  void env;
+}
+
+/** find_good_pkt_pointers: every packet pointer with `reg`'s id gets the range a comparison proved. */
+function goodPktPointers(state: VState, reg: Reg, rightOpen: boolean): void {
+  if (reg.off < 0 || (reg.off === 0 && rightOpen)) return;
+  if (reg.s.umax > 0xffffn || reg.s.umax + BigInt(reg.off) > 0xffffn) return;
+  const range = reg.off - (rightOpen ? 1 : 0);
+  const { id, t } = reg;
+  for (const r of allRegs(state)) if (r.t === t && r.id === id && r.range < range) r.range = range;
+}
+
+/** mark_pkt_end: on this edge the pointer is at (or beyond) the packet end. */
+function markPktEnd(reg: Reg, beyond: boolean): void {
+  if (reg.t === 'pkt') reg.range = beyond ? BEYOND_PKT_END : AT_PKT_END;
+}
+
+const isInitPkt = (r: Reg, t: string): boolean => r.t === t && r.off === 0 && scalarIsConst(r.s) && scalarConstValue(r.s) === 0n;
+
+/** try_match_pkt_pointers: the eight orientations of a packet pointer compared with the packet end. */
+function matchPktPointers(op: number, insn: LinkedInsn, thisState: VState, other: VState, thisRegs: Reg[], otherRegs: Reg[]): void {
+  const d = thisRegs[insn.dst]!;
+  const s = thisRegs[insn.src]!;
+  const dstPkt = (d.t === 'pkt' && s.t === 'pkt_end') || (d.t === 'pkt_meta' && isInitPkt(s, 'pkt'));
+  const srcPkt = (d.t === 'pkt_end' && s.t === 'pkt') || (isInitPkt(d, 'pkt') && s.t === 'pkt_meta');
+  if (!dstPkt && !srcPkt) return;
+  const thisD = thisRegs[insn.dst]!;
+  const otherD = otherRegs[insn.dst]!;
+  const thisS = thisRegs[insn.src]!;
+  const otherS = otherRegs[insn.src]!;
+  switch (op) {
+    case BPF_JGT:
+      if (dstPkt) {
+        goodPktPointers(thisState, thisD, false);
+        markPktEnd(otherD, true);
+      } else {
+        goodPktPointers(other, otherS, true);
+        markPktEnd(thisS, false);
+      }
+      break;
+    case BPF_JLT:
+      if (dstPkt) {
+        goodPktPointers(other, otherD, true);
+        markPktEnd(thisD, false);
+      } else {
+        goodPktPointers(thisState, thisS, false);
+        markPktEnd(otherS, true);
+      }
+      break;
+    case BPF_JGE:
+      if (dstPkt) {
+        goodPktPointers(thisState, thisD, true);
+        markPktEnd(otherD, false);
+      } else {
+        goodPktPointers(other, otherS, false);
+        markPktEnd(thisS, true);
+      }
+      break;
+    case BPF_JLE:
+      if (dstPkt) {
+        goodPktPointers(other, otherD, false);
+        markPktEnd(thisD, true);
+      } else {
+        goodPktPointers(thisState, thisS, true);
+        markPktEnd(otherS, false);
+      }
+      break;
+    default:
+  }
+}
+
+function call(c: StepContext, insn: LinkedInsn): void {
+  const { env } = c;
+  const rs = regs(env);
+  if (insn.kfunc !== undefined) {
+    for (let r = 1; r <= 5; r++) rs[r] = notInit();
+    rs[0] = ptrReg('any');
+    env.cur.insn = insn.index + 1;
+    return;
+  }
+  if (insn.src === BPF_PSEUDO_CALL && insn.callTarget !== undefined) {
+    const target = insn.callTarget;
+    const fn = env.prog.functionAt(target);
+    if (fn.global && fn.start === target) {
+      c.globalsCalled.add(target);
+      for (let r = 1; r <= 5; r++) rs[r] = notInit();
+      rs[0] = scalarReg();
+      env.cur.insn = insn.index + 1;
+      return;
+    }
+    if (env.cur.frames.length >= MAX_CALL_FRAMES) reject(`the call stack of ${env.cur.frames.length + 1} frames is too deep !`);
+    const callee = newFrame(insn.index, target);
+    for (let r = 1; r <= 5; r++) callee.regs[r] = copyReg(rs[r]!);
+    callee.regs[10] = ptrReg('fp', { aux: env.cur.frames.length });
+    for (let r = 0; r <= 5; r++) rs[r] = notInit();
+    env.cur.frames.push(callee);
+    env.cur.insn = target;
+    return;
+  }
+  const refused = c.helperCheck?.(insn.imm);
+  if (refused) reject(refused);
+  if (env.cur.lock && insn.imm !== 94 /* spin_unlock */) reject('function calls are not allowed while holding a lock');
+  checkHelperCall(env, insn.imm, insn.index, (setup, entry) => {
+    // The path goes on after the call as if the callback ran no time; the callback is walked from
+    // a copy of the state at the call, and returns to the instruction after it.
+    const saved = env.cur;
+    env.cur = cloneState(saved);
+    env.cur.frames[env.cur.frames.length - 1]!.regs[0] = scalarReg();
+    setup();
+    env.cur.insn = entry;
+    c.push(env.cur);
+    env.cur = saved;
+  });
+  lockHelpers(env, insn.imm);
+  env.cur.insn = insn.index + 1;
+}
+
+function lockHelpers(env: Env, id: number): void {
+  if (id === 93) {
+    if (env.cur.lock) reject('Locking two bpf_spin_locks are not allowed');
+    env.cur.lock = 1;
+  } else if (id === 94) {
+    if (!env.cur.lock) reject('bpf_spin_unlock without taking a lock');
+    env.cur.lock = 0;
+  }
+}
+
+function exit(c: StepContext, insn: LinkedInsn): boolean {
+  const { env } = c;
+  const f = frame(env);
+  const r0 = f.regs[0]!;
+  if (f.callback) {
+    checkRead(r0, 0);
+    if (r0.t !== 'scalar') reject(`At callback return the register R0 is not a known value (${typeName(r0)})`);
+    if (r0.s.smin < BigInt(f.callback.retMin) || r0.s.smax > BigInt(f.callback.retMax)) {
+      reject(invalidScalar('At callback return', r0.s, f.callback.retMin, f.callback.retMax));
+    }
+    env.cur.frames.pop();
+    const caller = frame(env);
+    caller.regs[0] = scalarReg();
+    for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
+    env.cur.insn = f.callsite + 1;
+    return false;
+  }
+  if (env.cur.frames.length > 1) {
+    if (r0.t === 'fp' && r0.aux === env.cur.frames.length - 1) reject('cannot return stack pointer to the caller');
+    env.cur.frames.pop();
+    const caller = frame(env);
+    caller.regs[0] = copyReg(r0);
+    for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
+    env.cur.insn = f.callsite + 1;
+    return false;
+  }
+  if (env.cur.lock) reject('bpf_spin_unlock is missing');
+  const entryFn = env.prog.functionAt(f.subprog);
+  if (entryFn.global && f.subprog !== 0) {
+    checkRead(r0, 0);
+    if (r0.t !== 'scalar' && r0.t !== 'any') reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
+  } else {
+    checkRead(r0, 0);
+  }
+  if (env.cur.refs.length > 0) {
+    const ref = env.cur.refs[0]!;
+    reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`);
+  }
+  if (!(entryFn.global && f.subprog !== 0)) {
+    const range = returnRange(env.progType, env.expectedAttachType);
+    if (range && r0.t !== 'any') {
+      if (r0.t !== 'scalar') reject(`At program exit the register R0 is not a known value (${typeName(r0)})`);
+      if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1])) reject(invalidScalar('At program exit', r0.s, range[0], range[1]));
+    }
+  }
+  void insn;
+  return true;
+}
+
+function invalidScalar(where: string, s: Scalar, min: number, max: number): string {
+  let text = `${where} the register R0 has`;
+  let unknown = true;
+  if (s.smin > -(1n << 63n)) {
+    text += ` smin=${s.smin}`;
+    unknown = false;
+  }
+  if (s.smax < (1n << 63n) - 1n) {
+    text += ` smax=${s.smax}`;
+    unknown = false;
+  }
+  if (unknown) text += ' unknown scalar value';
+  return `${text} should have been in [${min}, ${max}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State pruning
+
+type IdMap = Map<number, number>;
+
+function checkIds(old: number, cur: number, map: IdMap, rev: IdMap): boolean {
+  if (!old && !cur) return true;
+  if (!old || !cur) return false;
+  const m = map.get(old);
+  if (m !== undefined) return m === cur;
+  if (rev.has(cur)) return false;
+  map.set(old, cur);
+  rev.set(cur, old);
+  return true;
+}
+
+function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap): boolean {
+  if (old.t === 'not_init') return !exact || cur.t === 'not_init';
+  if (old.t !== cur.t) return false;
+  if (old.t === 'any') return true;
+  if (old.t === 'scalar') {
+    if (exact) return scalarEquals(old.s, cur.s) && checkIds(old.id, cur.id, ids, rev);
+    if (!scalarWithin(old.s, cur.s)) return false;
+    return !old.id || checkIds(old.id, cur.id, ids, rev);
+  }
+  if (old.nullable !== cur.nullable || old.off !== cur.off || old.map !== cur.map || old.aux !== cur.aux || old.ringbuf !== cur.ringbuf || old.rdonly !== cur.rdonly) return false;
+  if (exact ? !scalarEquals(old.s, cur.s) : !scalarWithin(old.s, cur.s)) return false;
+  if (old.t === 'pkt' || old.t === 'pkt_meta') {
+    if (old.range < 0 || cur.range < 0 ? old.range !== cur.range : old.range > cur.range) return false;
+  }
+  if (!checkIds(old.id, cur.id, ids, rev)) return false;
+  return checkIds(old.ref, cur.ref, ids, rev);
+}
+
+function stackSafe(old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMap): boolean {
+  for (let b = 0; b < old.allocated; b++) {
+    const ot = old.stype[b]!;
+    const ct = b < cur.allocated ? cur.stype[b]! : STACK_INVALID;
+    if (exact) {
+      if (ot !== ct) return false;
+    } else {
+      if (ot === STACK_INVALID || ot === STACK_MISC) continue;
+      if (ot === STACK_ZERO) {
+        if (ct === STACK_ZERO) continue;
+        const slot = b >> 3;
+        const sp = cur.spilled[slot];
+        if (ct === STACK_SPILL && sp && sp.t === 'scalar' && scalarConstValue(sp.s) === 0n) continue;
+        return false;
+      }
+    }
+    if ((b & 7) !== 7 || ot !== STACK_SPILL) continue;
+    const slot = b >> 3;
+    const os = old.spilled[slot];
+    const cs = cur.spilled[slot];
+    if (!os) continue;
+    if (!exact && os.t === 'scalar' && scalarWithin(os.s, scalarUnknown()) && !os.id) continue;
+    if (!cs || ct !== STACK_SPILL) return false;
+    if (!regSafe(os, cs, exact, ids, rev)) return false;
+  }
+  if (exact) {
+    for (let b = old.allocated; b < cur.allocated; b++) if (cur.stype[b] !== STACK_INVALID) return false;
+  }
+  return true;
+}
+
+function statesEqual(old: VState, cur: VState, live: Uint16Array, exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length || old.lock !== cur.lock || old.refs.length !== cur.refs.length) return false;
+  const ids: IdMap = new Map();
+  const rev: IdMap = new Map();
+  const n = old.frames.length;
+  for (let fi = 0; fi < n; fi++) {
+    const of = old.frames[fi]!;
+    const cf = cur.frames[fi]!;
+    if (of.callsite !== cf.callsite || of.subprog !== cf.subprog || !!of.callback !== !!cf.callback) return false;
+    // The innermost frame runs on at the state's instruction; callers resume after their call, with r0-r5 written by it.
+    const mask = fi === n - 1 ? live[old.insn]! : (live[cur.frames[fi + 1]!.callsite + 1]! & ~0x3f) | 0;
+    for (let r = 0; r < 10; r++) {
+      if (!exact && (mask & (1 << r)) === 0) continue;
+      if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids, rev)) return false;
+    }
+    if (!stackSafe(of, cf, exact, ids, rev)) return false;
+  }
+  for (let i = 0; i < old.refs.length; i++) if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, ids, rev)) return false;
+  return true;
+}
+
+export { BPF_REG_SIZE, releaseReference };
