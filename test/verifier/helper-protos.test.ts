@@ -222,6 +222,7 @@ describe.skipIf(!root)('the protos agree with the kernel', () => {
   it('on a sample of helpers: the well-typed twin loads, each wrong argument is named as the table says', () => {
     const wrong: string[] = [];
     let twins = 0;
+    let acquired = 0;
     let args = 0;
     const helpers = new Set<string>();
     const argTypes = new Set<ArgType>();
@@ -240,6 +241,11 @@ describe.skipIf(!root)('the protos agree with the kernel', () => {
         const k = kernel(c, callProgram(id, valid.map((v, i) => v ?? wrongArg(proto.args[i]!, i + 1).code)));
         twins++;
         if (!k.ok) wrong.push(`${c.type} ${c.helper}: the well-typed call is rejected: ${reason(k.log)}`);
+      } else if (proto.acquires === true && valid.every((v) => v !== undefined)) {
+        // A reference the program never releases: the kernel refuses it at exit.
+        const k = kernel(c, callProgram(id, valid as number[][][]));
+        acquired++;
+        if (k.ok || !/^Unreleased reference id=\d+ alloc_insn=\d+$/m.test(k.log)) wrong.push(`${c.type} ${c.helper}: acquires no reference: ${reason(k.log)}`);
       }
       for (const [i, a] of proto.args.entries()) {
         if (a.type === 'ARG_ANYTHING' || valid.slice(0, i).some((v) => v === undefined)) continue;
@@ -253,7 +259,7 @@ describe.skipIf(!root)('the protos agree with the kernel', () => {
       }
     }
     for (const m of maps.values()) m.close();
-    console.log(`helper protos: ${helpers.size} helpers, ${twins} well-typed calls, ${args} wrong arguments of ${argTypes.size} argument types`);
+    console.log(`helper protos: ${helpers.size} helpers, ${twins} well-typed calls, ${acquired} unreleased references, ${args} wrong arguments of ${argTypes.size} argument types`);
     expect(wrong).toEqual([]);
     expect(helpers.size).toBeGreaterThanOrEqual(30);
   });
