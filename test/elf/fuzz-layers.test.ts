@@ -1,6 +1,6 @@
 // Every layer a command runs on an object (inspect, doctor, verify, disasm, fix, run) gets mutated
 // real objects and may only fail with a typed BpfError: never a RangeError, TypeError or a hang.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../../src/errors.js';
@@ -25,11 +25,14 @@ const layers: [string, (bytes: Uint8Array) => unknown][] = [
   }],
 ];
 
-const seeds = [...(haveCorpus() ? corpusObjects() : []), ...projectObjects()]
-  .map((path) => readFileSync(path))
-  .filter((bytes) => bytes.length < 32 * 1024);
+const paths = [...(haveCorpus() ? corpusObjects() : []), ...projectObjects()];
 
 describe('commands on malformed objects fail with typed errors only', () => {
+  let seeds: Buffer[] = [];
+  beforeAll(() => {
+    seeds = paths.map((path) => readFileSync(path)).filter((bytes) => bytes.length < 32 * 1024);
+  });
+
   it('byte mutations of real objects through every layer', () => {
     expect(seeds.length).toBeGreaterThan(10);
     const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 });

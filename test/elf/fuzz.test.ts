@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../../src/errors.js';
@@ -15,12 +15,15 @@ function readsOrFailsTyped(bytes: Uint8Array): void {
   }
 }
 
-// Small objects keep the mutation runs quick; the large ones are covered by the corpus tests.
-const seeds = [...(haveCorpus() ? corpusObjects() : []), ...projectObjects()]
-  .map((path) => ({ path, bytes: readFileSync(path) }))
-  .filter(({ bytes }) => bytes.length < 64 * 1024);
+const paths = [...(haveCorpus() ? corpusObjects() : []), ...projectObjects()];
 
 describe('malformed objects give typed errors', () => {
+  // Small objects keep the mutation runs quick; the large ones are covered by the corpus tests.
+  let seeds: { path: string; bytes: Buffer }[] = [];
+  beforeAll(() => {
+    seeds = paths.map((path) => ({ path, bytes: readFileSync(path) })).filter(({ bytes }) => bytes.length < 64 * 1024);
+  });
+
   it('has seed objects', () => expect(seeds.length).toBeGreaterThan(10));
 
   it('random bytes', () => {
@@ -62,7 +65,7 @@ describe('malformed objects give typed errors', () => {
     }), { numRuns: 3000 });
   });
 
-  it.each(seeds.filter((s) => label(s.path).startsWith('invalid')).map((s) => [label(s.path), s.bytes]))('%s', (_n, bytes) => {
-    readsOrFailsTyped(bytes);
+  it.each(paths.filter((p) => label(p).startsWith('invalid')).map((p) => [label(p), p]))('%s', (_n, path) => {
+    readsOrFailsTyped(readFileSync(path));
   });
 });

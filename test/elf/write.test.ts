@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,22 +11,24 @@ import { writeElf, plannedSectionNames, type ElfEdits } from '../../src/elf/writ
 const readelf = tool('llvm-readelf-19');
 const objdump = tool('llvm-objdump-19');
 
-function parseable(path: string): boolean {
+/** The object's ELF, or undefined when parseElf refuses it (with an ElfError, as it must). */
+function parsed(path: string): ReturnType<typeof parseElf> | undefined {
   try {
-    parseElf(new Uint8Array(readFileSync(path)));
-    return true;
+    return parseElf(new Uint8Array(readFileSync(path)));
   } catch (e) {
-    if (e instanceof ElfError) return false;
+    if (e instanceof ElfError) return undefined;
     throw e;
   }
 }
 
+// The malformed objects of invalid/ that parseElf refuses have nothing to write.
 describe.skipIf(!haveCorpus())('a write without edits reproduces the input byte for byte', () => {
-  const objects = [...corpusObjects(), ...projectObjects()].filter(parseable);
-  it('covers the corpus', () => expect(objects.length).toBeGreaterThan(150));
+  const objects = [...corpusObjects(), ...projectObjects()];
+  it('covers the corpus', () => expect(objects.filter((p) => parsed(p) !== undefined).length).toBeGreaterThan(150));
   it.each(objects.map((p) => [label(p), p]))('%s', (_name, path) => {
-    const bytes = new Uint8Array(readFileSync(path));
-    expect(Buffer.from(writeElf(parseElf(bytes))).equals(Buffer.from(bytes))).toBe(true);
+    const elf = parsed(path);
+    if (!elf) return;
+    expect(Buffer.from(writeElf(elf)).equals(Buffer.from(readFileSync(path)))).toBe(true);
   });
 });
 
@@ -83,9 +85,14 @@ const provenance = (arch: string) => join(repoRoot, 'bpf', 'build', arch, 'prove
 
 describe.skipIf(!readelf || !objdump)('edits checked with llvm-readelf-19 and llvm-objdump-19', () => {
   describe.each(['bpfel', 'bpfeb'])('%s provenance_egress.o', (arch) => {
-    const bytes = new Uint8Array(readFileSync(provenance(arch)));
-    const elf = parseElf(bytes);
-    const before = view(bytes);
+    let bytes: Uint8Array;
+    let elf: ReturnType<typeof parseElf>;
+    let before: View;
+    beforeAll(() => {
+      bytes = new Uint8Array(readFileSync(provenance(arch)));
+      elf = parseElf(bytes);
+      before = view(bytes);
+    });
 
     it('renames a program section and its relocation section', () => {
       const edits: ElfEdits = { rename: [{ section: 'egress', name: 'classifier' }, { section: '.relegress', name: '.relclassifier' }] };

@@ -10,13 +10,16 @@ import { tool } from '../helpers/env.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const clang = tool('clang-19');
 
-const multiarch = (() => {
+let multiarch: string | undefined;
+
+function includeMultiarch(): string {
   try {
-    return execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+    multiarch ??= execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
   } catch {
-    return 'x86_64-linux-gnu';
+    multiarch = 'x86_64-linux-gnu';
   }
-})();
+  return `-I/usr/include/${multiarch}`;
+}
 
 let dir: string | undefined;
 const built = new Map<string, Uint8Array>();
@@ -31,7 +34,7 @@ export function prog(name: string): Uint8Array {
       process.once('exit', () => rmSync(d, { recursive: true, force: true }));
     }
     const out = join(dir, `${name}.o`);
-    execFileSync(clang!, ['-O2', '-g', '-target', 'bpfel', `-I/usr/include/${multiarch}`, '-c', join(here, 'progs', `${name}.c`), '-o', out]);
+    execFileSync(clang!, ['-O2', '-g', '-target', 'bpfel', includeMultiarch(), '-c', join(here, 'progs', `${name}.c`), '-o', out]);
     b = readFileSync(out);
     built.set(name, b);
   }

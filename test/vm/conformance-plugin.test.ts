@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { conformanceDir, haveConformance } from '../helpers/env.js';
+import { conformanceTests, haveConformance } from '../helpers/env.js';
 import { conformancePlugin, parseHexBytes } from '../../src/vm/index.js';
 
 const spaced = (hex: string) => hex.match(/../g)?.join(' ') ?? '';
@@ -31,10 +29,7 @@ describe('conformance plugin protocol', () => {
   });
 
   it.skipIf(!haveConformance())('runs suite tests with memory (subnet) and helpers (call_unwind_fail) like the runner', () => {
-    const tests = JSON.parse(readFileSync(resolve(conformanceDir, 'assembled.json'), 'utf8')) as Record<
-      string,
-      { program: string; memory: string; result: string }
-    >;
+    const tests = conformanceTests();
     for (const name of ['subnet', 'call_unwind_fail', 'callx', 'ldxh-all2', 'lock_cmpxchg']) {
       const t = tests[name]!;
       const args = t.memory ? [spaced(t.memory)] : [];
