@@ -6,12 +6,13 @@ import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 import { libbpfOpener } from './libbpf-open.js';
 
 const open = libbpfOpener();
+const corpus = haveCorpus();
 
 // libbpf 1.1 opens BTF-era objects; where it refuses one (legacy maps, odd sections), the object
 // is counted, not compared. Internal maps (.data/.rodata/.bss/.kconfig) are libbpf's view of our
 // global data sections.
 describe.skipIf(!open)('program model agrees with libbpf 1.1 bpf_object__open', () => {
-  const objects = [...(haveCorpus() ? corpusObjects() : []), ...projectObjects().filter((p) => p.includes('/bpfel/'))];
+  const objects = [...(corpus ? corpusObjects() : []), ...projectObjects().filter((p) => p.includes('/bpfel/'))];
   const counts = { compared: 0, libbpfRefused: 0 };
   it.each(objects.map((p) => [label(p), p]))('%s', (_name, path) => {
     const theirs = open!(path);
@@ -34,6 +35,7 @@ describe.skipIf(!open)('program model agrees with libbpf 1.1 bpf_object__open', 
   });
   it('compared enough objects', () => {
     console.log(`program model vs libbpf 1.1: ${counts.compared} compared, ${counts.libbpfRefused} refused by libbpf`);
-    expect(counts.compared).toBeGreaterThan(20);
+    // bpf/build alone has 13 objects that libbpf 1.1 opens.
+    expect(counts.compared).toBeGreaterThan(corpus ? 20 : 10);
   });
 });
