@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { btfFromFile, dumpJson, dumpRaw } from '../../src/btf/index.js';
-import { haveCorpus, tool } from '../helpers/env.js';
+import { haveCorpus, haveKernelBtf, tool, VMLINUX } from '../helpers/env.js';
 import { wellFormedCorpusObjects } from '../helpers/objects.js';
-
-const VMLINUX = '/sys/kernel/btf/vmlinux';
 
 function bpftool(args: string[]): string | undefined {
   const r = spawnSync('bpftool', args, { maxBuffer: 1 << 28, encoding: 'utf8' });
@@ -56,7 +54,7 @@ describe.skipIf(!haveCorpus() || !tool('bpftool'))('raw and JSON dumps match bpf
   });
 });
 
-describe.skipIf(!existsSync(VMLINUX) || !tool('bpftool'))('vmlinux BTF', () => {
+describe.skipIf(!haveKernelBtf() || !tool('bpftool'))('vmlinux BTF', () => {
   it('raw dump is byte-identical to bpftool', () => {
     const expected = execFileSync('bpftool', ['btf', 'dump', 'file', VMLINUX], { maxBuffer: 1 << 28 });
     const ours = Buffer.from(dumpRaw(btfFromFile(new Uint8Array(readFileSync(VMLINUX)))), 'utf8');

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { btfFromFile, dumpC } from '../../src/btf/index.js';
-import { haveCorpus, tool } from '../helpers/env.js';
+import { haveCorpus, haveKernelBtf, tool, VMLINUX } from '../helpers/env.js';
 import { wellFormedCorpusObjects } from '../helpers/objects.js';
-
-const VMLINUX = '/sys/kernel/btf/vmlinux';
 
 describe.skipIf(!haveCorpus() || !tool('bpftool'))('C dump matches bpftool format c on the corpus', () => {
   it('identical text for every object bpftool dumps', () => {
@@ -25,7 +23,7 @@ describe.skipIf(!haveCorpus() || !tool('bpftool'))('C dump matches bpftool forma
   });
 });
 
-describe.skipIf(!existsSync(VMLINUX) || !tool('bpftool') || !tool('clang-19'))('C dump of vmlinux', () => {
+describe.skipIf(!haveKernelBtf() || !tool('bpftool') || !tool('clang-19'))('C dump of vmlinux', () => {
   it('is identical to bpftool and compiles with clang', () => {
     const header = dumpC(btfFromFile(new Uint8Array(readFileSync(VMLINUX))));
     const expected = execFileSync('bpftool', ['btf', 'dump', 'file', VMLINUX, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 });

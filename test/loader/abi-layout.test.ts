@@ -3,7 +3,7 @@
 // bpftool from the running kernel's BTF (/sys/kernel/btf/vmlinux) for union bpf_attr, the info
 // structs and the bpf enums, which are newer than the installed uapi headers.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import * as abi from '../../src/loader/abi/index.js';
 import * as uapi from '../../src/uapi/index.js';
 import type { Layout } from '../../src/loader/abi/index.js';
 import { BPF_INSN_SIZE } from '../../src/isa/opcodes.js';
-import { tool } from '../helpers/env.js';
+import { haveKernelBtf, haveLinuxHeaders, tool, VMLINUX } from '../helpers/env.js';
 
 type Consts = Readonly<Record<string, number>>;
 
@@ -75,7 +75,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  describe('installed uapi headers', () => {
+  describe.skipIf(!haveLinuxHeaders())('installed uapi headers', () => {
     const uapiConsts: Consts[] = [
       abi.SOCKET, abi.NETLINK, abi.NLM_F, abi.NLMSG, abi.nlmsgerr_attrs, abi.RTM, abi.IFLA, abi.IFLA_XDP,
       abi.XDP_FLAGS, abi.XDP_ATTACHED, abi.TCA, abi.TCA_BPF, abi.TC_H, abi.BPF_PROG_LOAD_FLAGS,
@@ -149,8 +149,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
   });
 
   const bpftool = tool('bpftool');
-  const haveBtf = existsSync('/sys/kernel/btf/vmlinux');
-  describe.skipIf(!bpftool || !haveBtf)('running kernel BTF (bpftool btf dump format c)', () => {
+  describe.skipIf(!bpftool || !haveKernelBtf())('running kernel BTF (bpftool btf dump format c)', () => {
     const enums: Consts[] = [
       abi.bpf_cmd, abi.bpf_prog_type, abi.bpf_attach_type, abi.bpf_link_type,
       // The map types and flags the loader takes from src/uapi/bpf.ts.
@@ -169,7 +168,7 @@ describe.skipIf(!cc)('kernel ABI tables vs the C compiler', () => {
     let out: ReturnType<typeof parse>;
     beforeAll(() => {
       const header = join(dir, 'vmlinux.h');
-      writeFileSync(header, execFileSync(bpftool!, ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+      writeFileSync(header, execFileSync(bpftool!, ['btf', 'dump', 'file', VMLINUX, 'format', 'c'], {
         maxBuffer: 1 << 30,
       }));
       const lines = enums.flatMap(constLines);
