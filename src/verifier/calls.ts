@@ -4,7 +4,7 @@
 // helper that may move packet data; callbacks (bpf_loop, bpf_for_each_map_elem, ...) walked in a
 // frame of their own.
 import {
-  BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP,
+  BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP,
   BPF_MAP_TYPE_XSKMAP,
 } from '../uapi/index.js';
 import { checkMapValue, checkPacket, checkPtrOffReg, checkRegion, mayAccessPacket, stackHelperAccess } from './access.js';
@@ -13,7 +13,7 @@ import { EXPECTED_TYPES, helperProto, wrongArgTypeMessage, type ArgSpec, type Ar
 import { mapHelperConflict } from './map-helpers.js';
 import { boundsSync, scalarConst, scalarConstValue, scalarIsConst, scalarUnknown, type Scalar } from './scalar.js';
 import {
-  allRegs, isPktPointer, newFrame, notInit, ptrReg, scalarReg, typeName, type Reg, type RegType, type VMap,
+  STACK_SPILL, STACK_ZERO, allRegs, isPktPointer, markPrecise, newFrame, notInit, ptrReg, scalarReg, typeName, type Reg, type RegType, type VMap,
 } from './state.js';
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
@@ -27,6 +27,8 @@ interface Meta {
   releaseRef?: number;
   releaseReg?: number;
   callback?: number;
+  /** get_constant_map_key: an array map's key known from the stack. */
+  constKey?: bigint;
   /** The reference an argument holds (for ptr-cast helpers, whose result shares it). */
   argRef?: number;
 }
@@ -115,7 +117,12 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
       meta.map = r.map;
       return;
     case 'ARG_PTR_TO_MAP_KEY':
-      if (meta.map) helperMem(env, r, regno, meta.map.keySize, false, false);
+      if (!meta.map) return;
+      helperMem(env, r, regno, meta.map.keySize, false, false);
+      if (r.t === 'fp' && (meta.map.type === BPF_MAP_TYPE_ARRAY || meta.map.type === BPF_MAP_TYPE_PERCPU_ARRAY)) {
+        const key = constantKey(env, r, meta.map.keySize);
+        if (key !== undefined) meta.constKey = key;
+      }
       return;
     case 'ARG_PTR_TO_MAP_VALUE':
       if (nullable && isNullScalar(r)) return;
@@ -128,6 +135,7 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
     case 'ARG_CONST_SIZE_OR_ZERO': {
       const zeroOk = arg.type === 'ARG_CONST_SIZE_OR_ZERO';
       const s = r.s;
+      markPrecise(r.o);
       if (s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
       if (s.umax >= BPF_MAX_VAR_SIZ) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
@@ -138,6 +146,7 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
       return;
     }
     case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+      markPrecise(r.o);
       if (!scalarIsConst(r.s)) reject(`R${regno} is not a known constant'`);
       meta.memSize = Number(scalarConstValue(r.s));
       return;
@@ -146,6 +155,30 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
       return;
     default:
   }
+}
+
+/**
+ * get_constant_map_key: a key on the stack that is zero bytes, or a spilled constant of exactly the
+ * key's size. The lookup of an in-range constant key in an array cannot fail (6.14 and later).
+ */
+function constantKey(env: Env, r: Reg, keySize: number): bigint | undefined {
+  if (!scalarIsConst(r.s)) return undefined;
+  const addr = r.off + Number(BigInt.asIntN(64, scalarConstValue(r.s)!));
+  if (addr >= 0 || addr < -512) return undefined;
+  const f = env.cur.frames[r.aux]!;
+  const byte = -addr - 1;
+  const slot = Math.floor(byte / 8);
+  const off = byte % 8;
+  let zero = 0;
+  for (let i = off; i >= 0 && f.stype[slot * 8 + i] === STACK_ZERO; i--) zero++;
+  if (zero >= keySize) return 0n;
+  const spill = f.spilled[slot];
+  if (!spill || spill.t !== 'scalar' || f.stype[slot * 8 + 7] !== STACK_SPILL) return undefined;
+  let spillSize = 0;
+  for (let i = off; i >= 0 && f.stype[slot * 8 + i] === STACK_SPILL; i--) spillSize++;
+  if (spillSize !== keySize || !scalarIsConst(spill.s)) return undefined;
+  markPrecise(spill.o);
+  return scalarConstValue(spill.s);
 }
 
 /** Forgets every packet pointer (clear_all_pkt_pointers): a privileged program keeps them as unknown scalars. */
@@ -176,7 +209,9 @@ function returnRegister(env: Env, proto: HelperProto, meta: Meta, insn: number):
       return scalarReg();
     case 'RET_PTR_TO_MAP_VALUE': {
       if (!meta.map) return ptrReg('any');
-      const r = ptrReg('map_value', { map: meta.map, nullable, id: nullable ? newId(env) : 0 });
+      const known = proto.name === 'map_lookup_elem' && meta.constKey !== undefined && meta.constKey < BigInt(meta.map.maxEntries);
+      const mayBeNull = nullable && !known;
+      const r = ptrReg('map_value', { map: meta.map, nullable: mayBeNull, id: mayBeNull ? newId(env) : 0 });
       if (proto.acquires === 'sockmap' && (meta.map.type === BPF_MAP_TYPE_SOCKMAP || meta.map.type === BPF_MAP_TYPE_SOCKHASH)) {
         r.ref = acquireReference(env, insn);
         r.id = r.ref;

@@ -28,8 +28,49 @@ export interface VMap {
   initial?: Uint8Array;
 }
 
+/**
+ * Precision (the kernel's mark_chain_precision, done forwards): a kept state records which of its
+ * scalars some later path needed exactly (`prec`, by slotKey); each scalar of a path carries the
+ * kept scalars it was computed from (`o`), so that a use that needs its exact value marks them.
+ * Scalars never marked may differ between two states that are otherwise equal.
+ */
+export interface PrecNode {
+  prec: Set<number>;
+  /** For each of its scalars, the scalars of the earlier kept state it came from. */
+  from: Map<number, readonly Tok[]>;
+}
+export interface Tok {
+  node: PrecNode;
+  key: number;
+}
+export const regKey = (frame: number, reg: number): number => frame * 128 + reg;
+export const spillKey = (frame: number, slot: number): number => frame * 128 + 16 + slot;
+
+export function markPrecise(toks: readonly Tok[] | undefined): void {
+  if (!toks) return;
+  const work = [...toks];
+  while (work.length > 0) {
+    const t = work.pop()!;
+    if (t.node.prec.has(t.key)) continue;
+    t.node.prec.add(t.key);
+    const up = t.node.from.get(t.key);
+    if (up) for (const u of up) work.push(u);
+  }
+}
+
+/** The origins of a value computed from two others. */
+export function joinOrigins(a: readonly Tok[] | undefined, b: readonly Tok[] | undefined): readonly Tok[] | undefined {
+  if (!a || a.length === 0) return b;
+  if (!b || b.length === 0 || a === b) return a;
+  const out = [...a];
+  for (const t of b) if (!out.some((x) => x.node === t.node && x.key === t.key)) out.push(t);
+  return out;
+}
+
 export interface Reg {
   t: RegType;
+  /** Scalars: the kept scalars this value was computed from (see PrecNode). */
+  o?: readonly Tok[];
   /** Scalars: the value. Pointers: the variable part of the offset (var_off and its bounds). */
   s: Scalar;
   /** Pointers: the fixed part of the offset. */

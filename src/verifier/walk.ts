@@ -22,7 +22,8 @@ import {
 } from './scalar.js';
 import {
   AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
-  copyReg, formatState, isPktPointer, isPointer, newFrame, notInit, ptrReg, scalarReg, typeName, type Frame, type Reg,
+  copyReg, formatState, isPktPointer, isPointer, joinOrigins, markPrecise, newFrame, notInit, ptrReg, regKey, scalarReg,
+  spillKey, typeName, type Frame, type PrecNode, type Reg,
   type VMap, type VState,
 } from './state.js';
 import { computeLiveness } from './liveness.js';
@@ -45,7 +46,7 @@ const sizeOf = (opcode: number): number => SIZES[(opcode & 0x18) >> 3]!;
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 /** A kept state and how many paths below it are still being walked (the kernel's `branches`). */
-interface Kept {
+interface Kept extends PrecNode {
   state: VState;
   branches: number;
   parent: Kept | undefined;
@@ -138,15 +139,15 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
     }
     if (pruneAt[idx]) {
       const list = kept.get(idx) ?? [];
-      let pruned = false;
+      let pruned: Kept | undefined;
       let looping = false;
       for (const k of list) {
         if (k.branches > 0) {
-          if (statesEqual(k.state, env.cur, live, true)) looping = true;
+          if (statesEqual(k, env.cur, live, true)) looping = true;
           continue;
         }
-        if (statesEqual(k.state, env.cur, live, false)) {
-          pruned = true;
+        if (statesEqual(k, env.cur, live, false)) {
+          pruned = k;
           break;
         }
       }
@@ -154,6 +155,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
         return { error: { message: `infinite loop detected at insn ${idx}`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
       }
       if (pruned) {
+        propagatePrecision(pruned, env.cur);
         env.log?.push(`${idx}: safe`);
         finishPath();
         if (!popNext()) break;
@@ -164,7 +166,8 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
       if (add || list.length === 0) {
         prevJmps = jmps;
         prevInsns = processed;
-        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept };
+        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept, prec: new Set(), from: new Map() };
+        takeOrigins(env.cur, k);
         curKept = k;
         list.push(k);
         if (list.length > MAX_KEPT) {
@@ -286,8 +289,9 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
       rs[dstNo] = scalarReg();
       return;
     }
-    if (op === BPF_NEG) rs[dstNo] = scalarReg(negScalar(d.s, alu64));
-    else rs[dstNo] = scalarReg(bswapScalar(d.s, insn.imm as 16 | 32 | 64, !alu64 && (insn.opcode & BPF_TO_BE) === 0, alu64));
+    const out = op === BPF_NEG ? scalarReg(negScalar(d.s, alu64)) : scalarReg(bswapScalar(d.s, insn.imm as 16 | 32 | 64, !alu64 && (insn.opcode & BPF_TO_BE) === 0, alu64));
+    if (d.o) out.o = d.o;
+    rs[dstNo] = out;
     return;
   }
   if (op === BPF_MOV) {
@@ -311,7 +315,7 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
         }
         reject(`R${insn.src} sign-extension part of pointer`);
       }
-      rs[dstNo] = scalarReg(sextScalar(src.s, (insn.off / 8) as 1 | 2 | 4, true));
+      rs[dstNo] = withOrigins(scalarReg(sextScalar(src.s, (insn.off / 8) as 1 | 2 | 4, true)), src);
       return;
     }
     if (isPointer(src)) {
@@ -320,7 +324,7 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
     }
     if (insn.off === 0) {
       const upperZero = src.s.umax <= 0xffffffffn;
-      const out = scalarReg(zext32(src.s));
+      const out = withOrigins(scalarReg(zext32(src.s)), src);
       if (upperZero && src.id) out.id = src.id;
       else if (upperZero && !scalarIsConst(src.s)) {
         src.id = newId(env);
@@ -328,7 +332,7 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
       }
       rs[dstNo] = out;
     } else {
-      rs[dstNo] = scalarReg(zext32(sextScalar(src.s, (insn.off / 8) as 1 | 2, false)));
+      rs[dstNo] = withOrigins(scalarReg(zext32(sextScalar(src.s, (insn.off / 8) as 1 | 2, false))), src);
     }
     return;
   }
@@ -364,7 +368,14 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
     return;
   }
   const out = scalarReg(aluScalar(op, alu64, dst.s, src.s));
+  const o = joinOrigins(dst.o, src.o);
+  if (o) out.o = o;
   rs[dstNo] = out;
+}
+
+function withOrigins(r: Reg, from: Reg): Reg {
+  if (from.o) r.o = from.o;
+  return r;
 }
 
 /** adjust_ptr_min_max_vals: pointer plus or minus a scalar, privileged. */
@@ -376,6 +387,7 @@ function pointerArith(env: Env, insn: LinkedInsn, dst: Reg, _src: Reg, ptr: Reg,
     reject(`R${dstNo} 32-bit pointer arithmetic prohibited`);
   }
   if (ptr.nullable) reject(`R${dstNo} pointer arithmetic on ${typeName(ptr)} prohibited, null-check it first`);
+  markPrecise(offReg.o);
   const known = scalarIsConst(offReg.s);
   const val = known ? s64(scalarConstValue(offReg.s)!) : 0n;
   switch (ptr.t) {
@@ -397,6 +409,7 @@ function pointerArith(env: Env, insn: LinkedInsn, dst: Reg, _src: Reg, ptr: Reg,
   if (!known && offReg.s.smin === -(1n << 63n)) reject(`math between ${what} pointer and register with unbounded min value is not allowed`);
   if (!known && (offReg.s.smin >= BPF_MAX_VAR_OFF || offReg.s.smin <= -BPF_MAX_VAR_OFF)) reject(`value ${offReg.s.smin} makes ${what} pointer be out of bounds`);
   const out = copyReg(ptr);
+  delete out.o;
   switch (op) {
     case BPF_ADD:
       if (known && ptr.off + Number(val) === ((ptr.off + Number(val)) | 0)) {
@@ -634,6 +647,10 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
     src = scalarReg(scalarConst(jmp32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
   }
   const pred = isBranchTaken(dst, src, op, jmp32);
+  if (pred >= 0) {
+    if (dst.t === 'scalar') markPrecise(dst.o);
+    if (src.t === 'scalar') markPrecise(src.o);
+  }
   if (pred === 1) {
     env.cur.insn = target;
     return false;
@@ -905,6 +922,7 @@ function exit(c: StepContext, insn: LinkedInsn): boolean {
   if (!(entryFn.global && f.subprog !== 0)) {
     const range = returnRange(env.progType, env.expectedAttachType);
     if (range && r0.t !== 'any') {
+      markPrecise(r0.o);
       if (r0.t !== 'scalar') reject(`At program exit the register R0 is not a known value (${typeName(r0)})`);
       if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1])) reject(invalidScalar('At program exit', r0.s, range[0], range[1]));
     }
@@ -944,12 +962,13 @@ function checkIds(old: number, cur: number, map: IdMap, rev: IdMap): boolean {
   return true;
 }
 
-function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap): boolean {
+function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap, precise: boolean): boolean {
   if (old.t === 'not_init') return !exact || cur.t === 'not_init';
   if (old.t !== cur.t) return false;
   if (old.t === 'any') return true;
   if (old.t === 'scalar') {
     if (exact) return scalarEquals(old.s, cur.s) && checkIds(old.id, cur.id, ids, rev);
+    if (!precise) return true;
     if (!scalarWithin(old.s, cur.s)) return false;
     return !old.id || checkIds(old.id, cur.id, ids, rev);
   }
@@ -962,7 +981,7 @@ function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap): bo
   return checkIds(old.ref, cur.ref, ids, rev);
 }
 
-function stackSafe(old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMap): boolean {
+function stackSafe(k: Kept, fi: number, old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMap): boolean {
   for (let b = 0; b < old.allocated; b++) {
     const ot = old.stype[b]!;
     const ct = b < cur.allocated ? cur.stype[b]! : STACK_INVALID;
@@ -983,9 +1002,10 @@ function stackSafe(old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMa
     const os = old.spilled[slot];
     const cs = cur.spilled[slot];
     if (!os) continue;
-    if (!exact && os.t === 'scalar' && scalarWithin(os.s, scalarUnknown()) && !os.id) continue;
+    const precise = k.prec.has(spillKey(fi, slot));
+    if (!exact && os.t === 'scalar' && !precise) continue;
     if (!cs || ct !== STACK_SPILL) return false;
-    if (!regSafe(os, cs, exact, ids, rev)) return false;
+    if (!regSafe(os, cs, exact, ids, rev, precise)) return false;
   }
   if (exact) {
     for (let b = old.allocated; b < cur.allocated; b++) if (cur.stype[b] !== STACK_INVALID) return false;
@@ -993,7 +1013,8 @@ function stackSafe(old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMa
   return true;
 }
 
-function statesEqual(old: VState, cur: VState, live: Uint16Array, exact: boolean): boolean {
+function statesEqual(k: Kept, cur: VState, live: Uint16Array, exact: boolean): boolean {
+  const old = k.state;
   if (old.frames.length !== cur.frames.length || old.lock !== cur.lock || old.refs.length !== cur.refs.length) return false;
   const ids: IdMap = new Map();
   const rev: IdMap = new Map();
@@ -1006,12 +1027,42 @@ function statesEqual(old: VState, cur: VState, live: Uint16Array, exact: boolean
     const mask = fi === n - 1 ? live[old.insn]! : (live[cur.frames[fi + 1]!.callsite + 1]! & ~0x3f) | 0;
     for (let r = 0; r < 10; r++) {
       if (!exact && (mask & (1 << r)) === 0) continue;
-      if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids, rev)) return false;
+      if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids, rev, k.prec.has(regKey(fi, r)))) return false;
     }
-    if (!stackSafe(of, cf, exact, ids, rev)) return false;
+    if (!stackSafe(k, fi, of, cf, exact, ids, rev)) return false;
   }
   for (let i = 0; i < old.refs.length; i++) if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, ids, rev)) return false;
   return true;
+}
+
+/** A new kept state: each scalar of the path now comes from the kept state's own copy. */
+function takeOrigins(cur: VState, k: Kept): void {
+  cur.frames.forEach((f, fi) => {
+    f.regs.forEach((r, ri) => {
+      if (r.t !== 'scalar') return;
+      const key = regKey(fi, ri);
+      if (r.o) k.from.set(key, r.o);
+      r.o = [{ node: k, key }];
+    });
+    f.spilled.forEach((r, slot) => {
+      if (!r || r.t !== 'scalar') return;
+      const key = spillKey(fi, slot);
+      if (r.o) k.from.set(key, r.o);
+      r.o = [{ node: k, key }];
+    });
+  });
+}
+
+/** propagate_precision: a path pruned against `old` goes on as old did, so it needs old's precise scalars too. */
+function propagatePrecision(old: Kept, cur: VState): void {
+  for (const key of old.prec) {
+    const fi = Math.floor(key / 128);
+    const rest = key % 128;
+    const f = cur.frames[fi];
+    if (!f) continue;
+    const r = rest < 16 ? f.regs[rest] : f.spilled[rest - 16];
+    if (r) markPrecise(r.o);
+  }
 }
 
 export { BPF_REG_SIZE, releaseReference };
