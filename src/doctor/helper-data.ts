@@ -3,7 +3,7 @@
 import type { HelperTables } from './helper-tables.js';
 
 export const HELPER_DATA: HelperTables = {
-  kernel: '6.18.44-fc-v657',
+  kernel: '6.18.44-fc-v1252',
   funcMaxId: 212,
   progTypes: {
     BPF_PROG_TYPE_SOCKET_FILTER: {
@@ -448,20 +448,20 @@ export const HELPER_DATA: HelperTables = {
         'get_current_comm', 'get_cgroup_classid', 'perf_event_read', 'get_route_realm', 'perf_event_output',
         'skb_load_bytes', 'csum_diff', 'skb_under_cgroup', 'get_hash_recalc', 'get_current_task',
         'current_task_under_cgroup', 'skb_pull_data', 'get_numa_node_id', 'perf_event_read_value',
-        'lwt_seg6_store_bytes', 'lwt_seg6_adjust_srh', 'lwt_seg6_action', 'get_current_cgroup_id',
-        'map_push_elem', 'map_pop_elem', 'map_peek_elem', 'spin_lock', 'spin_unlock', 'strtol', 'strtoul',
-        'send_signal', 'probe_read_user', 'probe_read_kernel', 'probe_read_user_str', 'probe_read_kernel_str',
-        'send_signal_thread', 'jiffies64', 'get_ns_current_pid_tgid', 'get_current_ancestor_cgroup_id',
-        'ktime_get_boot_ns', 'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit', 'ringbuf_discard',
-        'ringbuf_query', 'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock',
-        'skc_to_tcp_request_sock', 'skc_to_udp6_sock', 'get_task_stack', 'copy_from_user', 'snprintf_btf',
-        'per_cpu_ptr', 'this_cpu_ptr', 'task_storage_get', 'task_storage_delete', 'get_current_task_btf',
-        'ktime_get_coarse_ns', 'for_each_map_elem', 'snprintf', 'timer_init', 'timer_set_callback',
-        'timer_start', 'timer_cancel', 'task_pt_regs', 'get_branch_snapshot', 'trace_vprintk',
-        'skc_to_unix_sock', 'find_vma', 'loop', 'strncmp', 'copy_from_user_task', 'kptr_xchg',
-        'map_lookup_percpu_elem', 'skc_to_mptcp_sock', 'dynptr_from_mem', 'ringbuf_reserve_dynptr',
-        'ringbuf_submit_dynptr', 'ringbuf_discard_dynptr', 'dynptr_read', 'dynptr_write', 'dynptr_data',
-        'ktime_get_tai_ns', 'user_ringbuf_drain', 'cgrp_storage_get', 'cgrp_storage_delete',
+        'get_current_cgroup_id', 'map_push_elem', 'map_pop_elem', 'map_peek_elem', 'spin_lock', 'spin_unlock',
+        'strtol', 'strtoul', 'send_signal', 'probe_read_user', 'probe_read_kernel', 'probe_read_user_str',
+        'probe_read_kernel_str', 'send_signal_thread', 'jiffies64', 'get_ns_current_pid_tgid',
+        'get_current_ancestor_cgroup_id', 'ktime_get_boot_ns', 'ringbuf_output', 'ringbuf_reserve',
+        'ringbuf_submit', 'ringbuf_discard', 'ringbuf_query', 'skc_to_tcp6_sock', 'skc_to_tcp_sock',
+        'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock', 'skc_to_udp6_sock', 'get_task_stack',
+        'copy_from_user', 'snprintf_btf', 'per_cpu_ptr', 'this_cpu_ptr', 'task_storage_get',
+        'task_storage_delete', 'get_current_task_btf', 'ktime_get_coarse_ns', 'for_each_map_elem', 'snprintf',
+        'timer_init', 'timer_set_callback', 'timer_start', 'timer_cancel', 'task_pt_regs',
+        'get_branch_snapshot', 'trace_vprintk', 'skc_to_unix_sock', 'find_vma', 'loop', 'strncmp',
+        'copy_from_user_task', 'kptr_xchg', 'map_lookup_percpu_elem', 'skc_to_mptcp_sock', 'dynptr_from_mem',
+        'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr', 'ringbuf_discard_dynptr', 'dynptr_read',
+        'dynptr_write', 'dynptr_data', 'ktime_get_tai_ns', 'user_ringbuf_drain', 'cgrp_storage_get',
+        'cgrp_storage_delete',
       ],
     },
     BPF_PROG_TYPE_SK_REUSEPORT: {
