@@ -260,7 +260,7 @@ function ctxResult(env: Env, load: CtxLoad): Reg {
 export function ctxLoadStore(env: Env, reg: Reg, regno: number, off: number, size: number, kind: AccessKind): Reg | undefined {
   checkPtrOffReg(reg, regno, false);
   const res = ctxAccess(env.progType, env.expectedAttachType, off, size, kind === 'write');
-  if (res.ok === 'btf-args') return scalarReg();
+  if (res.ok === 'btf-args') return kind === 'read' ? ptrReg('any') : undefined;
   if (res.ok === false) reject(invalidCtxAccessMessage(off, size));
   if (res.ok !== true || kind === 'write') return undefined;
   return ctxResult(env, res.load);

@@ -5,7 +5,7 @@
 import { formatInsn } from '../isa/index.js';
 import { legacyInnerMap, type BpfObject, type BpfProgram, type GlobalDataSection, type MapDefinition } from '../object/index.js';
 import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/index.js';
-import type { Env } from './env.js';
+import { newId, type Env } from './env.js';
 import { linkProgram, type LinkedProgram, type SourceLine } from './program.js';
 import { ptrReg, scalarReg, type Reg, type VMap } from './state.js';
 import { walk, COMPLEXITY_LIMIT } from './walk.js';
@@ -84,7 +84,7 @@ const CTX_STRUCTS = new Set(['__sk_buff', 'xdp_md', 'pt_regs', 'bpf_sock_ops', '
 
 /** A global function's arguments from its BTF prototype (btf_prepare_func_args). */
 function globalArgs(obj: BpfObject, fn: BpfProgram): (env: Env) => Reg[] {
-  return () => {
+  return (env) => {
     const info = fn.funcInfo.find((f) => f.insn === 0);
     const btf = obj.btf;
     if (!info || !btf) return [];
@@ -103,9 +103,17 @@ function globalArgs(obj: BpfObject, fn: BpfProgram): (env: Env) => Reg[] {
       } catch {
         return ptrReg('any');
       }
-      return ptrReg('mem', { nullable: true, aux: size, id: 1_000_000 + p.type });
+      return ptrReg('mem', { nullable: true, aux: size, id: newId(env) });
     });
   };
+}
+
+/** The log keeps its last LOG_LINES lines: the failing path is at its end. */
+const LOG_LINES = 200_000;
+
+function append(log: string[], lines: readonly string[]): void {
+  for (const l of lines) log.push(l);
+  if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
 }
 
 /** Walks `entry` (an entry program of `obj`) and the global functions it calls, as the kernel would. */
@@ -122,7 +130,7 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
   const log: string[] = [];
   const main = walk(program, 0, common);
   processed += main.processed;
-  if (main.log) log.push(...main.log);
+  if (main.log) append(log, main.log);
   if (main.error) return { ok: false, error: toError(main.error), processed, ...(options.log ? { log } : {}), program };
   const done = new Set<number>();
   let pending = [...main.globalsCalled];
@@ -134,7 +142,10 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
       const fn = program.functionAt(start);
       const r = walk(program, start, { ...common, entryArgs: globalArgs(obj, fn.program) });
       processed += r.processed;
-      if (r.log) log.push(`Validating ${fn.program.name}() func#${program.functions.indexOf(fn)}...`, ...r.log);
+      if (r.log) {
+        log.push(`Validating ${fn.program.name}() func#${program.functions.indexOf(fn)}...`);
+        append(log, r.log);
+      }
       if (r.error) return { ok: false, error: toError(r.error), processed, ...(options.log ? { log } : {}), program };
       next.push(...r.globalsCalled);
     }

@@ -74,6 +74,18 @@ function mapFor(obj: BpfObject, reloc: ProgramRelocation): MapDefinition | undef
   return defs.find((m) => m.name === reloc.target) ?? defs.find((m) => m.style !== 'btf' && m.offset === reloc.symbol.value);
 }
 
+const decoded = new WeakMap<BpfProgram, Insn[]>();
+
+/** A function's instructions, decoded once however many entry programs call it. */
+function decodeFunction(obj: BpfObject, fn: BpfProgram): Insn[] {
+  let insns = decoded.get(fn);
+  if (!insns) {
+    insns = decodeProgram(fn.bytes, obj.littleEndian, fn.section).insns;
+    decoded.set(fn, insns);
+  }
+  return insns;
+}
+
 /** Lays out `entry` with its callees and decodes the result. */
 export function linkProgram(obj: BpfObject, entry: BpfProgram): LinkedProgram {
   const units: { fn: BpfProgram; start: number }[] = [{ fn: entry, start: 0 }];
@@ -100,7 +112,7 @@ export function linkProgram(obj: BpfObject, entry: BpfProgram): LinkedProgram {
     functions.push({ program: fn, start, end: start + fn.insnCount, global: u > 0 && isGlobalFunc(obj, fn) });
     if (u > 0) starts.add(start);
     const relocs = new Map(fn.relocations.map((r) => [r.insn, r]));
-    for (const i of decodeProgram(fn.bytes, obj.littleEndian, fn.section).insns) {
+    for (const i of decodeFunction(obj, fn)) {
       const at = start + i.index;
       const li: LinkedInsn = { ...i, index: at, offset: at * BPF_INSN_SIZE, fn: u };
       const reloc = relocs.get(i.index);

@@ -982,30 +982,33 @@ function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap, pre
 }
 
 function stackSafe(k: Kept, fi: number, old: Frame, cur: Frame, exact: boolean, ids: IdMap, rev: IdMap): boolean {
-  for (let b = 0; b < old.allocated; b++) {
-    const ot = old.stype[b]!;
-    const ct = b < cur.allocated ? cur.stype[b]! : STACK_INVALID;
-    if (exact) {
-      if (ot !== ct) return false;
-    } else {
-      if (ot === STACK_INVALID || ot === STACK_MISC) continue;
-      if (ot === STACK_ZERO) {
+  const os = old.stype;
+  const cs = cur.stype;
+  for (let slot = 0; slot * BPF_REG_SIZE < old.allocated; slot++) {
+    const base = slot * BPF_REG_SIZE;
+    const inCur = base < cur.allocated;
+    let spill = false;
+    for (let j = 0; j < BPF_REG_SIZE; j++) {
+      const ot = os[base + j]!;
+      const ct = inCur ? cs[base + j]! : STACK_INVALID;
+      if (exact) {
+        if (ot !== ct) return false;
+      } else if (ot === STACK_ZERO) {
         if (ct === STACK_ZERO) continue;
-        const slot = b >> 3;
         const sp = cur.spilled[slot];
         if (ct === STACK_SPILL && sp && sp.t === 'scalar' && scalarConstValue(sp.s) === 0n) continue;
         return false;
       }
+      if (ot === STACK_SPILL) spill = true;
     }
-    if ((b & 7) !== 7 || ot !== STACK_SPILL) continue;
-    const slot = b >> 3;
-    const os = old.spilled[slot];
-    const cs = cur.spilled[slot];
-    if (!os) continue;
+    if (!spill || os[base + BPF_REG_SIZE - 1] !== STACK_SPILL) continue;
+    const o = old.spilled[slot];
+    if (!o) continue;
     const precise = k.prec.has(spillKey(fi, slot));
-    if (!exact && os.t === 'scalar' && !precise) continue;
-    if (!cs || ct !== STACK_SPILL) return false;
-    if (!regSafe(os, cs, exact, ids, rev, precise)) return false;
+    if (!exact && o.t === 'scalar' && !precise) continue;
+    const c = cur.spilled[slot];
+    if (!c || !inCur || cs[base + BPF_REG_SIZE - 1] !== STACK_SPILL) return false;
+    if (!regSafe(o, c, exact, ids, rev, precise)) return false;
   }
   if (exact) {
     for (let b = old.allocated; b < cur.allocated; b++) if (cur.stype[b] !== STACK_INVALID) return false;
