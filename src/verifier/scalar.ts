@@ -1,10 +1,18 @@
-// The bounds of a SCALAR_VALUE register as the Linux 6.18 verifier tracks them (kernel/bpf/verifier.c,
-// as of the 6.18 stable series): a tnum plus signed and unsigned ranges in 64 and 32 bits, the
-// transfer functions of adjust_scalar_min_max_vals and check_alu_op's moves, the load coercions, the
-// conditional-jump logic of is_scalar_branch_taken and reg_set_min_max, and print_scalar_ranges.
+// The bounds of a SCALAR_VALUE register as the Linux 6.18 verifier tracks them (kernel/bpf/verifier.c):
+// a tnum plus signed and unsigned ranges in 64 and 32 bits, the transfer functions of
+// adjust_scalar_min_max_vals and check_alu_op's moves, the load coercions, the conditional-jump
+// logic of is_scalar_branch_taken and reg_set_min_max, and print_scalar_ranges.
 //
 // Each function mirrors its kernel counterpart step for step, including where the kernel is
 // imprecise, because predicting the kernel's verdicts means reaching its states, not better ones.
+// The kernel is 6.18 as its stable series runs it, with fixes and refinements from later releases
+// (test/verifier/scalar.test.ts compares every state with its log): BPF_NEG and BPF_END (tnum only)
+// are tracked, tnum_mul takes unions, a tnum and a range sharing one value make a constant
+// (tnum_step), bounds deduction runs three rounds with the 32- and 64-bit cross-sign cases, JEQ/JNE
+// test tnum_overlap, and and/or on a [-1, 0] value fork the walk (maybe_fork_scalars). Division is
+// not tracked, and no edge is found dead by refining it: one refined to nothing is walked anyway,
+// its contradictory ranges reset by reg_bounds_sanity_check.
+//
 // The 64-bit bounds are bigints (smin/smax signed, umin/umax in [0, 2^64)); the 32-bit ones are
 // numbers (s32 as int32, u32 as uint32). Scalars handed out are never modified: each operation
 // copies its input into a fresh working state and returns that.

@@ -244,6 +244,7 @@ type Step =
   | { k: 'neg'; alu64: boolean; dst: number }
   | { k: 'end'; code: number; bits: 16 | 32 | 64; dst: number }
   | { k: 'sx'; alu64: boolean; bits: 8 | 16 | 32; dst: number }
+  | { k: 'zext'; dst: number }
   | { k: 'jmp'; op: number; jmp32: boolean; dst: number; src?: number; imm?: number; off?: number };
 
 const ld = (dst: number, off = 12): Step => ({ k: 'ld', dst, off });
@@ -264,6 +265,7 @@ function assemble(step: Step): Insn[] {
     case 'neg': return [{ code: step.alu64 ? 0x87 : 0x84, dst: step.dst }];
     case 'end': return [{ code: step.code, dst: step.dst, imm: step.bits }];
     case 'sx': return [{ code: step.alu64 ? 0xbf : 0xbc, dst: step.dst, src: step.dst, off: step.bits }];
+    case 'zext': return [{ code: 0xbc, dst: step.dst, src: step.dst }];
     case 'jmp': return [{ code: (step.jmp32 ? 0x06 : 0x05) | step.op | (step.src === undefined ? 0 : 0x08), dst: step.dst, src: step.src ?? 0, off: step.off ?? 0, imm: step.imm ?? 0 }];
   }
 }
@@ -300,9 +302,10 @@ function simulate(steps: Step[]): { insns: Insn[]; expected: Expected } {
       case 'neg': regs.set(step.dst, negScalar(reg(step.dst), step.alu64)); note(step.dst); break;
       case 'end': regs.set(step.dst, bswapScalar(reg(step.dst), step.bits, step.code !== 0xdc, step.code === 0xd7)); note(step.dst); break;
       case 'sx': regs.set(step.dst, sextScalar(reg(step.dst), (step.bits / 8) as 1 | 2 | 4, step.alu64)); note(step.dst); break;
+      case 'zext': regs.set(step.dst, zext32(reg(step.dst))); note(step.dst); break;
       case 'jmp': {
         const b = step.src === undefined ? scalarConst(BigInt(step.imm!)) : reg(step.src);
-        const e = branchEdges(step.op, step.jmp32, reg(step.dst), b);
+        const e = branchEdges(step.op, step.jmp32, reg(step.dst), b, step.src === step.dst);
         expected.violations.push(...e.violations);
         if (e.taken === -1) {
           const pushed = new Map([[step.dst, formatScalar(e.jump![0])]]);
@@ -431,6 +434,10 @@ const SEQUENCES: [string, Step[]][] = [
   ['32-bit jumps', [mov(2, 0x1_0000_0000n), ld(3), x64(ADD, 2, 3), j32(JGT, 2, 0x100), j32(JSLT, 2, 0), j32(JSGE, 2, 0x10), j32(JLE, 2, 0x80)]],
   ['jeq and jne', [ld(2), a64(AND, 2, 0xf), j64(JEQ, 2, 3), j64(JNE, 2, 0), j64(JNE, 2, 15), ld(3), a64(AND, 3, 2), a64(OR, 3, 1), j64(JEQ, 3, 2)]],
   ['jset', [ld(2), a64(AND, 2, 0xff), j64(JSET, 2, 8), j64(JSET, 2, 0x30), ld(3), j32(JSET, 3, 1), j64(JSET, 3, 0x100)]],
+  // The fall-through of `if r & 8` forgets the ranges before narrowing the tnum: [3, 10] becomes [0, 7].
+  ['jset forgets the ranges', [ld(2), j64(JGT, 2, 10), j64(JLT, 2, 3), j64(JSET, 2, 8), ld(3), a64(AND, 3, 0x1f), j32(JSET, 3, 2)]],
+  ['a register against itself', [ld(2), jx(JGT, false, 2, 2), ld(3), a64(AND, 3, 0xff), jx(JSLE, true, 3, 3), jx(JNE, false, 3, 3), jx(JSET, false, 3, 3)]],
+  ['32-bit moves', [mov(2, 0xffff_ffff_8000_0001n), { k: 'zext', dst: 2 }, ld(3), a64(SUB, 3, 5), { k: 'zext', dst: 3 }]],
   ['register against register', [ld(2), ld(3), a64(AND, 3, 0xff), jx(JLT, false, 2, 3), jx(JSGE, true, 2, 3), ld(4), a64(SUB, 4, 20), jx(JSGT, false, 4, 3), jx(JEQ, false, 4, 3)]],
   ['a range and a tnum sharing one value', [ld(2), a64(AND, 2, 0x11), j64(JGT, 2, 16), j64(JLT, 2, 2), ld(3), a64(OR, 3, 3584), a64(AND, 3, 3840), j64(JEQ, 3, 0xe00)]],
   ['the <<32 s>>32 idiom and cross-sign ranges', [ld(2), a64(AND, 2, 0xff), a64(SUB, 2, 128), a64(LSH, 2, 32), a64(ARSH, 2, 32), j64(JLT, 2, 10), ld(3), a64(LSH, 3, 32), a64(ARSH, 3, 32), j64(JGT, 3, 5)]],
