@@ -17,7 +17,7 @@ import { checkHelperCall, notNullType, releaseReference } from './calls.js';
 import { Reject, frame, newId, regs, reject, type Env } from './env.js';
 import type { LinkedInsn, LinkedProgram } from './program.js';
 import {
-  aluScalar, branchTaken, bswapScalar, negScalar, refineBranch, scalarConst, scalarConstValue, scalarEquals,
+  aluScalar, branchEdges, branchTaken, bswapScalar, negScalar, scalarConst, scalarConstValue, scalarEquals,
   scalarIsConst, scalarUnknown, scalarWithin, sextScalar, truncScalar, zext32, type Scalar,
 } from './scalar.js';
 import {
@@ -668,12 +668,11 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
   let otherDead = false;
   let thisDead = false;
   if (dst.t === 'scalar' && src.t === 'scalar') {
-    const taken = refineBranch(op, jmp32, dst.s, src.s, true);
-    const fall = refineBranch(op, jmp32, dst.s, src.s, false);
-    if (!taken) otherDead = true;
-    else applyRefinement(other, otherRegs, insn, x, taken);
-    if (!fall) thisDead = true;
-    else applyRefinement(env.cur, thisRegs, insn, x, fall);
+    const edges = branchEdges(op, jmp32, dst.s, src.s, x && insn.src === insn.dst);
+    if (!edges.jump) otherDead = true;
+    else applyRefinement(other, otherRegs, insn, x, edges.jump);
+    if (!edges.fall) thisDead = true;
+    else applyRefinement(env.cur, thisRegs, insn, x, edges.fall);
   }
   if (!jmp32 && !x && insn.imm === 0 && (op === BPF_JEQ || op === BPF_JNE) && dst.nullable) {
     markPtrOrNull(env, env.cur, dst, op === BPF_JNE);
@@ -690,7 +689,7 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
   return false;
 }
 
-function applyRefinement(state: VState, rs: Reg[], insn: LinkedInsn, x: boolean, [a, b]: [Scalar, Scalar]): void {
+function applyRefinement(state: VState, rs: Reg[], insn: LinkedInsn, x: boolean, [a, b]: readonly [Scalar, Scalar]): void {
   const dst = rs[insn.dst]!;
   setLinked(state, dst, a);
   if (x) setLinked(state, rs[insn.src]!, b);
