@@ -95,7 +95,8 @@ type StackSrc = 'insn' | 'helper';
 
 /** check_stack_access_within_bounds. Returns [min_off, max_off) of what may be touched. */
 export function stackBounds(env: Env, reg: Reg, regno: number, off: number, size: number, kind: AccessKind, src: StackSrc): [number, number] {
-  const extra = src === 'helper' ? ' indirect access to' : kind === 'read' ? ' read from' : ' write to';
+  void src;
+  const extra = kind === 'read' ? ' read from' : ' write to';
   let minOff: bigint;
   let maxOff: bigint;
   const o = BigInt(off);

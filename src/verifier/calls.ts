@@ -232,6 +232,8 @@ function returnRegister(env: Env, proto: HelperProto, meta: Meta, insn: number):
     case 'RET_PTR_TO_MEM': {
       if (!proto.retRingbuf) return ptrReg('any');
       const r = ptrReg('mem', { nullable, ringbuf: true, aux: meta.memSize ?? 0 });
+      // The NULL check's id is taken before the reference's (check_helper_call's order).
+      if (nullable) newId(env);
       r.ref = acquireReference(env, insn);
       r.id = r.ref;
       return r;
@@ -284,6 +286,13 @@ export function checkHelperCall(env: Env, id: number, insn: number, pushCallback
   }
   const meta: Meta = {};
   for (let a = 0; a < proto.args.length && a < 5; a++) checkFuncArg(env, proto, a, meta);
+  if (proto.name === 'tail_call') {
+    if (meta.map && meta.map.type !== 3) reject('expected prog array map for tail call');
+    if (env.cur.refs.length > 0) {
+      const ref = env.cur.refs[0]!;
+      reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`, 'tail_call would lead to reference leak');
+    }
+  }
   if (meta.map) {
     const conflict = mapHelperConflict(meta.map.type, proto.name);
     if (conflict) reject(`cannot pass map_type ${meta.map.type} into func ${helperName(id)}#${id}`);

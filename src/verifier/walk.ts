@@ -27,6 +27,7 @@ import {
   type VMap, type VState,
 } from './state.js';
 import { computeLiveness } from './liveness.js';
+import { formatTnum } from './tnum.js';
 import { returnRange } from './return-code.js';
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
@@ -453,6 +454,7 @@ function pointerArith(env: Env, insn: LinkedInsn, dst: Reg, _src: Reg, ptr: Reg,
 function memAccess(env: Env, regno: number, off: number, size: number, kind: 'read' | 'write', value: Reg | undefined, isImm: boolean, signed = false): Reg | undefined {
   const reg = regs(env)[regno]!;
   const at = off + reg.off;
+  if (reg.nullable) reject(`R${regno} invalid mem access '${typeName(reg)}'`);
   switch (reg.t) {
     case 'not_init':
       reject(`R${regno} !read_ok`);
@@ -460,10 +462,6 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
     case 'any':
       return kind === 'read' ? ptrReg('any') : undefined;
     case 'ctx': {
-      if (kind === 'write' && isImm) {
-        // BPF_ST into ctx is refused before is_valid_access (check_mem_access's caller).
-        reject(`BPF_ST stores into R${regno} ctx is not allowed`);
-      }
       const r = ctxLoadStore(env, reg, regno, off, size, kind);
       return r ? coerceLoaded(r, size, signed) : undefined;
     }
@@ -522,9 +520,11 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
 }
 
 function tnumText(reg: Reg): string {
-  const v = reg.s.varOff;
-  return `(0x${v.value.toString(16)}; 0x${v.mask.toString(16)})`;
+  return formatTnum(reg.s.varOff);
 }
+
+/** check_ptr_alignment's word for the region, in "misaligned %saccess". */
+const ALIGN_DESC: Partial<Record<string, string>> = { map_value: 'value ', ctx: 'context ', fp: 'stack ', flow_keys: 'flow keys ', sock: 'sock ', sock_common: 'sock_common ', tcp_sock: 'tcp_sock ', xdp_sock: 'xdp_sock ' };
 
 function isAligned(reg: Reg, off: number, size: number): boolean {
   const v = reg.s.varOff;
@@ -565,7 +565,7 @@ function atomic(env: Env, insn: LinkedInsn, rs: Reg[]): void {
   if (['ctx', 'pkt', 'pkt_meta', 'flow_keys', 'sock', 'sock_common', 'tcp_sock', 'xdp_sock'].includes(dst.t)) {
     reject(`BPF_ATOMIC stores into R${insn.dst} ${typeName(dst)} is not allowed`);
   }
-  if (dst.t === 'fp' && !isAligned(dst, insn.off, size)) reject(`misaligned stack access off ${tnumText(dst)}+${dst.off}+${insn.off} size ${size}`);
+  if (dst.t !== 'any' && !isAligned(dst, insn.off, size)) reject(`misaligned ${ALIGN_DESC[dst.t] ?? ''}access off ${tnumText(dst)}+${dst.off}+${insn.off} size ${size}`);
   const fetch = (insn.imm & BPF_FETCH) !== 0 || insn.imm === BPF_XCHG || insn.imm === BPF_CMPXCHG;
   const loaded = memAccess(env, insn.dst, insn.off, size, 'read', undefined, false);
   memAccess(env, insn.dst, insn.off, size, 'write', scalarReg(), false);
@@ -843,7 +843,7 @@ function call(c: StepContext, insn: LinkedInsn): void {
       env.cur.insn = insn.index + 1;
       return;
     }
-    if (env.cur.frames.length >= MAX_CALL_FRAMES) reject(`the call stack of ${env.cur.frames.length + 1} frames is too deep !`);
+    if (env.cur.frames.length >= MAX_CALL_FRAMES) reject(`the call stack of ${env.cur.frames.length + 1} frames is too deep`);
     const callee = newFrame(insn.index, target);
     for (let r = 1; r <= 5; r++) callee.regs[r] = copyReg(rs[r]!);
     callee.regs[10] = ptrReg('fp', { aux: env.cur.frames.length });
@@ -906,7 +906,7 @@ function exit(c: StepContext, insn: LinkedInsn): boolean {
     env.cur.insn = f.callsite + 1;
     return false;
   }
-  if (env.cur.lock) reject('bpf_spin_unlock is missing');
+  if (env.cur.lock) reject('BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region');
   const entryFn = env.prog.functionAt(f.subprog);
   if (entryFn.global && f.subprog !== 0) {
     checkRead(r0, 0);
@@ -916,7 +916,7 @@ function exit(c: StepContext, insn: LinkedInsn): boolean {
   }
   if (env.cur.refs.length > 0) {
     const ref = env.cur.refs[0]!;
-    reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`);
+    reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`, 'BPF_EXIT instruction in main prog would lead to reference leak');
   }
   if (!(entryFn.global && f.subprog !== 0)) {
     const range = returnRange(env.progType, env.expectedAttachType);
