@@ -70,7 +70,7 @@ export function joinOrigins(a: readonly Tok[] | undefined, b: readonly Tok[] | u
 export interface Reg {
   t: RegType;
   /** Scalars: the kept scalars this value was computed from (see PrecNode). */
-  o?: readonly Tok[];
+  o: readonly Tok[] | undefined;
   /** Scalars: the value. Pointers: the variable part of the offset (var_off and its bounds). */
   s: Scalar;
   /** Pointers: the fixed part of the offset. */
@@ -82,7 +82,7 @@ export interface Reg {
   ref: number;
   /** Packet pointers: bytes known to be inside the packet from `off` on (r=), or AT_PKT_END / BEYOND_PKT_END. */
   range: number;
-  map?: VMap;
+  map: VMap | undefined;
   /** mem: its size; func: the callee's first instruction; fp: the frame number. */
   aux: number;
   ringbuf: boolean;
@@ -95,19 +95,28 @@ export const BEYOND_PKT_END = -2;
 const UNKNOWN = scalarUnknown();
 const ZERO = scalarConst(0n);
 
+// Every register is built with the same fields in the same order: copies are the walk's most
+// frequent allocation, and one object shape keeps them cheap.
+function reg(t: RegType, s: Scalar): Reg {
+  return { t, o: undefined, s, off: 0, id: 0, nullable: false, ref: 0, range: 0, map: undefined, aux: 0, ringbuf: false, rdonly: false };
+}
+
 export function notInit(): Reg {
-  return { t: 'not_init', s: UNKNOWN, off: 0, id: 0, nullable: false, ref: 0, range: 0, aux: 0, ringbuf: false, rdonly: false };
+  return reg('not_init', UNKNOWN);
 }
 
 export function scalarReg(s: Scalar = UNKNOWN): Reg {
-  return { t: 'scalar', s, off: 0, id: 0, nullable: false, ref: 0, range: 0, aux: 0, ringbuf: false, rdonly: false };
+  return reg('scalar', s);
 }
 
-export function ptrReg(t: RegType, extra: Partial<Reg> = {}): Reg {
-  return { t, s: ZERO, off: 0, id: 0, nullable: false, ref: 0, range: 0, aux: 0, ringbuf: false, rdonly: false, ...extra };
+export function ptrReg(t: RegType, extra?: Partial<Reg>): Reg {
+  const r = reg(t, ZERO);
+  return extra ? Object.assign(r, extra) : r;
 }
 
-export const copyReg = (r: Reg): Reg => ({ ...r });
+export function copyReg(r: Reg): Reg {
+  return { t: r.t, o: r.o, s: r.s, off: r.off, id: r.id, nullable: r.nullable, ref: r.ref, range: r.range, map: r.map, aux: r.aux, ringbuf: r.ringbuf, rdonly: r.rdonly };
+}
 
 export const isPointer = (r: Reg): boolean => r.t !== 'scalar' && r.t !== 'not_init';
 export const isPktPointer = (r: Reg): boolean => r.t === 'pkt' || r.t === 'pkt_meta';
@@ -161,9 +170,15 @@ export function newFrame(callsite: number, subprog: number): Frame {
 }
 
 export function cloneFrame(f: Frame): Frame {
+  const regs = new Array<Reg>(f.regs.length);
+  for (let i = 0; i < regs.length; i++) regs[i] = copyReg(f.regs[i]!);
+  const spilled = new Array<Reg | undefined>(f.spilled.length);
+  for (let i = 0; i < spilled.length; i++) {
+    const sp = f.spilled[i];
+    spilled[i] = sp ? copyReg(sp) : undefined;
+  }
   return {
-    regs: f.regs.map(copyReg), stype: new Uint8Array(f.stype),
-    spilled: f.spilled.map((s) => (s ? copyReg(s) : undefined)),
+    regs, stype: new Uint8Array(f.stype), spilled,
     allocated: f.allocated, callsite: f.callsite, subprog: f.subprog,
     ...(f.callback ? { callback: f.callback } : {}),
   };

@@ -49,6 +49,8 @@ const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 /** A kept state and how many paths below it are still being walked (the kernel's `branches`). */
 interface Kept extends PrecNode {
   state: VState;
+  hits: number;
+  misses: number;
   branches: number;
   parent: Kept | undefined;
 }
@@ -139,18 +141,31 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
       return { error: { message: `BPF program is too large. Processed ${processed} insn`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
     }
     if (pruneAt[idx]) {
-      const list = kept.get(idx) ?? [];
+      let list = kept.get(idx);
+      if (!list) {
+        list = [];
+        kept.set(idx, list);
+      }
       let pruned: Kept | undefined;
       let looping = false;
+      let inLoop = false;
+      let evict = false;
       for (const k of list) {
         if (k.branches > 0) {
+          inLoop = true;
           if (statesEqual(k, env.cur, live, true)) looping = true;
-          continue;
-        }
-        if (statesEqual(k, env.cur, live, false)) {
+        } else if (statesEqual(k, env.cur, live, false)) {
           pruned = k;
+          k.hits++;
           break;
         }
+        // The kernel's eviction rule: a state that keeps missing makes every later look-up slower.
+        if (++k.misses > k.hits * 3 + 3) evict = true;
+      }
+      if (evict) {
+        const keep = list.filter((k) => k.misses <= k.hits * 3 + 3);
+        list.length = 0;
+        list.push(...keep);
       }
       if (looping) {
         return { error: { message: `infinite loop detected at insn ${idx}`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
@@ -162,20 +177,15 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
         if (!popNext()) break;
         continue;
       }
-      const inLoop = list.some((k) => k.branches > 0);
       const add = inLoop ? jmps - prevJmps >= 20 || processed - prevInsns >= 100 : jmps - prevJmps >= 2 && processed - prevInsns >= 8;
       if (add || list.length === 0) {
         prevJmps = jmps;
         prevInsns = processed;
-        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept, prec: new Set(), from: new Map() };
+        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept, prec: new Set(), from: new Map(), hits: 0, misses: 0 };
         takeOrigins(env.cur, k);
         curKept = k;
         list.push(k);
-        if (list.length > MAX_KEPT) {
-          const drop = list.findIndex((x) => x.branches === 0);
-          if (drop >= 0) list.splice(drop, 1);
-        }
-        kept.set(idx, list);
+        if (list.length > MAX_KEPT) list.shift();
       }
     }
     const insn = prog.insns[idx];
@@ -410,7 +420,7 @@ function pointerArith(env: Env, insn: LinkedInsn, dst: Reg, _src: Reg, ptr: Reg,
   if (!known && offReg.s.smin === -(1n << 63n)) reject(`math between ${what} pointer and register with unbounded min value is not allowed`);
   if (!known && (offReg.s.smin >= BPF_MAX_VAR_OFF || offReg.s.smin <= -BPF_MAX_VAR_OFF)) reject(`value ${offReg.s.smin} makes ${what} pointer be out of bounds`);
   const out = copyReg(ptr);
-  delete out.o;
+  out.o = undefined;
   switch (op) {
     case BPF_ADD:
       if (known && ptr.off + Number(val) === ((ptr.off + Number(val)) | 0)) {
