@@ -5,7 +5,7 @@
 // MEM_UNINIT arguments point at stack never written), then one argument wrongly typed, and the
 // kernel must name the expected types the table gives for that argument.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELPER_DATA } from '../../src/doctor/index.js';
 import { mapCreate, progLoad, VerifierError, type Fd } from '../../src/loader/index.js';
@@ -15,7 +15,7 @@ import {
   BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK_TRACE,
 } from '../../src/uapi/index.js';
 import { EXPECTED_TYPES, helperIds, helperProto, wrongArgTypeMessage, type ArgSpec, type ArgType } from '../../src/verifier/helper-protos.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveKernelBtf, haveLinuxHeaders, haveRoot, tool, VMLINUX } from '../helpers/env.js';
 import { CALL, EXIT, ins, MOV_R0 } from '../verify/asm.js';
 
 const root = haveRoot();
@@ -31,7 +31,7 @@ describe('helper ids and names', () => {
     for (const id of ids) expect(helperProto(id, P.BPF_PROG_TYPE_KPROBE)!.name).toBe(BPF_FUNC_NAMES[id]);
   });
 
-  it.skipIf(!existsSync(HEADER))('match the installed header\'s ___BPF_FUNC_MAPPER', () => {
+  it.skipIf(!haveLinuxHeaders())('match the installed header\'s ___BPF_FUNC_MAPPER', () => {
     // Up to Linux 6.1 the mapper lists FN(name) in id order; later headers spell FN(name, id, ##ctx).
     const text = readFileSync(HEADER, 'utf8');
     const mapper = text.slice(text.search(/#define _{2,3}BPF_FUNC_MAPPER\(/));
@@ -41,8 +41,8 @@ describe('helper ids and names', () => {
     for (const [name, id] of entries) if (id !== 0) expect(helperProto(id, P.BPF_PROG_TYPE_XDP)?.name, name).toBe(name);
   });
 
-  it.skipIf(!bpftool)('match the running kernel\'s enum bpf_func_id', () => {
-    const c = execFileSync(bpftool!, ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  it.skipIf(!bpftool || !haveKernelBtf())('match the running kernel\'s enum bpf_func_id', () => {
+    const c = execFileSync(bpftool!, ['btf', 'dump', 'file', VMLINUX, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 });
     const body = c.slice(c.indexOf('enum bpf_func_id {'), c.indexOf('};', c.indexOf('enum bpf_func_id {')));
     const entries = [...body.matchAll(/\sBPF_FUNC_(\w+) = (\d+),/g)].filter(([, n]) => n !== 'unspec');
     expect(entries.length).toBe(helperIds().length);
