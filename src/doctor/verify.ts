@@ -14,7 +14,7 @@ import {
   MAX_BPF_STACK, BPF_ADD, BPF_SUB, type Insn,
 } from '../isa/index.js';
 import { matchSection, progTypeByName, type BpfObject, type BpfProgram } from '../object/index.js';
-import { bpf_prog_type, enumName } from '../uapi/index.js';
+import { bpf_prog_type, BPF_FUNC_tail_call, enumName } from '../uapi/index.js';
 import { UsageError } from '../errors.js';
 import { doctor, type DoctorOptions, type Report } from './doctor.js';
 import {
@@ -103,6 +103,8 @@ interface FunctionResult {
   stack: number;
   /** Names of functions called through relocations or pc-relative calls. */
   callees: string[];
+  /** The function calls bpf_tail_call. */
+  tailCall: boolean;
 }
 
 function isUncondJump(i: Insn): boolean {
@@ -239,7 +241,8 @@ function checkFunction(obj: BpfObject, fn: BpfProgram, progType: string | undefi
     }
   }
   findings.sort((a, b) => a.insn - b.insn);
-  return { findings, stack, callees: [...callees] };
+  const tailCall = insns.some((i) => i.opcode === (BPF_JMP | BPF_CALL) && i.src === 0 && i.imm === BPF_FUNC_tail_call && !relocAt.has(i.index));
+  return { findings, stack, callees: [...callees], tailCall };
 }
 
 /** The last line_info record at or before each instruction, per section. */
@@ -290,7 +293,9 @@ function forcedType(text: string): string {
 /** Findings the kernel makes while it walks: the value walk finds them itself, in the kernel's order. */
 const WALK_CODES = new Set(['unknown-helper', 'helper-not-allowed', 'div-by-zero', 'fp-write', 'stack-out-of-range', 'uninit-read']);
 /** Found after the walk (check_max_stack_depth). */
-const AFTER_WALK_CODES = new Set(['stack-too-large']);
+const AFTER_WALK_CODES = new Set(['stack-too-large', 'call-depth', 'tail-call-stack']);
+/** MAX_CALL_FRAMES (include/linux/bpf_verifier.h). */
+const MAX_CALL_FRAMES = 8;
 
 /** The kernel's words for a helper call it refuses before looking at the arguments (check_helper_call). */
 function helperCheck(obj: BpfObject, progType: string | undefined): (id: number) => string | undefined {
@@ -326,7 +331,11 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
     const structural: VerifyFinding[] = [];
     const seen = new Set<BpfProgram>();
     const callees: string[] = [];
-    // Depth-first over the call graph: stack adds up along each chain.
+    // Depth-first over the call graph, as check_max_stack_depth walks it: stack adds up along each
+    // chain, each frame rounded up to 16 bytes as the JIT lays it out.
+    let tooDeep = false;
+    let tooLarge: { calls: number; size: number } | undefined;
+    let tailCallStack: number | undefined;
     const visit = (fn: BpfProgram, depth: number, chain: number): number => {
       let result = cache.get(fn);
       if (!result || fn === p) {
@@ -341,18 +350,28 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
           structural.push({ ...f, insn: startOf(fn) + f.insn, function: fn.name, ...(src ? { source: src } : {}) });
         }
       }
-      const frame = Math.ceil(result.stack / 8) * 8;
+      if (depth > 0 && result.tailCall && chain >= 256 && tailCallStack === undefined) tailCallStack = chain;
+      const frame = Math.ceil(result.stack / 16) * 16;
       let deepest = chain + frame;
-      if (depth > 8) return deepest;
+      if (deepest > MAX_BPF_STACK && !tooLarge) tooLarge = { calls: depth + 1, size: deepest };
       for (const name of result.callees) {
         const callee = byName.get(name);
-        if (callee && callee !== fn) deepest = Math.max(deepest, visit(callee, depth + 1, chain + frame));
+        if (!callee) continue;
+        if (depth + 1 >= MAX_CALL_FRAMES) {
+          tooDeep = true;
+          continue;
+        }
+        deepest = Math.max(deepest, visit(callee, depth + 1, chain + frame));
       }
       return deepest;
     };
     const stackDepth = visit(p, 0, 0);
-    if (stackDepth > MAX_BPF_STACK && callees.length > 0) {
-      structural.push({ severity: 'error', code: 'stack-too-large', function: p.name, insn: 0, disasm: '', message: `combined stack size of ${callees.length + 1} calls is ${stackDepth}. Too large` });
+    if (tooDeep) {
+      structural.push({ severity: 'error', code: 'call-depth', function: p.name, insn: 0, disasm: '', message: `the call stack of ${MAX_CALL_FRAMES} frames is too deep !` });
+    } else if (tooLarge && tooLarge.calls > 1) {
+      structural.push({ severity: 'error', code: 'stack-too-large', function: p.name, insn: 0, disasm: '', message: `combined stack size of ${tooLarge.calls} calls is ${tooLarge.size}. Too large` });
+    } else if (tailCallStack !== undefined) {
+      structural.push({ severity: 'error', code: 'tail-call-stack', function: p.name, insn: 0, disasm: '', message: `tail_calls are not allowed when call stack of previous frames is ${tailCallStack} bytes. Too large` });
     }
     const cfgErrors = structural.filter((f) => f.severity === 'error' && !WALK_CODES.has(f.code) && !AFTER_WALK_CODES.has(f.code));
     const findings: VerifyFinding[] = [];

@@ -82,30 +82,39 @@ function mapTable(obj: BpfObject): (key: object) => VMap {
 /** Context struct names per program type, for a global function's `struct X *ctx` argument. */
 const CTX_STRUCTS = new Set(['__sk_buff', 'xdp_md', 'pt_regs', 'bpf_sock_ops', 'bpf_sock', 'bpf_sock_addr', 'sk_msg_md', 'sk_reuseport_md', 'bpf_sk_lookup', 'bpf_sysctl', 'bpf_sockopt', 'bpf_cgroup_dev_ctx', 'bpf_perf_event_data', 'bpf_raw_tracepoint_args', 'bpf_nf_ctx', '__sk_buff']);
 
-/** A global function's arguments from its BTF prototype (btf_prepare_func_args). */
-function globalArgs(obj: BpfObject, fn: BpfProgram): (env: Env) => Reg[] {
-  return (env) => {
-    const info = fn.funcInfo.find((f) => f.insn === 0);
-    const btf = obj.btf;
-    if (!info || !btf) return [];
-    const func = btf.type(info.typeId);
-    if (func.kind !== 'FUNC') return [];
-    const proto = btf.type(func.type);
-    if (proto.kind !== 'FUNC_PROTO') return [];
-    return proto.params.map((p) => {
-      const t = btf.type(btf.skipModsAndTypedefs(p.type));
-      if (t.kind !== 'PTR') return scalarReg();
-      const target = btf.type(btf.skipModsAndTypedefs(t.type));
-      if ((target.kind === 'STRUCT' || target.kind === 'UNION') && CTX_STRUCTS.has(target.name)) return ptrReg('ctx');
-      let size = 0;
-      try {
-        size = btf.resolveSize(target.id);
-      } catch {
-        return ptrReg('any');
-      }
-      return ptrReg('mem', { nullable: true, aux: size, id: newId(env) });
-    });
-  };
+export type ParamKind = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number } | { kind: 'any' };
+
+/** A global function's parameters from its BTF prototype (btf_prepare_func_args). */
+function globalParams(obj: BpfObject, fn: BpfProgram): ParamKind[] {
+  const info = fn.funcInfo.find((f) => f.insn === 0);
+  const btf = obj.btf;
+  if (!info || !btf) return [];
+  const func = btf.type(info.typeId);
+  if (func.kind !== 'FUNC') return [];
+  const proto = btf.type(func.type);
+  if (proto.kind !== 'FUNC_PROTO') return [];
+  return proto.params.map((p): ParamKind => {
+    const t = btf.type(btf.skipModsAndTypedefs(p.type));
+    if (t.kind !== 'PTR') return { kind: 'scalar' };
+    const target = btf.type(btf.skipModsAndTypedefs(t.type));
+    if ((target.kind === 'STRUCT' || target.kind === 'UNION') && CTX_STRUCTS.has(target.name)) return { kind: 'ctx' };
+    try {
+      return { kind: 'mem', size: btf.resolveSize(target.id) };
+    } catch {
+      return { kind: 'any' };
+    }
+  });
+}
+
+function globalArgs(params: ParamKind[]): (env: Env) => Reg[] {
+  return (env) => params.map((p) => {
+    switch (p.kind) {
+      case 'scalar': return scalarReg();
+      case 'ctx': return ptrReg('ctx');
+      case 'mem': return ptrReg('mem', { nullable: true, aux: p.size, id: newId(env) });
+      default: return ptrReg('any');
+    }
+  });
 }
 
 /** The log keeps its last LOG_LINES lines: the failing path is at its end. */
@@ -128,7 +137,8 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
   };
   let processed = 0;
   const log: string[] = [];
-  const main = walk(program, 0, common);
+  const paramsAt = (start: number): ParamKind[] => globalParams(obj, program.functionAt(start).program);
+  const main = walk(program, 0, { ...common, globalParams: paramsAt });
   processed += main.processed;
   if (main.log) append(log, main.log);
   if (main.error) return { ok: false, error: toError(main.error), processed, ...(options.log ? { log } : {}), program };
@@ -140,7 +150,7 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
       if (done.has(start)) continue;
       done.add(start);
       const fn = program.functionAt(start);
-      const r = walk(program, start, { ...common, entryArgs: globalArgs(obj, fn.program) });
+      const r = walk(program, start, { ...common, globalParams: paramsAt, entryArgs: globalArgs(globalParams(obj, fn.program)) });
       processed += r.processed;
       if (r.log) {
         log.push(`Validating ${fn.program.name}() func#${program.functions.indexOf(fn)}...`);

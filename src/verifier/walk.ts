@@ -69,6 +69,8 @@ export interface WalkOptions {
   limit?: number;
   log?: boolean;
   helperCheck?: (id: number) => string | undefined;
+  /** A global function's parameters, for the checks of a call (btf_check_subprog_call). */
+  globalParams?: (start: number) => readonly { kind: string }[];
 }
 
 export interface WalkError {
@@ -129,6 +131,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
 
   const ctx: StepContext = {
     env, globalsCalled, push, ...(options.helperCheck ? { helperCheck: options.helperCheck } : {}),
+    ...(options.globalParams ? { globalParams: options.globalParams } : {}),
     jumped: () => {
       jmps++;
     },
@@ -232,6 +235,7 @@ function prunePoints(p: LinkedProgram): Uint8Array {
 
 interface StepContext {
   env: Env;
+  globalParams?: (start: number) => readonly { kind: string }[];
   helperCheck?: (id: number) => string | undefined;
   globalsCalled: Set<number>;
   push(state: VState): void;
@@ -847,6 +851,13 @@ function call(c: StepContext, insn: LinkedInsn): void {
     const target = insn.callTarget;
     const fn = env.prog.functionAt(target);
     if (fn.global && fn.start === target) {
+      (c.globalParams?.(target) ?? []).forEach((p, i) => {
+        const r = rs[i + 1]!;
+        if (r.t === 'not_init') reject(`R${i + 1} !read_ok`);
+        if (p.kind === 'ctx' && r.t !== 'ctx' && r.t !== 'any') {
+          reject(`arg#${i} expects pointer to ctx`, `Caller passes invalid args into func#${env.prog.subprogStarts.indexOf(target)} ('${fn.program.name}')`);
+        }
+      });
       c.globalsCalled.add(target);
       for (let r = 1; r <= 5; r++) rs[r] = notInit();
       rs[0] = scalarReg();
