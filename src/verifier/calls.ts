@@ -153,6 +153,14 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
     case 'ARG_PTR_TO_FUNC':
       meta.callback = r.aux;
       return;
+    case 'ARG_PTR_TO_SPIN_LOCK': {
+      if (r.t !== 'map_value' || !r.map) return;
+      if (!scalarIsConst(r.s)) reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+      if (r.map.spinLockOff === undefined) reject(`map '${r.map.name}' has no valid bpf_spin_lock`);
+      const at = Number(scalarConstValue(r.s)!) + r.off;
+      if (at !== r.map.spinLockOff) reject(`off ${at} doesn't point to 'struct bpf_spin_lock' that is at ${r.map.spinLockOff}`);
+      return;
+    }
     default:
   }
 }

@@ -52,6 +52,38 @@ export interface VerifierResult {
   program: LinkedProgram;
 }
 
+/** The offset of a top-level struct bpf_spin_lock in a map's BTF value type (btf_parse_fields). */
+function spinLockOffset(obj: BpfObject, typeId: number | undefined): number | undefined {
+  const btf = obj.btf;
+  if (!btf || typeId === undefined) return undefined;
+  try {
+    const t = btf.type(btf.skipModsAndTypedefs(typeId));
+    if (t.kind !== 'STRUCT') return undefined;
+    for (const m of t.members) {
+      const mt = btf.type(btf.skipModsAndTypedefs(m.type));
+      if (mt.kind === 'STRUCT' && mt.name === 'bpf_spin_lock') return m.bitOffset / 8;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** is_tracing_prog_type: program types that may not use maps holding a spin lock. */
+const TRACING_TYPES = new Set([2, 5, 7, 17, 24]);
+
+/** check_map_prog_compatibility, for the maps the program refers to (before the walk). */
+function mapProgCompatibility(program: LinkedProgram, maps: (key: object) => VMap, progType: number): string | undefined {
+  for (const i of program.insns) {
+    if (i?.ld?.kind !== 'map') continue;
+    const m = maps(i.ld.map);
+    if (m.spinLockOff === undefined) continue;
+    if (progType === 1) return 'socket filter progs cannot use bpf_spin_lock yet';
+    if (TRACING_TYPES.has(progType)) return 'tracing progs cannot use bpf_spin_lock yet';
+  }
+  return undefined;
+}
+
 /** The maps a program refers to, as the verifier sees them. */
 function mapTable(obj: BpfObject): (key: object) => VMap {
   const cache = new Map<object, VMap>();
@@ -59,6 +91,8 @@ function mapTable(obj: BpfObject): (key: object) => VMap {
     let m = cache.get(def);
     if (m) return m;
     m = { name: def.name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags, readOnly: (def.flags & BPF_F_RDONLY_PROG) !== 0 };
+    const lock = spinLockOffset(obj, def.valueTypeId);
+    if (lock !== undefined) m.spinLockOff = lock;
     cache.set(def, m);
     if (def.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || def.type === BPF_MAP_TYPE_HASH_OF_MAPS) {
       const inner = def.inner ?? legacyInnerMap(obj.maps, def);
@@ -137,6 +171,8 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
   };
   let processed = 0;
   const log: string[] = [];
+  const incompatible = mapProgCompatibility(program, maps, options.progType);
+  if (incompatible) return { ok: false, error: { message: incompatible, insn: 0, function: entry.name, disasm: '', state: '' }, processed, program };
   const paramsAt = (start: number): ParamKind[] => globalParams(obj, program.functionAt(start).program);
   const main = walk(program, 0, { ...common, globalParams: paramsAt });
   processed += main.processed;

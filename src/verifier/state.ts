@@ -26,6 +26,8 @@ export interface VMap {
   inner?: VMap;
   /** Global data: the section's initial bytes, so loads of .rodata constants are known. */
   initial?: Uint8Array;
+  /** Where the value's struct bpf_spin_lock is (from the map's BTF value type). */
+  spinLockOff?: number;
 }
 
 /**

@@ -489,6 +489,8 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
     }
     case 'map_value': {
       checkMapValue(env, reg, regno, at, size, kind, false);
+      const lock = reg.map!.spinLockOff;
+      if (lock !== undefined && spansLock(reg, at, size, lock)) reject('bpf_spin_lock cannot be accessed directly by load/store');
       if (kind === 'write') return undefined;
       const map = reg.map!;
       if (map.readOnly && map.initial && scalarIsConst(reg.s)) {
@@ -531,6 +533,13 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
   }
   reject(`R${regno} invalid mem access '${typeName(reg)}'`);
   return undefined;
+}
+
+/** Whether an access of `size` bytes at `at` (plus the variable offset) may touch the 4-byte lock. */
+function spansLock(reg: Reg, at: number, size: number, lock: number): boolean {
+  const lo = reg.s.umin + BigInt(at);
+  const hi = reg.s.umax + BigInt(at + size);
+  return lo < BigInt(lock + 4) && hi > BigInt(lock);
 }
 
 function tnumText(reg: Reg): string {
