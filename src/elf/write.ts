@@ -258,6 +258,11 @@ export function writeElf(elf: ElfFile, edits: ElfEdits = {}): Uint8Array {
     const h = newShoff + i * ELF64_SHDR_SIZE;
     out.set(elf.bytes.subarray(shoff + s.index * ELF64_SHDR_SIZE, shoff + (s.index + 1) * ELF64_SHDR_SIZE), h);
     if (s.index === 0) return;
+    // An SHT_NULL entry past index 0 (a corrupt or padded table) has no contents to place.
+    if (s.type === SHT_NULL) {
+      view.setBigUint64(h + 24, 0n, le);
+      return;
+    }
     const at = offsets.get(s.index)!;
     if (s.type !== SHT_NOBITS) out.set(dataOf(s), at);
     view.setUint32(h, nameOffsets.get(s.index)!, le);

@@ -49,6 +49,30 @@ function loadall(obj: string): { status: number | null; stderr: string } {
 }
 
 describe('fixObject', () => {
+  it('writes a section table that holds an SHT_NULL entry past index 0 (a fuzzing find), and llvm-readobj-19 reads it', () => {
+    const bytes = Uint8Array.from(readFileSync(join(repoRoot, 'bpf/build/bpfel/tc_drop_icmp.o')));
+    const elf = parseElf(bytes);
+    const victim = sectionByName(elf, '.BTF.ext') ?? elf.sections[elf.sections.length - 2]!;
+    // sh_type is the second word of the section header.
+    const view = new DataView(bytes.buffer);
+    view.setUint32(Number(view.getBigUint64(40, true)) + victim.index * 64 + 4, 0, true);
+    const out = fixObject(bytes, { renames: [], fixupDatasecs: true }).bytes;
+    const again = parseElf(out);
+    expect(again.sections[victim.index]!.type).toBe(0);
+    const readobj = tool('llvm-readobj-19');
+    if (readobj) {
+      const dir = mkdtempSync(join(tmpdir(), 'bpfts-null-'));
+      try {
+        writeFileSync(join(dir, 'o.o'), out);
+        const r = spawnSync(readobj, ['--sections', join(dir, 'o.o')], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain('SHT_NULL');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('renames egress to classifier with .relegress and the .BTF.ext section names', () => {
     const result = fixObject(readFileSync(egress), { renames: [{ from: 'egress', to: 'classifier' }] });
     const elf = parseElf(result.bytes);
