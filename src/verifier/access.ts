@@ -9,7 +9,7 @@ import {
 } from './scalar.js';
 import { formatTnum } from './tnum.js';
 import {
-  BPF_REG_SIZE, MAX_BPF_STACK, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyReg, isPointer,
+  BPF_REG_SIZE, MAX_BPF_STACK, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyReg, isPointer, markSlotRead,
   ptrReg, scalarReg, typeName, type Frame, type Reg,
 } from './state.js';
 
@@ -126,6 +126,16 @@ function scrubSpill(f: Frame, slot: number): void {
   f.spilled[slot] = undefined;
 }
 
+/** The frame number of the frame a stack pointer points into. */
+const frameNo = (reg: Reg): number => reg.aux;
+
+/** Every slot [lo, hi) (r10-relative) touches is read: the kept states that hold them learn it. */
+function readSlots(f: Frame, fi: number, lo: number, hi: number): void {
+  for (let slot = Math.floor(byteOf(hi - 1) / BPF_REG_SIZE); slot <= Math.floor(byteOf(lo) / BPF_REG_SIZE); slot++) {
+    if (slot >= 0 && slot < MAX_BPF_STACK / BPF_REG_SIZE) markSlotRead(f, fi, slot);
+  }
+}
+
 /** Marks [lo, hi) (r10-relative) as written with data the walk does not track. */
 export function stackClobber(f: Frame, lo: number, hi: number, zero = false): void {
   for (let a = lo; a < hi; a++) {
@@ -148,11 +158,15 @@ export function stackWrite(env: Env, reg: Reg, regno: number, off: number, size:
   const f = env.cur.frames[reg.aux]!;
   if (!scalarIsConst(reg.s)) {
     const zero = value.t === 'scalar' && scalarConstValue(value.s) === 0n;
+    readSlots(f, frameNo(reg), lo, hi);
     stackClobber(f, lo, hi, zero);
     return;
   }
   const slot = Math.floor(byteOf(lo) / BPF_REG_SIZE);
   const aligned = lo % BPF_REG_SIZE === 0;
+  // Only a whole slot written hides what it held; a partial write keeps the rest, as a read would.
+  if (aligned && size === BPF_REG_SIZE) f.liveOrigin[slot] = undefined;
+  else readSlots(f, frameNo(reg), lo, hi);
   if (value.t === 'scalar' && aligned && !isImm) {
     const spill = copyReg(value);
     if (valueWidth(value.s) > size * 8) spill.id = 0;
@@ -189,6 +203,7 @@ function saveSpill(f: Frame, slot: number, value: Reg, size: number): void {
 export function stackRead(env: Env, reg: Reg, regno: number, off: number, size: number): Reg {
   const [lo, hi] = stackBounds(env, reg, regno, off, size, 'read', 'insn');
   const f = env.cur.frames[reg.aux]!;
+  readSlots(f, frameNo(reg), lo, hi);
   if (!scalarIsConst(reg.s)) {
     let zeros = 0;
     for (let a = lo; a < hi; a++) if (f.stype[byteOf(a)] === STACK_ZERO) zeros++;
@@ -231,7 +246,10 @@ export function stackRead(env: Env, reg: Reg, regno: number, off: number, size: 
 export function stackHelperAccess(env: Env, reg: Reg, regno: number, off: number, size: number, write: boolean, zeroSizeAllowed: boolean): void {
   if (size === 0 && zeroSizeAllowed) return;
   const [lo, hi] = stackBounds(env, reg, regno, off, size, write ? 'write' : 'read', 'helper');
-  if (write) stackClobber(env.cur.frames[reg.aux]!, lo, hi);
+  const f = env.cur.frames[reg.aux]!;
+  // A helper may write only part of what it is given: what it leaves counts as read.
+  readSlots(f, frameNo(reg), lo, hi);
+  if (write) stackClobber(f, lo, hi);
 }
 
 // ---------------------------------------------------------------------------------------------

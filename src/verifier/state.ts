@@ -41,6 +41,23 @@ export interface PrecNode {
   /** For each of its scalars, the scalars of the earlier kept state it came from. */
   from: Map<number, readonly Tok[]>;
 }
+/**
+ * Stack liveness (the kernel's REG_LIVE_READ on stack slots): a kept state records which of its
+ * slots a later path read before overwriting them; only those can make two states differ. Each
+ * frame's slot knows the latest kept state whose value it still holds.
+ */
+export interface SlotNode {
+  slotRead: Set<number>;
+  slotParent: Map<number, SlotNode | undefined>;
+}
+export const slotKey = (frame: number, slot: number): number => frame * 64 + slot;
+
+/** A read of slot `slot` of frame number `fi`: every kept state whose value it sees learns it. */
+export function markSlotRead(f: Frame, fi: number, slot: number): void {
+  const key = slotKey(fi, slot);
+  for (let n = f.liveOrigin[slot]; n && !n.slotRead.has(key); n = n.slotParent.get(key)) n.slotRead.add(key);
+}
+
 export interface Tok {
   node: PrecNode;
   key: number;
@@ -141,6 +158,8 @@ export interface Frame {
   spilled: (Reg | undefined)[];
   /** Deepest byte the frame has touched (allocated_stack). */
   allocated: number;
+  /** By slot: the latest kept state whose value of the slot it still holds (see SlotNode). */
+  liveOrigin: (SlotNode | undefined)[];
   /** The call instruction that made this frame, -1 for the entry frame. */
   callsite: number;
   /** First instruction of the function this frame runs. */
@@ -168,7 +187,7 @@ export interface VState {
 export function newFrame(callsite: number, subprog: number): Frame {
   const regs: Reg[] = [];
   for (let r = 0; r < 11; r++) regs.push(notInit());
-  return { regs, stype: new Uint8Array(MAX_BPF_STACK), spilled: new Array(SLOTS).fill(undefined), allocated: 0, callsite, subprog };
+  return { regs, stype: new Uint8Array(MAX_BPF_STACK), spilled: new Array(SLOTS).fill(undefined), allocated: 0, liveOrigin: new Array(SLOTS).fill(undefined), callsite, subprog };
 }
 
 export function cloneFrame(f: Frame): Frame {
@@ -180,7 +199,7 @@ export function cloneFrame(f: Frame): Frame {
     spilled[i] = sp ? copyReg(sp) : undefined;
   }
   return {
-    regs, stype: new Uint8Array(f.stype), spilled,
+    regs, stype: new Uint8Array(f.stype), spilled, liveOrigin: f.liveOrigin.slice(),
     allocated: f.allocated, callsite: f.callsite, subprog: f.subprog,
     ...(f.callback ? { callback: f.callback } : {}),
   };

@@ -23,7 +23,7 @@ import {
 import {
   AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
   copyReg, formatState, isPktPointer, isPointer, joinOrigins, markPrecise, newFrame, notInit, ptrReg, regKey, scalarReg,
-  spillKey, typeName, type Frame, type PrecNode, type Reg,
+  markSlotRead, slotKey, spillKey, typeName, type Frame, type PrecNode, type Reg, type SlotNode,
   type VMap, type VState,
 } from './state.js';
 import { computeLiveness } from './liveness.js';
@@ -47,7 +47,7 @@ const sizeOf = (opcode: number): number => SIZES[(opcode & 0x18) >> 3]!;
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 /** A kept state and how many paths below it are still being walked (the kernel's `branches`). */
-interface Kept extends PrecNode {
+interface Kept extends PrecNode, SlotNode {
   state: VState;
   hits: number;
   misses: number;
@@ -184,7 +184,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
       if (add || list.length === 0) {
         prevJmps = jmps;
         prevInsns = processed;
-        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept, prec: new Set(), from: new Map(), hits: 0, misses: 0 };
+        const k: Kept = { state: cloneState(env.cur), branches: 1, parent: curKept, prec: new Set(), from: new Map(), slotRead: new Set(), slotParent: new Map(), hits: 0, misses: 0 };
         takeOrigins(env.cur, k);
         curKept = k;
         list.push(k);
@@ -1014,6 +1014,7 @@ function stackSafe(k: Kept, fi: number, old: Frame, cur: Frame, exact: boolean, 
   const os = old.stype;
   const cs = cur.stype;
   for (let slot = 0; slot * BPF_REG_SIZE < old.allocated; slot++) {
+    if (!exact && !k.slotRead.has(slotKey(fi, slot))) continue;
     const base = slot * BPF_REG_SIZE;
     const inCur = base < cur.allocated;
     let spill = false;
@@ -1070,6 +1071,10 @@ function statesEqual(k: Kept, cur: VState, live: Uint16Array, exact: boolean): b
 /** A new kept state: each scalar of the path now comes from the kept state's own copy. */
 function takeOrigins(cur: VState, k: Kept): void {
   cur.frames.forEach((f, fi) => {
+    for (let slot = 0; slot * BPF_REG_SIZE < f.allocated; slot++) {
+      k.slotParent.set(slotKey(fi, slot), f.liveOrigin[slot]);
+      f.liveOrigin[slot] = k;
+    }
     f.regs.forEach((r, ri) => {
       if (r.t !== 'scalar') return;
       const key = regKey(fi, ri);
@@ -1087,6 +1092,10 @@ function takeOrigins(cur: VState, k: Kept): void {
 
 /** propagate_precision: a path pruned against `old` goes on as old did, so it needs old's precise scalars too. */
 function propagatePrecision(old: Kept, cur: VState): void {
+  for (const key of old.slotRead) {
+    const f = cur.frames[Math.floor(key / 64)];
+    if (f) markSlotRead(f, Math.floor(key / 64), key % 64);
+  }
   for (const key of old.prec) {
     const fi = Math.floor(key / 128);
     const rest = key % 128;
