@@ -106,6 +106,11 @@ export interface Reg {
   aux: number;
   ringbuf: boolean;
   rdonly: boolean;
+  /**
+   * Scalars linked by id (BPF_ADD_CONST): this one is the linked value plus the constant `off`, so
+   * a bound learnt for one moves to the others shifted by the difference (sync_linked_regs).
+   */
+  addConst: boolean;
 }
 
 export const AT_PKT_END = -1;
@@ -117,7 +122,7 @@ const ZERO = scalarConst(0n);
 // Every register is built with the same fields in the same order: copies are the walk's most
 // frequent allocation, and one object shape keeps them cheap.
 function reg(t: RegType, s: Scalar): Reg {
-  return { t, o: undefined, s, off: 0, id: 0, nullable: false, ref: 0, range: 0, map: undefined, aux: 0, ringbuf: false, rdonly: false };
+  return { t, o: undefined, s, off: 0, id: 0, nullable: false, ref: 0, range: 0, map: undefined, aux: 0, ringbuf: false, rdonly: false, addConst: false };
 }
 
 export function notInit(): Reg {
@@ -134,7 +139,7 @@ export function ptrReg(t: RegType, extra?: Partial<Reg>): Reg {
 }
 
 export function copyReg(r: Reg): Reg {
-  return { t: r.t, o: r.o, s: r.s, off: r.off, id: r.id, nullable: r.nullable, ref: r.ref, range: r.range, map: r.map, aux: r.aux, ringbuf: r.ringbuf, rdonly: r.rdonly };
+  return { t: r.t, o: r.o, s: r.s, off: r.off, id: r.id, nullable: r.nullable, ref: r.ref, range: r.range, map: r.map, aux: r.aux, ringbuf: r.ringbuf, rdonly: r.rdonly, addConst: r.addConst };
 }
 
 export const isPointer = (r: Reg): boolean => r.t !== 'scalar' && r.t !== 'not_init';

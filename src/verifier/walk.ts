@@ -340,8 +340,11 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
     if (insn.off === 0) {
       const upperZero = src.s.umax <= 0xffffffffn;
       const out = withOrigins(scalarReg(zext32(src.s)), src);
-      if (upperZero && src.id) out.id = src.id;
-      else if (upperZero && !scalarIsConst(src.s)) {
+      if (upperZero && src.id) {
+        out.id = src.id;
+        out.addConst = src.addConst;
+        out.off = src.off;
+      } else if (upperZero && !scalarIsConst(src.s)) {
         src.id = newId(env);
         out.id = src.id;
       }
@@ -385,6 +388,15 @@ function alu(env: Env, insn: LinkedInsn, rs: Reg[]): void {
   const out = scalarReg(aluScalar(op, alu64, dst.s, src.s));
   const o = joinOrigins(dst.o, src.o);
   if (o) out.o = o;
+  // A linked scalar moved by a constant stays linked, with the constant noted (BPF_ADD_CONST).
+  if (alu64 && op === BPF_ADD && dst.id && scalarIsConst(src.s)) {
+    const val = BigInt.asUintN(64, scalarConstValue(src.s)!);
+    if (!dst.addConst && val <= 0x7fffffffn) {
+      out.id = dst.id;
+      out.addConst = true;
+      out.off = Number(val);
+    }
+  }
   rs[dstNo] = out;
 }
 
@@ -718,13 +730,19 @@ function applyRefinement(state: VState, rs: Reg[], insn: LinkedInsn, x: boolean,
   if (x) setLinked(state, rs[insn.src]!, b);
 }
 
-/** Refined bounds for a scalar go to every register linked to it by id (sync_linked_regs). */
+/**
+ * Refined bounds for a scalar go to every register linked to it by id (sync_linked_regs), shifted
+ * by the difference of their constants where one was moved by a constant.
+ */
 function setLinked(state: VState, reg: Reg, s: Scalar): void {
-  if (reg.id && reg.t === 'scalar') {
-    const id = reg.id;
-    for (const r of allRegs(state)) if (r.t === 'scalar' && r.id === id) r.s = s;
-  }
   reg.s = s;
+  if (!reg.id || reg.t !== 'scalar') return;
+  const id = reg.id;
+  for (const r of allRegs(state)) {
+    if (r === reg || r.t !== 'scalar' || r.id !== id) continue;
+    if ((!r.addConst && !reg.addConst) || r.off === reg.off) r.s = s;
+    else r.s = aluScalar(BPF_ADD, true, s, scalarConst(BigInt(r.off - reg.off)));
+  }
 }
 
 function isBranchTaken(a: Reg, b: Reg, op: number, jmp32: boolean): 1 | 0 | -1 {
@@ -998,6 +1016,7 @@ function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap, rev: IdMap, pre
   if (old.t === 'scalar') {
     if (exact) return scalarEquals(old.s, cur.s) && checkIds(old.id, cur.id, ids, rev);
     if (!precise) return true;
+    if (old.addConst !== cur.addConst || (old.addConst && old.off !== cur.off)) return false;
     if (!scalarWithin(old.s, cur.s)) return false;
     return !old.id || checkIds(old.id, cur.id, ids, rev);
   }
