@@ -112,26 +112,14 @@ const PROCESSED = /processed (\d+) insns/;
 async function programsPhase({ programs, scratch, dist }) {
   const { readObject, matchSection } = await import(`${dist}/object/index.js`);
   const { verifyProgram } = await import(`${dist}/verifier/index.js`);
-  const { GPL_COMPATIBLE_LICENSES, GPL_ONLY_HELPERS, HELPER_FUNC_MAX_ID, helperAllowed } = await import(`${dist}/doctor/index.js`);
-  const { helperByID } = await import(`${dist}/doctor/helpers.js`);
+  const { helperCheck } = await import(`${dist}/doctor/index.js`);
   const { bpf_prog_type } = await import(`${dist}/uapi/index.js`);
   const kernel = scratch !== undefined;
   const loader = kernel ? await import(`${dist}/loader/index.js`) : undefined;
   if (kernel) mkdirSync(scratch, { recursive: true });
 
-  // verify()'s own helper check (src/doctor/verify.ts): without it the walk would go on past a
-  // call verify stops at, and time a different walk.
-  const helperCheck = (obj, progType) => {
-    const gpl = GPL_COMPATIBLE_LICENSES.has(obj.license ?? '');
-    return (id) => {
-      if (id <= 0 || id >= HELPER_FUNC_MAX_ID) return `invalid func unknown#${id}`;
-      const name = helperByID(id);
-      if (progType && helperAllowed(progType, id) === false) return `program of this type cannot use helper bpf_${name}#${id}`;
-      if (!gpl && name && GPL_ONLY_HELPERS.has(name)) return 'cannot call GPL-restricted function from non-GPL compatible program';
-      return undefined;
-    };
-  };
-
+  // verify()'s own helper check: without it the walk would go on past a call verify stops at, and
+  // time a different walk.
   const loadOnce = (obj, p, type, dir) => {
     mkdirSync(dir, { recursive: true });
     const t0 = performance.now();

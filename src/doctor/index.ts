@@ -5,4 +5,4 @@ export { inferIntent, type Intent } from './intent.js';
 export { HELPERS_BY_PROG_TYPE, GPL_ONLY_HELPERS, GPL_COMPATIBLE_LICENSES, HELPER_FUNC_MAX_ID, HELPER_TABLES_KERNEL, helperAllowed } from './helpers.js';
 export { HELPER_DATA } from './helper-data.js';
 export { uninitReads, type UninitRead, type RegInitResult, type RegInitOptions } from './reg-init.js';
-export { verify, type VerifyOptions, type VerifyReport, type ProgramVerdict, type VerifyFinding, type SourceRef } from './verify.js';
+export { verify, helperCheck, type VerifyOptions, type VerifyReport, type ProgramVerdict, type VerifyFinding, type SourceRef } from './verify.js';

@@ -298,7 +298,7 @@ const AFTER_WALK_CODES = new Set(['stack-too-large', 'call-depth', 'tail-call-st
 const MAX_CALL_FRAMES = 8;
 
 /** The kernel's words for a helper call it refuses before looking at the arguments (check_helper_call). */
-function helperCheck(obj: BpfObject, progType: string | undefined): (id: number) => string | undefined {
+export function helperCheck(obj: BpfObject, progType: string | undefined): (id: number) => string | undefined {
   const gpl = GPL_COMPATIBLE_LICENSES.has(obj.license ?? '');
   return (id) => {
     if (id <= 0 || id >= HELPER_FUNC_MAX_ID) return `invalid func unknown#${id}`;
