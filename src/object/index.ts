@@ -1,4 +1,5 @@
 export { readObject } from './read.js';
+export { layoutProgram, type LayoutUnit, type ProgramLayout } from './layout.js';
 export { ObjectError } from './errors.js';
 export { isMapSection, isGlobalDataSection } from './relocations.js';
 export { legacyInnerMap } from './legacy-maps.js';

@@ -1,15 +1,15 @@
-// One entry program as BPF_PROG_LOAD receives it, for the offline verifier: the entry function
-// first, then every function it calls or takes the address of, appended in the order the loader
-// (src/loader/object/link.ts, after libbpf) appends them, so that instruction indexes are the
-// kernel's. Relocated ld_imm64s say what they load (a map, a place in global data, a function);
+// One entry program as BPF_PROG_LOAD receives it, for the offline verifier, laid out as the loader
+// lays it out (src/object/layout.ts), so that instruction indexes are the kernel's. Relocated ld_imm64s say what they load (a map, a place in global data, a function);
 // calls say where they go. Nothing is patched: the verifier reads these annotations instead of fds.
 import {
   BPF_CALL, BPF_INSN_SIZE, BPF_JMP, BPF_LD_IMM64, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL,
   BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, decodeProgram, type Insn,
 } from '../isa/index.js';
-import { SHN_UNDEF, STT_SECTION } from '../elf/index.js';
 import { BTF_FUNC_GLOBAL } from '../btf/index.js';
-import type { BpfObject, BpfProgram, GlobalDataSection, MapDefinition, ProgramRelocation } from '../object/index.js';
+import {
+  layoutProgram, ObjectError, type BpfObject, type BpfProgram, type GlobalDataSection, type MapDefinition, type ProgramLayout,
+  type ProgramRelocation,
+} from '../object/index.js';
 import { VerifierInputError } from './errors.js';
 
 /** What a relocated (or pseudo) ld_imm64 loads. */
@@ -88,21 +88,15 @@ function decodeFunction(obj: BpfObject, fn: BpfProgram): Insn[] {
 
 /** Lays out `entry` with its callees and decodes the result. */
 export function linkProgram(obj: BpfObject, entry: BpfProgram): LinkedProgram {
-  const units: { fn: BpfProgram; start: number }[] = [{ fn: entry, start: 0 }];
-  let total = entry.insnCount;
-  const place = (sectionIndex: number, byteOff: number, from: BpfProgram, insn: number): number => {
-    const fn = obj.programs.find((p) => p.sectionIndex === sectionIndex && byteOff >= p.offset && byteOff < p.offset + p.size);
-    if (!fn || (byteOff - fn.offset) % BPF_INSN_SIZE !== 0) {
-      throw new VerifierInputError(`program '${from.name}': instruction ${insn} refers to code at byte ${byteOff} of section ${obj.elf.sections[sectionIndex]?.name ?? sectionIndex}, which is in no function`);
-    }
-    let unit = units.find((u) => u.fn === fn);
-    if (!unit) {
-      unit = { fn, start: total };
-      units.push(unit);
-      total += fn.insnCount;
-    }
-    return unit.start + (byteOff - fn.offset) / BPF_INSN_SIZE;
-  };
+  let plan: ProgramLayout;
+  try {
+    plan = layoutProgram(obj, entry);
+  } catch (e) {
+    if (e instanceof ObjectError) throw new VerifierInputError(e.message);
+    throw e;
+  }
+  const units = plan.units;
+  const total = plan.total;
 
   const insns: (LinkedInsn | undefined)[] = [];
   const functions: LinkedFunction[] = [];
@@ -120,10 +114,7 @@ export function linkProgram(obj: BpfObject, entry: BpfProgram): LinkedProgram {
         if (reloc?.kind === 'kfunc' || reloc?.kind === 'extern-call' || i.src === BPF_PSEUDO_KFUNC_CALL) {
           li.kfunc = reloc?.target ?? `kfunc#${i.imm}`;
         } else if (reloc?.kind === 'call' || (!reloc && i.src === BPF_PSEUDO_CALL)) {
-          const sym = reloc?.symbol;
-          li.callTarget = reloc && sym && sym.shndx !== SHN_UNDEF
-            ? place(sym.shndx, (sym.type === STT_SECTION ? 0 : sym.value) + (i.imm + 1) * BPF_INSN_SIZE, fn, i.index)
-            : place(fn.sectionIndex, fn.offset + (i.index + i.imm + 1) * BPF_INSN_SIZE, fn, i.index);
+          li.callTarget = plan.target(fn, i.index)!;
           li.src = BPF_PSEUDO_CALL;
           starts.add(li.callTarget);
         }
@@ -143,8 +134,7 @@ export function linkProgram(obj: BpfObject, entry: BpfProgram): LinkedProgram {
               break;
             }
             case 'subprog-address': {
-              const sym = reloc.symbol;
-              const target = place(sym.shndx, (sym.type === STT_SECTION ? 0 : sym.value) + i.imm, fn, i.index);
+              const target = plan.target(fn, i.index)!;
               li.ld = { kind: 'func', target };
               li.src = BPF_PSEUDO_FUNC;
               starts.add(target);

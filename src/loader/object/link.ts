@@ -6,20 +6,13 @@ import {
   BPF_CALL, BPF_DW, BPF_IMM, BPF_INSN_SIZE, BPF_JMP, BPF_LD, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
   BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE,
 } from '../../isa/index.js';
-import type { BpfObject, BpfProgram, ProgramRelocation } from '../../object/index.js';
-import { SHN_UNDEF, STT_SECTION } from '../../elf/index.js';
+import { layoutProgram, ObjectError, type BpfObject, type BpfProgram, type LayoutUnit, type ProgramLayout, type ProgramRelocation } from '../../object/index.js';
 import { LoadError } from './errors.js';
 import type { ExtInfo, RawBtfExt } from './ext-info.js';
 
 const LD_IMM64 = BPF_LD | BPF_IMM | BPF_DW;
 const CALL = BPF_JMP | BPF_CALL;
 
-/** One function of the linked program: where it came from and where it starts now. */
-export interface LayoutUnit {
-  fn: BpfProgram;
-  /** First instruction of the function in the linked program. */
-  start: number;
-}
 
 /** A source line of the linked program (from .BTF.ext line_info), for annotating verifier logs. */
 export interface SourceLine {
@@ -57,32 +50,20 @@ function setSrc(code: Uint8Array, at: number, src: number): void {
   code[at + 1] = (code[at + 1]! & 0x0f) | (src << 4);
 }
 
-function imm(view: DataView, at: number): number {
-  return view.getInt32(at + 4, true);
-}
-
 /** Links `entry` (an entry program of `ctx.obj`). */
 export function linkProgram(entry: BpfProgram, ctx: LinkContext): LinkedProgram {
   const { obj } = ctx;
-  const layout: LayoutUnit[] = [{ fn: entry, start: 0 }];
-  let total = entry.insnCount;
+  let plan: ProgramLayout;
+  try {
+    plan = layoutProgram(obj, entry);
+  } catch (e) {
+    if (e instanceof ObjectError) throw new LoadError(e.message, { program: entry.name, section: entry.section });
+    throw e;
+  }
+  const layout: LayoutUnit[] = plan.units;
+  const total = plan.total;
   const codes: Uint8Array[] = [];
-
-  const place = (sectionIndex: number, byteOff: number, from: BpfProgram, insn: number): number => {
-    const fn = obj.programs.find((p) => p.sectionIndex === sectionIndex && byteOff >= p.offset && byteOff < p.offset + p.size);
-    if (!fn || (byteOff - fn.offset) % BPF_INSN_SIZE !== 0) {
-      throw new LoadError(`program '${from.name}': instruction ${insn} refers to code at byte ${byteOff} of section ${obj.elf.sections[sectionIndex]?.name ?? sectionIndex}, which is in no function`, {
-        program: entry.name, section: entry.section,
-      });
-    }
-    let unit = layout.find((u) => u.fn === fn);
-    if (!unit) {
-      unit = { fn, start: total };
-      layout.push(unit);
-      total += fn.insnCount;
-    }
-    return unit.start + (byteOff - fn.offset) / BPF_INSN_SIZE;
-  };
+  const placed = (fn: BpfProgram, insn: number): number => plan.target(fn, insn)!;
 
   for (let u = 0; u < layout.length; u++) {
     const { fn, start } = layout[u]!;
@@ -113,10 +94,7 @@ export function linkProgram(entry: BpfProgram, ctx: LinkContext): LinkedProgram 
           continue;
         }
         if (reloc?.kind === 'call' || (!reloc && src === BPF_PSEUDO_CALL)) {
-          const sym = reloc?.symbol;
-          const target = reloc && sym && sym.shndx !== SHN_UNDEF
-            ? place(sym.shndx, (sym.type === STT_SECTION ? 0 : sym.value) + (imm(view, at) + 1) * BPF_INSN_SIZE, fn, i)
-            : place(fn.sectionIndex, fn.offset + (i + imm(view, at) + 1) * BPF_INSN_SIZE, fn, i);
+          const target = placed(fn, i);
           setSrc(code, at, BPF_PSEUDO_CALL);
           view.setInt32(at + 4, target - (start + i) - 1, true);
         }
@@ -136,8 +114,7 @@ export function linkProgram(entry: BpfProgram, ctx: LinkContext): LinkedProgram 
             view.setInt32(at + 12, reloc.dataOffset ?? 0, true);
             break;
           case 'subprog-address': {
-            const sym = reloc.symbol;
-            const target = place(sym.shndx, (sym.type === STT_SECTION ? 0 : sym.value) + imm(view, at), fn, i);
+            const target = placed(fn, i);
             setSrc(code, at, BPF_PSEUDO_FUNC);
             view.setInt32(at + 4, target - (start + i) - 1, true);
             break;
