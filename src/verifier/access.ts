@@ -3,7 +3,7 @@
 // check_ctx_access in kernel/bpf/verifier.c), for a privileged loader: uninitialised stack may be
 // read, pointers may be stored anywhere, only stack accesses must be aligned.
 import { ctxAccess, invalidCtxAccessMessage, type CtxLoad } from './context.js';
-import { reject, newId, frame, type Env } from './env.js';
+import { reject, newId, type Env } from './env.js';
 import {
   scalarConst, scalarUnknown, scalarIsConst, scalarConstValue, truncScalar, sextScalar, type Scalar,
 } from './scalar.js';
@@ -14,7 +14,6 @@ import {
 } from './state.js';
 
 export const BPF_MAX_VAR_OFF = 1n << 29n;
-const MAX_PACKET_OFF = 0xffff;
 
 export type AccessKind = 'read' | 'write';
 
@@ -62,22 +61,19 @@ export function checkRegion(reg: Reg, regno: number, off: number, size: number, 
   }
 }
 
-export function checkPacket(env: Env, reg: Reg, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
+export function checkPacket(reg: Reg, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
   if (reg.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   if (reg.range < 0 || !memOk(BigInt(off), size, reg.range, zeroSizeAllowed)) {
     reject(memMessage(reg, regno, off, size, Math.max(reg.range, 0)), `R${regno} offset is outside of the packet`);
   }
-  void env;
-  void MAX_PACKET_OFF;
 }
 
-export function checkMapValue(env: Env, reg: Reg, regno: number, off: number, size: number, kind: AccessKind, zeroSizeAllowed: boolean): void {
+export function checkMapValue(reg: Reg, regno: number, off: number, size: number, kind: AccessKind, zeroSizeAllowed: boolean): void {
   const map = reg.map!;
   if (kind === 'write' && map.readOnly) {
     reject(`write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   }
   checkRegion(reg, regno, off, size, map.valueSize, zeroSizeAllowed);
-  void env;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,11 +87,8 @@ function grow(f: Frame, bytes: number): void {
   if (rounded > f.allocated) f.allocated = rounded;
 }
 
-type StackSrc = 'insn' | 'helper';
-
-/** check_stack_access_within_bounds. Returns [min_off, max_off) of what may be touched. */
-export function stackBounds(env: Env, reg: Reg, regno: number, off: number, size: number, kind: AccessKind, src: StackSrc): [number, number] {
-  void src;
+/** check_stack_access_within_bounds (helpers' accesses count as reads or writes too). Returns [min_off, max_off) of what may be touched. */
+export function stackBounds(env: Env, reg: Reg, regno: number, off: number, size: number, kind: AccessKind): [number, number] {
   const extra = kind === 'read' ? ' read from' : ' write to';
   let minOff: bigint;
   let maxOff: bigint;
@@ -154,7 +147,7 @@ const valueWidth = (s: Scalar): number => {
 
 /** check_stack_write_fixed_off / _var_off. `value` is the stored register (a copy), or a constant for BPF_ST. */
 export function stackWrite(env: Env, reg: Reg, regno: number, off: number, size: number, value: Reg, isImm: boolean): void {
-  const [lo, hi] = stackBounds(env, reg, regno, off, size, 'write', 'insn');
+  const [lo, hi] = stackBounds(env, reg, regno, off, size, 'write');
   const f = env.cur.frames[reg.aux]!;
   if (!scalarIsConst(reg.s)) {
     const zero = value.t === 'scalar' && scalarConstValue(value.s) === 0n;
@@ -201,7 +194,7 @@ function saveSpill(f: Frame, slot: number, value: Reg, size: number): void {
 
 /** check_stack_read_fixed_off / _var_off: the register a load from the stack produces. */
 export function stackRead(env: Env, reg: Reg, regno: number, off: number, size: number): Reg {
-  const [lo, hi] = stackBounds(env, reg, regno, off, size, 'read', 'insn');
+  const [lo, hi] = stackBounds(env, reg, regno, off, size, 'read');
   const f = env.cur.frames[reg.aux]!;
   readSlots(f, frameNo(reg), lo, hi);
   if (!scalarIsConst(reg.s)) {
@@ -245,7 +238,7 @@ export function stackRead(env: Env, reg: Reg, regno: number, off: number, size: 
  */
 export function stackHelperAccess(env: Env, reg: Reg, regno: number, off: number, size: number, write: boolean, zeroSizeAllowed: boolean): void {
   if (size === 0 && zeroSizeAllowed) return;
-  const [lo, hi] = stackBounds(env, reg, regno, off, size, write ? 'write' : 'read', 'helper');
+  const [lo, hi] = stackBounds(env, reg, regno, off, size, write ? 'write' : 'read');
   const f = env.cur.frames[reg.aux]!;
   // A helper may write only part of what it is given: what it leaves counts as read.
   readSlots(f, frameNo(reg), lo, hi);
@@ -294,4 +287,3 @@ export function coerceLoaded(r: Reg, size: number, signed: boolean): Reg {
   return out;
 }
 
-export { frame };

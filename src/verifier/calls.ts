@@ -11,7 +11,7 @@ import { checkMapValue, checkPacket, checkPtrOffReg, checkRegion, mayAccessPacke
 import { frame, newId, regs, reject, type Env } from './env.js';
 import { EXPECTED_TYPES, helperProto, wrongArgTypeMessage, type ArgSpec, type ArgType, type Callback, type HelperProto } from './helper-protos.js';
 import { mapHelperConflict } from './map-helpers.js';
-import { boundsSync, scalarConst, scalarConstValue, scalarIsConst, scalarUnknown, type Scalar } from './scalar.js';
+import { boundsSync, scalarConstValue, scalarIsConst, scalarUnknown, type Scalar } from './scalar.js';
 import {
   STACK_SPILL, STACK_ZERO, allRegs, isPktPointer, markPrecise, newFrame, notInit, ptrReg, scalarReg, typeName, type Reg, type RegType, type VMap,
 } from './state.js';
@@ -62,13 +62,13 @@ function helperMem(env: Env, r: Reg, regno: number, size: number, write: boolean
   if (size === 0 && zeroSizeAllowed && isNullScalar(r)) return;
   switch (r.t) {
     case 'pkt': case 'pkt_meta':
-      checkPacket(env, r, regno, r.off, size, zeroSizeAllowed);
+      checkPacket(r, regno, r.off, size, zeroSizeAllowed);
       return;
     case 'map_key':
       checkRegion(r, regno, r.off, size, r.map!.keySize, zeroSizeAllowed);
       return;
     case 'map_value':
-      checkMapValue(env, r, regno, r.off, size, write ? 'write' : 'read', zeroSizeAllowed);
+      checkMapValue(r, regno, r.off, size, write ? 'write' : 'read', zeroSizeAllowed);
       return;
     case 'mem':
       if (r.rdonly && write) reject(`R${regno} cannot write into ${typeName(r)}`);
@@ -278,11 +278,6 @@ function callbackFrame(env: Env, helper: number, cb: Callback, callback: number,
   env.cur.frames.push(callee);
 }
 
-export interface CallOutcome {
-  /** A callback to walk: the state that enters it; the current state goes on after the call. */
-  callbackEntry?: number;
-}
-
 export function checkHelperCall(env: Env, id: number, insn: number, pushCallback: (setup: () => void, entry: number) => void): void {
   const proto = helperProto(id, env.progType);
   if (!proto) {
@@ -333,4 +328,3 @@ export function notNullType(r: Reg): void {
   else if (r.map.type === BPF_MAP_TYPE_SOCKMAP || r.map.type === BPF_MAP_TYPE_SOCKHASH) r.t = 'sock';
 }
 
-export { scalarConst };

@@ -22,7 +22,7 @@ import {
   BPF_RSH, BPF_SUB, BPF_X, BPF_XOR,
 } from '../isa/opcodes.js';
 import {
-  hex, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg,
+  hex, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumConst, tnumConstSubreg,
   tnumIn, tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumOverlap,
   tnumRange, tnumRshift, tnumStep, tnumSub, tnumSubreg, tnumSubregIsConst, tnumWithSubreg, tnumXor,
   TNUM_UNKNOWN, U64_MAX, type Tnum,

@@ -13,7 +13,7 @@ import {
   checkMapValue, checkPacket, checkRegion, coerceLoaded, ctxLoadStore, mayAccessPacket, stackRead, stackWrite,
   BPF_MAX_VAR_OFF,
 } from './access.js';
-import { checkHelperCall, notNullType, releaseReference } from './calls.js';
+import { checkHelperCall, notNullType } from './calls.js';
 import { Reject, frame, newId, regs, reject, type Env } from './env.js';
 import type { LinkedInsn, LinkedProgram } from './program.js';
 import {
@@ -21,7 +21,7 @@ import {
   scalarIsConst, scalarUnknown, scalarWithin, sextScalar, truncScalar, zext32, type Scalar,
 } from './scalar.js';
 import {
-  AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
+  AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
   copyReg, formatState, isPktPointer, isPointer, joinOrigins, markPrecise, newFrame, notInit, ptrReg, regKey, scalarReg,
   markSlotRead, slotKey, spillKey, typeName, type Frame, type PrecNode, type Reg, type SlotNode,
   type VMap, type VState,
@@ -500,7 +500,7 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
       return coerceLoaded(stackRead(env, reg, regno, at, size), size, signed);
     }
     case 'map_value': {
-      checkMapValue(env, reg, regno, at, size, kind, false);
+      checkMapValue(reg, regno, at, size, kind, false);
       const lock = reg.map!.spinLockOff;
       if (lock !== undefined && spansLock(reg, at, size, lock)) reject('bpf_spin_lock cannot be accessed directly by load/store');
       if (kind === 'write') return undefined;
@@ -526,7 +526,7 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
       return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
     case 'pkt': case 'pkt_meta': {
       if (kind === 'write' && !mayAccessPacket(env.progType, 'write')) reject('cannot write into packet');
-      checkPacket(env, reg, regno, at, size, false);
+      checkPacket(reg, regno, at, size, false);
       return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
     }
     case 'flow_keys':
@@ -655,7 +655,7 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
     call(c, insn);
     return false;
   }
-  if (insn.cls === BPF_JMP && op === BPF_EXIT) return exit(c, insn);
+  if (insn.cls === BPF_JMP && op === BPF_EXIT) return exit(c);
   c.jumped();
   const dist = branchDistance(insn) ?? 0;
   const target = insn.index + 1 + dist;
@@ -710,8 +710,8 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
     else applyRefinement(env.cur, thisRegs, insn, x, edges.fall);
   }
   if (!jmp32 && !x && insn.imm === 0 && (op === BPF_JEQ || op === BPF_JNE) && dst.nullable) {
-    markPtrOrNull(env, env.cur, dst, op === BPF_JNE);
-    markPtrOrNull(env, other, otherRegs[insn.dst]!, op === BPF_JEQ);
+    markPtrOrNull(env.cur, dst, op === BPF_JNE);
+    markPtrOrNull(other, otherRegs[insn.dst]!, op === BPF_JEQ);
   } else if (x && !jmp32) {
     matchPktPointers(op, insn, env.cur, other, thisRegs, otherRegs);
   }
@@ -782,7 +782,7 @@ function pktBranchTaken(a: Reg, b: Reg, op: number): 1 | 0 | -1 {
 }
 
 /** mark_ptr_or_null_regs: one NULL check decides every copy of the pointer. */
-function markPtrOrNull(env: Env, state: VState, reg: Reg, isNull: boolean): void {
+function markPtrOrNull(state: VState, reg: Reg, isNull: boolean): void {
   const id = reg.id;
   if (!id) return;
   if (isNull && reg.ref && reg.ref === id) state.refs = state.refs.filter((r) => r.id !== id);
@@ -794,7 +794,6 @@ function markPtrOrNull(env: Env, state: VState, reg: Reg, isNull: boolean): void
       r.id = 0;
     }
   }
-  void env;
 }
 
 /** find_good_pkt_pointers: every packet pointer with `reg`'s id gets the range a comparison proved. */
@@ -928,7 +927,7 @@ function lockHelpers(env: Env, id: number): void {
   }
 }
 
-function exit(c: StepContext, insn: LinkedInsn): boolean {
+function exit(c: StepContext): boolean {
   const { env } = c;
   const f = frame(env);
   const r0 = f.regs[0]!;
@@ -974,7 +973,6 @@ function exit(c: StepContext, insn: LinkedInsn): boolean {
       if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1])) reject(invalidScalar('At program exit', r0.s, range[0], range[1]));
     }
   }
-  void insn;
   return true;
 }
 
@@ -1125,4 +1123,3 @@ function propagatePrecision(old: Kept, cur: VState): void {
   }
 }
 
-export { BPF_REG_SIZE, releaseReference };
