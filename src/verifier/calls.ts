@@ -36,11 +36,6 @@ interface Meta {
 const helperName = (id: number): string => `bpf_${BPF_FUNC_NAMES[id] ?? `unknown#${id}`}`;
 const isNullScalar = (r: Reg): boolean => r.t === 'scalar' && scalarConstValue(r.s) === 0n;
 
-/** The type text reg_type_str gives a register (ringbuf_mem, map_value_or_null, ...). */
-function regTypeText(r: Reg): string {
-  return typeName(r);
-}
-
 const compatCache = new Map<ArgType, ReadonlySet<string>>();
 
 /** check_reg_type: the register's type must be one compatible_reg_types lists for the argument. */
@@ -53,7 +48,7 @@ function checkRegType(r: Reg, regno: number, arg: ArgSpec): void {
     compat = new Set(text.split(', '));
     compatCache.set(arg.type, compat);
   }
-  const actual = regTypeText(r);
+  const actual = typeName(r);
   if (!compat.has(actual)) reject(wrongArgTypeMessage(regno, actual, arg.type));
 }
 
