@@ -11,7 +11,7 @@ import {
   decodeProgram, formatInsn, branchDistance, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG,
   BPF_DIV, BPF_EXIT, BPF_FETCH, BPF_INSN_SIZE, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX,
   BPF_MOD, BPF_MOV, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_REG_FP, BPF_ST, BPF_STX, BPF_X,
-  MAX_BPF_STACK, BPF_ADD, BPF_SUB, type Insn,
+  MAX_BPF_STACK, MAX_CALL_FRAMES, BPF_ADD, BPF_SUB, type Insn,
 } from '../isa/index.js';
 import { matchSection, progTypeByName, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, BPF_FUNC_tail_call, enumName } from '../uapi/index.js';
@@ -294,8 +294,6 @@ function forcedType(text: string): string {
 const WALK_CODES = new Set(['unknown-helper', 'helper-not-allowed', 'div-by-zero', 'fp-write', 'stack-out-of-range', 'uninit-read']);
 /** Found after the walk (check_max_stack_depth). */
 const AFTER_WALK_CODES = new Set(['stack-too-large', 'call-depth', 'tail-call-stack']);
-/** MAX_CALL_FRAMES (include/linux/bpf_verifier.h). */
-const MAX_CALL_FRAMES = 8;
 
 /** The kernel's words for a helper call it refuses before looking at the arguments (check_helper_call). */
 export function helperCheck(obj: BpfObject, progType: string | undefined): (id: number) => string | undefined {
@@ -383,7 +381,7 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
       findings.push(...structural.sort((a, b) => a.insn - b.insn));
     } else {
       const typeNumber = progType ? (bpf_prog_type as Record<string, number>)[progType] : undefined;
-      const result = verifyProgram(obj, p, {
+      const result = verifyProgram(obj, linked, {
         progType: typeNumber ?? bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS,
         expectedAttachType: forced ? 0 : matchSection(p.section, { libbpf: 'upstream' })?.expectedAttachType ?? 0,
         helperCheck: helperCheck(obj, progType),

@@ -97,3 +97,5 @@ export const MAX_BPF_REG = 11;
 export const BPF_REG_FP = 10;
 /** Bytes of stack per frame the verifier allows (kernel/bpf/verifier.c MAX_BPF_STACK). */
 export const MAX_BPF_STACK = 512;
+/** Frames the kernel allows: the main program plus 7 nested bpf-to-bpf calls (include/linux/bpf_verifier.h MAX_CALL_FRAMES). */
+export const MAX_CALL_FRAMES = 8;

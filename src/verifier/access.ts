@@ -2,6 +2,7 @@
 // (check_mem_access, check_stack_*, check_packet_access, check_map_access, check_mem_region_access,
 // check_ctx_access in kernel/bpf/verifier.c), for a privileged loader: uninitialised stack may be
 // read, pointers may be stored anywhere, only stack accesses must be aligned.
+import { bpf_prog_type as P } from '../uapi/index.js';
 import { ctxAccess, invalidCtxAccessMessage, type CtxLoad } from './context.js';
 import { reject, newId, type Env } from './env.js';
 import {
@@ -20,12 +21,17 @@ export type AccessKind = 'read' | 'write';
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 /** Program types that may read (and which may write) packet data directly (may_access_direct_pkt_data). */
-const PKT_READ_ONLY = new Set([10, 11, 19, 21, 22, 8]); // LWT_IN, LWT_OUT, LWT_SEG6LOCAL, SK_REUSEPORT, FLOW_DISSECTOR, CGROUP_SKB
-const PKT_READ_WRITE = new Set([3, 4, 6, 12, 14, 16]); // SCHED_CLS, SCHED_ACT, XDP, LWT_XMIT, SK_SKB, SK_MSG
-const CGROUP_SOCKOPT = 25;
+const PKT_READ_ONLY = new Set<number>([
+  P.BPF_PROG_TYPE_LWT_IN, P.BPF_PROG_TYPE_LWT_OUT, P.BPF_PROG_TYPE_LWT_SEG6LOCAL, P.BPF_PROG_TYPE_SK_REUSEPORT,
+  P.BPF_PROG_TYPE_FLOW_DISSECTOR, P.BPF_PROG_TYPE_CGROUP_SKB,
+]);
+const PKT_READ_WRITE = new Set<number>([
+  P.BPF_PROG_TYPE_SCHED_CLS, P.BPF_PROG_TYPE_SCHED_ACT, P.BPF_PROG_TYPE_XDP, P.BPF_PROG_TYPE_LWT_XMIT,
+  P.BPF_PROG_TYPE_SK_SKB, P.BPF_PROG_TYPE_SK_MSG,
+]);
 
 export function mayAccessPacket(progType: number, kind: AccessKind): boolean {
-  if (PKT_READ_WRITE.has(progType) || progType === CGROUP_SOCKOPT) return true;
+  if (PKT_READ_WRITE.has(progType) || progType === P.BPF_PROG_TYPE_CGROUP_SOCKOPT) return true;
   return PKT_READ_ONLY.has(progType) && kind === 'read';
 }
 

@@ -4,7 +4,7 @@
 // helper that may move packet data; callbacks (bpf_loop, bpf_for_each_map_elem, ...) walked in a
 // frame of their own.
 import {
-  BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP,
+  BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP,
   BPF_MAP_TYPE_XSKMAP,
 } from '../uapi/index.js';
 import { checkMapValue, checkPacket, checkPtrOffReg, checkRegion, mayAccessPacket, stackHelperAccess } from './access.js';
@@ -32,6 +32,9 @@ interface Meta {
   /** The reference an argument holds (for ptr-cast helpers, whose result shares it). */
   argRef?: number;
 }
+
+/** check_func_arg_reg_off: the register types a helper may get at any fixed and variable offset. */
+const VARIABLE_OFFSET_ARGS: ReadonlySet<RegType> = new Set(['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'buf', 'scalar', 'ptr_']);
 
 const helperName = (id: number): string => `bpf_${BPF_FUNC_NAMES[id] ?? `unknown#${id}`}`;
 const isNullScalar = (r: Reg): boolean => r.t === 'scalar' && scalarConstValue(r.s) === 0n;
@@ -91,7 +94,7 @@ function checkFuncArg(env: Env, proto: HelperProto, argNo: number, meta: Meta): 
       if (arg.release) {
         if (r.off) reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
         checkPtrOffReg(r, regno, false);
-      } else if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'buf', 'scalar', 'ptr_'].includes(r.t)) {
+      } else if (!VARIABLE_OFFSET_ARGS.has(r.t)) {
         checkPtrOffReg(r, regno, false);
       }
     }
@@ -285,7 +288,7 @@ export function checkHelperCall(env: Env, id: number, insn: number, pushCallback
   const meta: Meta = {};
   for (let a = 0; a < proto.args.length && a < 5; a++) checkFuncArg(env, proto, a, meta);
   if (proto.name === 'tail_call') {
-    if (meta.map && meta.map.type !== 3) reject('expected prog array map for tail call');
+    if (meta.map && meta.map.type !== BPF_MAP_TYPE_PROG_ARRAY) reject('expected prog array map for tail call');
     if (env.cur.refs.length > 0) {
       const ref = env.cur.refs[0]!;
       reject(`Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`, 'tail_call would lead to reference leak');

@@ -5,7 +5,7 @@ import type { VMap, VState, Reg } from './state.js';
 
 /** The kernel's verdict line(s) for the instruction being walked: joined by "; " as the loader's rejectionReason joins them. */
 export class Reject extends Error {
-  constructor(readonly lines: string[], readonly insn?: number) {
+  constructor(lines: string[]) {
     super(lines.join('; '));
   }
 }
@@ -19,8 +19,6 @@ export interface Env {
   progType: number;
   expectedAttachType: number;
   cur: VState;
-  /** The instruction being walked. */
-  insnIdx: number;
   idGen: number;
   /** Maps by the object definition or data section they come from. */
   mapOf(key: object): VMap;

@@ -4,7 +4,7 @@
 // (check_cfg and friends) are src/doctor/verify.ts's; this layer is the walk over values.
 import { formatInsn } from '../isa/index.js';
 import { legacyInnerMap, type BpfObject, type BpfProgram, type GlobalDataSection, type MapDefinition } from '../object/index.js';
-import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/index.js';
+import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, bpf_prog_type } from '../uapi/index.js';
 import { newId, type Env } from './env.js';
 import { linkProgram, type LinkedProgram, type SourceLine } from './program.js';
 import { ptrReg, scalarReg, type Reg, type VMap } from './state.js';
@@ -70,7 +70,10 @@ function spinLockOffset(obj: BpfObject, typeId: number | undefined): number | un
 }
 
 /** is_tracing_prog_type: program types that may not use maps holding a spin lock. */
-const TRACING_TYPES = new Set([2, 5, 7, 17, 24]);
+const TRACING_TYPES = new Set<number>([
+  bpf_prog_type.BPF_PROG_TYPE_KPROBE, bpf_prog_type.BPF_PROG_TYPE_TRACEPOINT, bpf_prog_type.BPF_PROG_TYPE_PERF_EVENT,
+  bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT, bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
+]);
 
 /** check_map_prog_compatibility, for the maps the program refers to (before the walk). */
 function mapProgCompatibility(program: LinkedProgram, maps: (key: object) => VMap, progType: number): string | undefined {
@@ -78,7 +81,7 @@ function mapProgCompatibility(program: LinkedProgram, maps: (key: object) => VMa
     if (i?.ld?.kind !== 'map') continue;
     const m = maps(i.ld.map);
     if (m.spinLockOff === undefined) continue;
-    if (progType === 1) return 'socket filter progs cannot use bpf_spin_lock yet';
+    if (progType === bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER) return 'socket filter progs cannot use bpf_spin_lock yet';
     if (TRACING_TYPES.has(progType)) return 'tracing progs cannot use bpf_spin_lock yet';
   }
   return undefined;
@@ -114,7 +117,7 @@ function mapTable(obj: BpfObject): (key: object) => VMap {
 }
 
 /** Context struct names per program type, for a global function's `struct X *ctx` argument. */
-const CTX_STRUCTS = new Set(['__sk_buff', 'xdp_md', 'pt_regs', 'bpf_sock_ops', 'bpf_sock', 'bpf_sock_addr', 'sk_msg_md', 'sk_reuseport_md', 'bpf_sk_lookup', 'bpf_sysctl', 'bpf_sockopt', 'bpf_cgroup_dev_ctx', 'bpf_perf_event_data', 'bpf_raw_tracepoint_args', 'bpf_nf_ctx', '__sk_buff']);
+const CTX_STRUCTS = new Set(['__sk_buff', 'xdp_md', 'pt_regs', 'bpf_sock_ops', 'bpf_sock', 'bpf_sock_addr', 'sk_msg_md', 'sk_reuseport_md', 'bpf_sk_lookup', 'bpf_sysctl', 'bpf_sockopt', 'bpf_cgroup_dev_ctx', 'bpf_perf_event_data', 'bpf_raw_tracepoint_args', 'bpf_nf_ctx']);
 
 export type ParamKind = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number } | { kind: 'any' };
 
@@ -159,9 +162,12 @@ function append(log: string[], lines: readonly string[]): void {
   if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
 }
 
-/** Walks `entry` (an entry program of `obj`) and the global functions it calls, as the kernel would. */
-export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: VerifierOptions): VerifierResult {
-  const program = linkProgram(obj, entry);
+/**
+ * Walks `entry` (an entry program of `obj`, or one already linked by linkProgram) and the global
+ * functions it calls, as the kernel would.
+ */
+export function verifyProgram(obj: BpfObject, entry: BpfProgram | LinkedProgram, options: VerifierOptions): VerifierResult {
+  const program = 'slotCount' in entry ? entry : linkProgram(obj, entry);
   const maps = mapTable(obj);
   const common = { progType: options.progType, expectedAttachType: options.expectedAttachType ?? 0, maps, limit: options.limit ?? COMPLEXITY_LIMIT, ...(options.helperCheck ? { helperCheck: options.helperCheck } : {}), ...(options.log ? { log: true } : {}) };
   const toError = (e: { message: string; insn: number; state: string }): VerifierError => {
@@ -172,7 +178,7 @@ export function verifyProgram(obj: BpfObject, entry: BpfProgram, options: Verifi
   let processed = 0;
   const log: string[] = [];
   const incompatible = mapProgCompatibility(program, maps, options.progType);
-  if (incompatible) return { ok: false, error: { message: incompatible, insn: 0, function: entry.name, disasm: '', state: '' }, processed, program };
+  if (incompatible) return { ok: false, error: { message: incompatible, insn: 0, function: program.entry.name, disasm: '', state: '' }, processed, program };
   const paramsAt = (start: number): ParamKind[] => globalParams(obj, program.functionAt(start).program);
   const main = walk(program, 0, { ...common, globalParams: paramsAt });
   processed += main.processed;

@@ -1,6 +1,7 @@
 // One entry program as BPF_PROG_LOAD receives it, for the offline verifier, laid out as the loader
-// lays it out (src/object/layout.ts), so that instruction indexes are the kernel's. Relocated ld_imm64s say what they load (a map, a place in global data, a function);
-// calls say where they go. Nothing is patched: the verifier reads these annotations instead of fds.
+// lays it out (src/object/layout.ts), so that instruction indexes are the kernel's. Relocated
+// ld_imm64s say what they load (a map, a place in global data, a function); calls say where they
+// go. Nothing is patched: the verifier reads these annotations instead of fds.
 import {
   BPF_CALL, BPF_INSN_SIZE, BPF_JMP, BPF_LD_IMM64, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL,
   BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, decodeProgram, type Insn,

@@ -185,8 +185,6 @@ export interface VState {
   lock: number;
   /** Instruction the state is at. */
   insn: number;
-  /** Whether the last instruction was a jump target reached by branch (for the log's "from X to Y"). */
-  from: number;
 }
 
 export function newFrame(callsite: number, subprog: number): Frame {
@@ -211,7 +209,7 @@ export function cloneFrame(f: Frame): Frame {
 }
 
 export function cloneState(s: VState): VState {
-  return { frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), lock: s.lock, insn: s.insn, from: s.from };
+  return { frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), lock: s.lock, insn: s.insn };
 }
 
 /** Every register of the state, spilled ones included (for marking by id). */

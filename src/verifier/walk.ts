@@ -7,7 +7,7 @@ import {
   BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32,
   BPF_JNE, BPF_LD, BPF_LDX, BPF_LSH, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST,
   BPF_STX, BPF_SUB, BPF_X, BPF_XCHG, BPF_XOR, BPF_PSEUDO_CALL, BPF_LOAD_ACQ, BPF_STORE_REL, BPF_TO_BE,
-  branchDistance, formatInsn,
+  MAX_CALL_FRAMES, branchDistance, formatInsn,
 } from '../isa/index.js';
 import {
   checkMapValue, checkPacket, checkRegion, coerceLoaded, ctxLoadStore, mayAccessPacket, stackRead, stackWrite,
@@ -23,16 +23,25 @@ import {
 import {
   AT_PKT_END, BEYOND_PKT_END, BPF_REG_SIZE, STACK_INVALID, STACK_SPILL, STACK_ZERO, allRegs, cloneState,
   copyReg, formatState, isPktPointer, isPointer, joinOrigins, markPrecise, newFrame, notInit, ptrReg, regKey, scalarReg,
-  markSlotRead, slotKey, spillKey, typeName, type Frame, type PrecNode, type Reg, type SlotNode,
+  markSlotRead, slotKey, spillKey, typeName, type Frame, type PrecNode, type Reg, type RegType, type SlotNode,
   type VMap, type VState,
 } from './state.js';
 import { computeLiveness } from './liveness.js';
 import { formatTnum } from './tnum.js';
 import { returnRange } from './return-code.js';
+import { BPF_FUNC_spin_lock, BPF_FUNC_spin_unlock, bpf_prog_type as P } from '../uapi/index.js';
+
+/** may_access_skb: the program types whose context is an skb that legacy packet loads read. */
+const LD_ABS_TYPES = new Set<number>([P.BPF_PROG_TYPE_SOCKET_FILTER, P.BPF_PROG_TYPE_SCHED_CLS, P.BPF_PROG_TYPE_SCHED_ACT]);
+/** check_atomic: regions an atomic operation may not touch. */
+const NO_ATOMICS: ReadonlySet<RegType> = new Set(['ctx', 'pkt', 'pkt_meta', 'flow_keys', 'sock', 'sock_common', 'tcp_sock', 'xdp_sock']);
+/** reg_not_null: pointer types that are never NULL unless marked so, which decides a comparison with 0. */
+const NEVER_NULL: ReadonlySet<RegType> = new Set(['map_value', 'map_key', 'sock', 'tcp_sock', 'sock_common', 'mem']);
+/** sizeof(struct bpf_flow_keys) (include/uapi/linux/bpf.h). */
+const BPF_FLOW_KEYS_SIZE = 56;
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
 export const COMPLEXITY_LIMIT = 1_000_000;
-const MAX_CALL_FRAMES = 8;
 /** Kept states per instruction; the oldest finished ones make room (the kernel evicts by misses). */
 const MAX_KEPT = 32;
 
@@ -96,7 +105,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
   const f0 = newFrame(-1, start);
   const env: Env = {
     prog, progType: options.progType, expectedAttachType: options.expectedAttachType,
-    cur: { frames: [f0], refs: [], lock: 0, insn: start, from: -1 }, insnIdx: start, idGen: 0, mapOf: options.maps,
+    cur: { frames: [f0], refs: [], lock: 0, insn: start }, idGen: 0, mapOf: options.maps,
     ...(options.log ? { log: [] as string[] } : {}),
   };
   f0.regs[10] = ptrReg('fp', { aux: 0 });
@@ -137,11 +146,14 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
     },
   };
 
+  const result = (error?: WalkError): WalkResult => ({
+    ...(error ? { error } : {}), processed, ...(env.log ? { log: env.log } : {}), globalsCalled,
+  });
+
   for (;;) {
     const idx = env.cur.insn;
-    env.insnIdx = idx;
     if (++processed > limit) {
-      return { error: { message: `BPF program is too large. Processed ${processed} insn`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+      return result({ message: `BPF program is too large. Processed ${processed} insn`, insn: idx, state: formatState(env.cur) });
     }
     if (pruneAt[idx]) {
       let list = kept.get(idx);
@@ -171,7 +183,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
         list.push(...keep);
       }
       if (looping) {
-        return { error: { message: `infinite loop detected at insn ${idx}`, insn: idx, state: formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+        return result({ message: `infinite loop detected at insn ${idx}`, insn: idx, state: formatState(env.cur) });
       }
       if (pruned) {
         propagatePrecision(pruned, env.cur);
@@ -193,7 +205,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
     }
     const insn = prog.insns[idx];
     if (!insn) {
-      return { error: { message: `invalid insn idx ${idx} insn_cnt ${prog.slotCount}`, insn: idx, state: formatState(env.cur) }, processed, globalsCalled };
+      return result({ message: `invalid insn idx ${idx} insn_cnt ${prog.slotCount}`, insn: idx, state: formatState(env.cur) });
     }
     const before = env.log ? formatState(env.cur) : '';
     let ended: boolean;
@@ -201,7 +213,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
       ended = step(ctx, insn);
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
-      return { error: { message: e.message, insn: e.insn ?? idx, state: before || formatState(env.cur) }, processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+      return result({ message: e.message, insn: idx, state: before || formatState(env.cur) });
     }
     if (env.log) env.log.push(`${idx}: ${formatInsn(insn)}`, `${idx}: ${formatState(env.cur)}`);
     if (ended) {
@@ -209,7 +221,7 @@ export function walk(prog: LinkedProgram, start: number, options: WalkOptions): 
       if (!popNext()) break;
     }
   }
-  return { processed, ...(env.log ? { log: env.log } : {}), globalsCalled };
+  return result();
 }
 
 /** Jump targets, both edges of conditional jumps and the instruction after a call (mark_prune_point). */
@@ -530,7 +542,7 @@ function memAccess(env: Env, regno: number, off: number, size: number, kind: 're
       return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
     }
     case 'flow_keys':
-      if (at < 0 || at + size > 56) reject(`invalid access to flow keys off=${at} size=${size}`);
+      if (at < 0 || at + size > BPF_FLOW_KEYS_SIZE) reject(`invalid access to flow keys off=${at} size=${size}`);
       return kind === 'read' ? coerceLoaded(scalarReg(), size, signed) : undefined;
     case 'sock': case 'sock_common': case 'tcp_sock': case 'xdp_sock':
       if (reg.nullable) reject(`R${regno} invalid mem access '${typeName(reg)}'`);
@@ -597,7 +609,7 @@ function atomic(env: Env, insn: LinkedInsn, rs: Reg[]): void {
   checkRead(rs[insn.dst]!, insn.dst);
   if (insn.imm === BPF_CMPXCHG) checkRead(rs[0]!, 0);
   const dst = rs[insn.dst]!;
-  if (['ctx', 'pkt', 'pkt_meta', 'flow_keys', 'sock', 'sock_common', 'tcp_sock', 'xdp_sock'].includes(dst.t)) {
+  if (NO_ATOMICS.has(dst.t)) {
     reject(`BPF_ATOMIC stores into R${insn.dst} ${typeName(dst)} is not allowed`);
   }
   if (dst.t !== 'any' && !isAligned(dst, insn.off, size)) reject(`misaligned ${ALIGN_DESC[dst.t] ?? ''}access off ${tnumText(dst)}+${dst.off}+${insn.off} size ${size}`);
@@ -634,8 +646,7 @@ function ld(env: Env, insn: LinkedInsn, rs: Reg[]): void {
     }
   }
   // Legacy BPF_LD_ABS / BPF_LD_IND (check_ld_abs).
-  const ctxTypes = new Set([1, 3, 4]);
-  if (!ctxTypes.has(env.progType)) reject('BPF_LD_[ABS|IND] instructions not allowed for this program type');
+  if (!LD_ABS_TYPES.has(env.progType)) reject('BPF_LD_[ABS|IND] instructions not allowed for this program type');
   if (env.cur.refs.length > 0) reject('BPF_LD_[ABS|IND] cannot be mixed with socket references');
   const r6 = rs[6]!;
   checkRead(r6, 6);
@@ -696,7 +707,6 @@ function jump(c: StepContext, insn: LinkedInsn, rs: Reg[]): boolean {
   }
   const other = cloneState(env.cur);
   other.insn = target;
-  other.from = insn.index;
   env.cur.insn = insn.index + 1;
   const thisRegs = rs;
   const otherRegs = other.frames[other.frames.length - 1]!.regs;
@@ -748,7 +758,7 @@ function setLinked(state: VState, reg: Reg, s: Scalar): void {
 function isBranchTaken(a: Reg, b: Reg, op: number, jmp32: boolean): 1 | 0 | -1 {
   if (a.t === 'scalar' && b.t === 'scalar') return branchTaken(op, jmp32, a.s, b.s);
   if (jmp32) return -1;
-  const nonNull = (r: Reg): boolean => !r.nullable && ['map_value', 'map_key', 'sock', 'tcp_sock', 'sock_common', 'mem'].includes(r.t);
+  const nonNull = (r: Reg): boolean => !r.nullable && NEVER_NULL.has(r.t);
   const zero = (r: Reg): boolean => r.t === 'scalar' && scalarConstValue(r.s) === 0n;
   if ((nonNull(a) && zero(b)) || (nonNull(b) && zero(a))) {
     if (op === BPF_JEQ) return 0;
@@ -901,7 +911,7 @@ function call(c: StepContext, insn: LinkedInsn): void {
   }
   const refused = c.helperCheck?.(insn.imm);
   if (refused) reject(refused);
-  if (env.cur.lock && insn.imm !== 94 /* spin_unlock */) reject('function calls are not allowed while holding a lock');
+  if (env.cur.lock && insn.imm !== BPF_FUNC_spin_unlock) reject('function calls are not allowed while holding a lock');
   checkHelperCall(env, insn.imm, insn.index, (setup, entry) => {
     // The path goes on after the call as if the callback ran no time; the callback is walked from
     // a copy of the state at the call, and returns to the instruction after it.
@@ -918,10 +928,10 @@ function call(c: StepContext, insn: LinkedInsn): void {
 }
 
 function lockHelpers(env: Env, id: number): void {
-  if (id === 93) {
+  if (id === BPF_FUNC_spin_lock) {
     if (env.cur.lock) reject('Locking two bpf_spin_locks are not allowed');
     env.cur.lock = 1;
-  } else if (id === 94) {
+  } else if (id === BPF_FUNC_spin_unlock) {
     if (!env.cur.lock) reject('bpf_spin_unlock without taking a lock');
     env.cur.lock = 0;
   }

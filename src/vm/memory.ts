@@ -1,10 +1,8 @@
 // The emulator's address space: a table of byte regions. A 64-bit pointer is (region id << 32) | offset,
 // so every access names its region and is checked against that region's size; host memory is never
 // reachable. Region 0 is never mapped, so small integers and NULL are not pointers.
-import { MAX_BPF_STACK } from '../isa/opcodes.js';
+import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.js';
 
-/** Frames the kernel allows: the main program plus 7 nested bpf-to-bpf calls (verifier.c MAX_CALL_FRAMES). */
-export const MAX_CALL_FRAMES = 8;
 /** Region ids 1..MAX_CALL_FRAMES are the stack frames, frame k in region k + 1. */
 export const STACK_REGION_BASE = 1;
 /** Pseudo-region whose "pointers" are code addresses: offset = instruction index * 8 (BPF_PSEUDO_FUNC). */

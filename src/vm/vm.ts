@@ -2,7 +2,7 @@
 // (decode.ts) and dispatched with one switch on a dense opcode, so the hot loop neither allocates nor
 // touches BigInt.
 import { BpfError } from '../errors.js';
-import { BPF_CMPXCHG, BPF_FETCH, BPF_INSN_SIZE, BPF_LOAD_ACQ, BPF_STORE_REL, BPF_XCHG, MAX_BPF_STACK } from '../isa/opcodes.js';
+import { BPF_CMPXCHG, BPF_FETCH, BPF_INSN_SIZE, BPF_LOAD_ACQ, BPF_STORE_REL, BPF_XCHG, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.js';
 import {
   decodeProgram,
   OP_CALL_KFUNC,
@@ -18,7 +18,7 @@ import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
 import { compileProgram, TAIL_CALL, type CompiledProgram } from './compile.js';
-import { CODE_REGION, MAX_CALL_FRAMES, Memory, STACK_REGION_BASE } from './memory.js';
+import { CODE_REGION, Memory, STACK_REGION_BASE } from './memory.js';
 import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/index.js';
 
 /**
