@@ -1,7 +1,36 @@
 // The few libc entry points the loader calls, bound through koffi on first use so that merely
-// importing the loader works on machines without libc.so.6 (or without koffi's native module).
-import koffi, { type LibraryHandle } from 'koffi';
+// importing the loader works on machines without libc (or without koffi's native module): koffi
+// itself is required lazily, and its absence becomes a typed error at the first call that needs it.
+import { createRequire } from 'node:module';
+import type { LibraryHandle } from 'koffi';
 import { BpfError } from '../../errors.js';
+
+type Koffi = typeof import('koffi');
+
+/** koffi's native module could not be loaded (unsupported platform, or a broken install). */
+export class NativeBindingError extends BpfError {}
+
+let koffiModule: Koffi | undefined;
+
+/** koffi, required on first use. */
+export function ffi(): Koffi {
+  if (koffiModule) return koffiModule;
+  try {
+    koffiModule = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (e) {
+    throw new NativeBindingError(`cannot load koffi, the native binding the loader calls bpf() through: ${(e as Error).message}`, {
+      hint: 'the loader needs Linux and a working koffi install (npm install koffi); the offline commands do not',
+      cause: e,
+    });
+  }
+  return koffiModule;
+}
+
+/** The C library's soname on this machine: glibc's, else musl's (Alpine). */
+function libcNames(): string[] {
+  const arch = ({ x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'x86', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le' } as Record<string, string>)[process.arch] ?? process.arch;
+  return ['libc.so.6', `libc.musl-${arch}.so.1`];
+}
 
 export interface Libc {
   /** syscall(2) with the (int, void *, unsigned int) arguments of bpf(2). */
@@ -18,13 +47,20 @@ let bound: Libc | undefined;
 
 export function libc(): Libc {
   if (bound) return bound;
-  let lib: LibraryHandle;
-  try {
-    lib = koffi.load('libc.so.6');
-  } catch (e) {
-    throw new BpfError(`cannot load libc.so.6 through koffi: ${(e as Error).message}`, {
-      hint: 'loading programs into the kernel needs Linux with glibc',
-      cause: e,
+  const koffi = ffi();
+  let lib: LibraryHandle | undefined;
+  const failures: string[] = [];
+  for (const name of libcNames()) {
+    try {
+      lib = koffi.load(name);
+      break;
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  if (!lib) {
+    throw new NativeBindingError(`cannot load the C library through koffi (${failures.join('; ')})`, {
+      hint: 'loading programs into the kernel needs Linux with glibc or musl',
     });
   }
   const syscall = lib.func('long syscall(long, ...)');
@@ -48,7 +84,7 @@ export function libc(): Libc {
 
 /** errno as left by the last libc call made through koffi on this thread. */
 export function lastErrno(): number {
-  return koffi.errno();
+  return ffi().errno();
 }
 
 /**
@@ -69,5 +105,5 @@ export function pinnedCopy(src: Uint8Array): Uint8Array {
 /** The address of a pinned buffer, as stored in a __u64 pointer field (0 for an empty buffer). */
 export function addressOf(buf: Uint8Array | undefined): bigint {
   if (!buf || buf.byteLength === 0) return 0n;
-  return BigInt(koffi.address(buf));
+  return BigInt(ffi().address(buf));
 }
