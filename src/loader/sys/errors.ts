@@ -4,6 +4,9 @@ import { rejectionReason } from './verifier-log.js';
 import { bpf_cmd, enumName } from '../abi/bpf-cmd.js';
 import { errnoName } from '../../uapi/index.js';
 
+/** koffi's native module or the C library could not be loaded (unsupported platform, broken install). */
+export class NativeBindingError extends BpfError {}
+
 /** A failed system call: errno, its name, the command, and what most likely went wrong. */
 export class SyscallError extends BpfError {
   readonly errnoName: string;

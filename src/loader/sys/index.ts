@@ -1,4 +1,4 @@
 export * from './bpf.js';
 export { Fd, type FdLike, fdNumber } from './fd.js';
-export { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
+export { NativeBindingError, SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 export { rejectionReason, rejectionKind, type RejectionKind } from './verifier-log.js';

@@ -3,12 +3,9 @@
 // itself is required lazily, and its absence becomes a typed error at the first call that needs it.
 import { createRequire } from 'node:module';
 import type { LibraryHandle } from 'koffi';
-import { BpfError } from '../../errors.js';
+import { NativeBindingError } from './errors.js';
 
 type Koffi = typeof import('koffi');
-
-/** koffi's native module could not be loaded (unsupported platform, or a broken install). */
-export class NativeBindingError extends BpfError {}
 
 let koffiModule: Koffi | undefined;
 
@@ -26,11 +23,13 @@ export function ffi(): Koffi {
   return koffiModule;
 }
 
-/** The C library's soname on this machine: glibc's, else musl's (Alpine). */
-function libcNames(): string[] {
-  const arch = ({ x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'x86', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le' } as Record<string, string>)[process.arch] ?? process.arch;
-  return ['libc.so.6', `libc.musl-${arch}.so.1`];
-}
+/** musl names its libc after the architecture as its own build calls it, not as Node does. */
+const MUSL_ARCH: Partial<Record<NodeJS.Architecture, string>> = {
+  x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'x86', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le',
+};
+
+/** The C library's sonames to try: glibc's, then musl's (Alpine). */
+const LIBC_NAMES = ['libc.so.6', `libc.musl-${MUSL_ARCH[process.arch] ?? process.arch}.so.1`];
 
 export interface Libc {
   /** syscall(2) with the (int, void *, unsigned int) arguments of bpf(2). */
@@ -50,7 +49,7 @@ export function libc(): Libc {
   const koffi = ffi();
   let lib: LibraryHandle | undefined;
   const failures: string[] = [];
-  for (const name of libcNames()) {
+  for (const name of LIBC_NAMES) {
     try {
       lib = koffi.load(name);
       break;
