@@ -15,7 +15,9 @@ export function ffi(): Koffi {
   try {
     koffiModule = createRequire(import.meta.url)('koffi') as Koffi;
   } catch (e) {
-    throw new NativeBindingError(`cannot load koffi, the native binding the loader calls bpf() through: ${(e as Error).message}`, {
+    // Node appends the require stack on further lines: the first says what is missing.
+    const reason = (e as Error).message.split('\n')[0];
+    throw new NativeBindingError(`cannot load koffi, the native binding the loader calls bpf() through: ${reason}`, {
       hint: 'the loader needs Linux and a working koffi install (npm install koffi); the offline commands do not',
       cause: e,
     });
