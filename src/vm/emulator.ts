@@ -3,6 +3,8 @@
 import { matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
 import { ETH_HLEN } from './context-layout.js';
+import { CoverageRecorder } from './coverage.js';
+import { buildCoverageReport, type CoverageReport } from './coverage-report.js';
 import { VmFault } from './errors.js';
 import { KernelEnv } from './kernel-helpers.js';
 import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
@@ -45,6 +47,11 @@ export interface EmulatorOptions {
    * returns -ENOENT.
    */
   perfEventsOpen?: boolean;
+  /**
+   * Count every executed instruction and jump edge, for coverage(): interpreted and compiled runs
+   * alike (compiled code then runs an instrumented translation).
+   */
+  coverage?: boolean;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
@@ -294,6 +301,7 @@ export class Emulator {
   private readonly helpers: Map<number, HelperFn>;
   /** Ring buffers and perf event arrays, whose records each run hands back. */
   private readonly eventMaps: ObjectMap[];
+  private readonly recorder: CoverageRecorder | undefined;
 
   static fromObject(input: Uint8Array | BpfObject, options: EmulatorOptions = {}): Emulator {
     return new Emulator(input instanceof Uint8Array ? readObject(input) : input, options);
@@ -368,6 +376,32 @@ export class Emulator {
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
     });
     this.vm.cpu = options.cpu ?? 0;
+    if (options.coverage) this.vm.coverage = this.recorder = new CoverageRecorder();
+  }
+
+  /**
+   * Lines, branches and functions of the object's C source the runs so far reached, through BTF
+   * line_info and func_info (see mergeCoverage, toLcov and toCoverageHtml); needs `coverage: true`.
+   */
+  coverage(): CoverageReport {
+    const recorder = this.requireCoverage();
+    const runs = recorder.programs().flatMap((c) => {
+      const linked = this.linked.get(c.program);
+      return linked === undefined ? [] : [{ origin: linked.origin, counts: c.counts(), taken: c.taken }];
+    });
+    return buildCoverageReport(this.object, runs);
+  }
+
+  /** Forget the counts so far, e.g. between the tests that share an emulator. */
+  resetCoverage(): void {
+    this.requireCoverage().reset();
+  }
+
+  private requireCoverage(): CoverageRecorder {
+    if (this.recorder === undefined) {
+      throw new EmulatorError('coverage is off for this emulator', { hint: 'create it with Emulator.fromObject(obj, { coverage: true })' });
+    }
+    return this.recorder;
   }
 
   private kfuncName(imm: number): string | undefined {

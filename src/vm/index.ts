@@ -23,3 +23,7 @@ export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD } from './context-layout.js';
 /** The CLI's names for return codes; they are src/uapi's. */
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
+export {
+  buildCoverageReport, mergeCoverage, summarizeCoverage,
+  type BranchCoverage, type CoverageCounts, type CoverageReport, type CoverageSummary, type FileCoverage, type FunctionCoverage, type LineCoverage,
+} from './coverage-report.js';
