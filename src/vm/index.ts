@@ -27,3 +27,5 @@ export {
   buildCoverageReport, mergeCoverage, summarizeCoverage,
   type BranchCoverage, type CoverageCounts, type CoverageReport, type CoverageSummary, type FileCoverage, type FunctionCoverage, type LineCoverage,
 } from './coverage-report.js';
+export { toLcov, type LcovOptions } from './coverage-lcov.js';
+export { toCoverageHtml, type CoverageHtmlOptions } from './coverage-html.js';
