@@ -51,7 +51,8 @@ export function compileProgram(program: Program): CompiledProgram | null {
 /**
  * The translation with coverage counters (coverage.ts): each block counts its entries into
  * counters.blocks and records its extent in counters.blockEnd, each conditional jump counts into
- * counters.taken when it jumps, and a fault hands its pc to counters.faultAt. Not cached here:
+ * counters.taken when it jumps (and notes itself as the recorder's last jump), and a fault hands its
+ * pc to counters.faultAt. Not cached here:
  * the counters own it.
  */
 export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram | null {
@@ -335,7 +336,7 @@ function build(program: Program, cov?: ProgramCounters): CompiledProgram | null 
       if (o2 === OP_LDDW_TAIL) continue;
       if (o2 === 0x95) {
         // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
-        lines.push(`if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
+        lines.push(`if (vm.depth === 0) { vm.pc = ${i}; ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
       } else if (o2 === OP_CALL_LOCAL) {
         // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
         const target = code[p + 1]!;
@@ -359,6 +360,7 @@ function build(program: Program, cov?: ProgramCounters): CompiledProgram | null 
         const target = code[p + 1]!;
         // A jump to the next instruction has one edge only, as the interpreter's count sees it.
         const count = cov !== undefined && target !== i + 1 ? `T[${i}]++; ` : '';
+        if (cov !== undefined) lines.push(`R.jumpProgram = P; R.jumpPc = ${i};`);
         lines.push(`if (${cond}) { ${count}pc = ${target}; continue; }`);
       } else {
         lines.push(straight(code, i)!);
@@ -385,7 +387,7 @@ return function compiledBpf(vm, budget) {
   let h = 0;
   let live = true;
   let stop = -1;
-  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken;' : ''}
+  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken; const R = cov.recorder; const P = cov.program;' : ''}
   try {
     run: for (;;) {
       switch (pc) {

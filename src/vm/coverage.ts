@@ -28,7 +28,11 @@ export class ProgramCounters {
   /** The instrumented translation (null: too large to compile), once asked for. */
   compiled: CompiledProgram | null | undefined;
 
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    /** @internal for the instrumented translation, which notes its conditional jumps there */
+    readonly recorder: CoverageRecorder,
+  ) {
     const n = program.count;
     this.steps = new Float64Array(n);
     this.taken = new Float64Array(n);
@@ -77,11 +81,14 @@ export class CoverageRecorder {
   private current: ProgramCounters | undefined;
   /** pc of the conditional jump the interpreter just ran, whose edge the next step tells; -1 if none. */
   private pendingJump = -1;
+  /** The last conditional jump of the run (program and pc), which decided where it went: for messages. */
+  jumpProgram: Program | undefined;
+  jumpPc = -1;
 
   counters(program: Program): ProgramCounters {
     let c = this.byProgram.get(program);
     if (c === undefined) {
-      c = new ProgramCounters(program);
+      c = new ProgramCounters(program, this);
       this.byProgram.set(program, c);
     }
     return c;
@@ -95,6 +102,8 @@ export class CoverageRecorder {
   /** Start of a run: a jump left pending by a run the budget cut short says nothing about this one. */
   begin(): void {
     this.pendingJump = -1;
+    this.jumpProgram = undefined;
+    this.jumpPc = -1;
   }
 
   /** The interpreter is about to run instruction `pc` of `program`. */
@@ -108,7 +117,11 @@ export class CoverageRecorder {
       this.pendingJump = -1;
     }
     c.steps[pc]!++;
-    if (c.conditional[pc] === 1) this.pendingJump = pc;
+    if (c.conditional[pc] === 1) {
+      this.pendingJump = pc;
+      this.jumpProgram = program;
+      this.jumpPc = pc;
+    }
   }
 
   /** The instrumented translation of `program`, compiled once. */

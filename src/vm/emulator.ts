@@ -12,6 +12,7 @@ import type { BpfMap, MapDef } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';
 import { MapError, MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
+import type { Program } from './decode.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
 import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides, type SkbSnapshot } from './skb.js';
@@ -75,6 +76,16 @@ export class RunOutput {
   skbSnapshot: SkbSnapshot | undefined;
   /** @internal the XDP metadata when there is any */
   metaBytes: Uint8Array | undefined;
+  /** @internal the program and pc that ended the run (exit, or a helper that ends it) */
+  exitProgram: Program | undefined;
+  /** @internal */
+  exitPc = -1;
+  /** @internal */
+  emulator: Emulator | undefined;
+  /** @internal with coverage on: the last conditional jump of the run */
+  jumpProgram: Program | undefined;
+  /** @internal */
+  jumpPc = -1;
 
   constructor(
     /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
@@ -83,8 +94,22 @@ export class RunOutput {
     readonly packet: Uint8Array,
     /** Instructions executed. */
     readonly executed: number,
-    private readonly kind: Kind,
+    /** What the program ran as: 'tc' (sched_cls, sched_act), 'xdp', 'socket' (socket filter) or 'cgroup' (cgroup_skb). */
+    readonly kind: ProgramKind,
   ) {}
+
+  /** `file:line: text` of the C line of the instruction that ended the run, from BTF line_info. */
+  get exitLine(): string | undefined {
+    return this.emulator?.sourceLine(this.exitProgram, this.exitPc);
+  }
+
+  /**
+   * With coverage on, `file:line: text` of the last conditional jump before the exit: the test that
+   * chose the return, where returns share one exit instruction.
+   */
+  get decisionLine(): string | undefined {
+    return this.emulator?.sourceLine(this.jumpProgram, this.jumpPc);
+  }
 
   /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
   get verdict(): string | undefined {
@@ -118,9 +143,9 @@ function parseType(t: string | number): number {
   return n;
 }
 
-type Kind = SkbKind | 'xdp';
+export type ProgramKind = SkbKind | 'xdp';
 
-function kindOf(progType: number): Kind | undefined {
+function kindOf(progType: number): ProgramKind | undefined {
   switch (progType) {
     case bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS:
     case bpf_prog_type.BPF_PROG_TYPE_SCHED_ACT:
@@ -290,7 +315,7 @@ export class Emulator {
   /** enum bpf_prog_type the program runs as. */
   readonly progType: number;
   readonly maps: EmulatedMaps;
-  private readonly kind: Kind;
+  private readonly kind: ProgramKind;
   private readonly registry: MapRegistry;
   private readonly objectMaps: ObjectMap[];
   private readonly env: KernelEnv;
@@ -470,6 +495,13 @@ export class Emulator {
     const retval = vm.lo[0]! >>> 0;
     const out = new RunOutput(retval, context.output(), executed, this.kind);
     out.redirect = context.redirect;
+    out.exitProgram = vm.current;
+    out.exitPc = vm.pc;
+    out.emulator = this;
+    if (this.recorder !== undefined) {
+      out.jumpProgram = this.recorder.jumpProgram;
+      out.jumpPc = this.recorder.jumpPc;
+    }
     if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
     if (this.xdp) out.metaBytes = this.xdp.meta();
     else {
@@ -487,6 +519,14 @@ export class Emulator {
       out.perf = perf;
     }
     return out;
+  }
+
+  /** @internal `file:line: text` of instruction pc of a linked program. */
+  sourceLine(program: Program | undefined, pc: number): string | undefined {
+    const linked = program === undefined ? undefined : this.linked.get(program);
+    if (linked === undefined || pc < 0) return undefined;
+    const { section, offset } = linked.origin(pc);
+    return sourceLineAt(this.object.btfExt, section, offset);
   }
 
   private addSourceLine(e: VmFault): void {

@@ -84,7 +84,7 @@ export class Vm {
   readonly lo = new Int32Array(16);
   /** Register high halves r0..r10 (int32). */
   readonly hi = new Int32Array(16);
-  /** pc of the instruction being executed (valid inside helpers and faults). */
+  /** pc of the instruction being executed (valid inside helpers and faults), after a run the one that ended it. */
   pc = 0;
   /** The CPU the program runs on, as per-CPU maps and bpf_get_smp_processor_id() see it. */
   cpu = 0;
@@ -1272,7 +1272,11 @@ export class Vm {
             this.pc = pc;
             throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
           case 0x95:
-            if (this.depth === 0) return this.executedCount(startBudget, budget);
+            if (this.depth === 0) {
+              // Where the run ended, for the C line of the exit (RunOutput.exitLine).
+              this.pc = pc;
+              return this.executedCount(startBudget, budget);
+            }
             pc = this.popFrame();
             break;
 
