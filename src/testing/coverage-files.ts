@@ -14,6 +14,9 @@ export interface WriteCoverageOptions {
   title?: string;
 }
 
+/** Under a coverage directory: the reports of single test files, which the global teardown merges. */
+export const COVERAGE_PARTS = '.parts';
+
 /** Where the file of a report is on disk: absolute paths as they are, relative ones under `sourceRoot`. */
 export function resolveSourcePath(file: string, sourceRoot?: string): string {
   return isAbsolute(file) ? file : resolve(sourceRoot ?? process.cwd(), file);

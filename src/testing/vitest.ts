@@ -2,9 +2,16 @@
 // module is imported. A failure shows the verdict, the C line of the exit that ended the run and the
 // frame after it (its layers and its bytes). Only this entry point imports vitest; bpfts and
 // bpfts/testing never do.
-import { expect } from 'vitest';
+//
+// Under bpfts/testing/vitest-coverage (BPFTS_COVERAGE set) it also collects the coverage of every
+// emulator a test file creates and leaves it, after the file, for the global teardown to merge.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { TC_ACT_NAMES, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ACTION_NAMES, XDP_DROP, XDP_PASS, XDP_REDIRECT } from '../uapi/index.js';
-import { parseMapJson, type Emulator, type RunOutput } from '../vm/index.js';
+import { COVERAGE_COLLECTOR, mergeCoverage, parseMapJson, type CoverageCollector, type Emulator, type RunOutput } from '../vm/index.js';
+import { COVERAGE_PARTS } from './coverage-files.js';
 import { formatHex, parseHex } from './hex.js';
 import type { ParsedLayer } from './packet/layers.js';
 import { parsePacket } from './packet/parse.js';
@@ -250,3 +257,17 @@ export const bpfMatchers = {
 };
 
 expect.extend(bpfMatchers);
+
+const coverageDir = process.env.BPFTS_COVERAGE;
+if (coverageDir) {
+  const emulators: Emulator[] = [];
+  const collector: CoverageCollector = { add: (emu) => emulators.push(emu) };
+  (globalThis as { [COVERAGE_COLLECTOR]?: CoverageCollector })[COVERAGE_COLLECTOR] = collector;
+  afterAll(() => {
+    if (emulators.length === 0) return;
+    const parts = join(coverageDir, COVERAGE_PARTS);
+    mkdirSync(parts, { recursive: true });
+    const report = mergeCoverage(...emulators.splice(0).map((e) => e.coverage()));
+    writeFileSync(join(parts, `${process.pid}-${randomBytes(6).toString('hex')}.json`), JSON.stringify(report));
+  });
+}

@@ -50,12 +50,25 @@ export interface EmulatorOptions {
   perfEventsOpen?: boolean;
   /**
    * Count every executed instruction and jump edge, for coverage(): interpreted and compiled runs
-   * alike (compiled code then runs an instrumented translation).
+   * alike (compiled code then runs an instrumented translation). On by default while a
+   * CoverageCollector is installed (see COVERAGE_COLLECTOR).
    */
   coverage?: boolean;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
+
+/**
+ * Gathers the emulators of a test run for one coverage report (bpfts/testing/vitest installs one
+ * under COVERAGE_COLLECTOR on globalThis): while one is installed, emulators count coverage unless
+ * told `coverage: false`, and each joins it.
+ */
+export interface CoverageCollector {
+  add(emulator: Emulator): void;
+}
+
+/** A registry symbol, so that every copy of bpfts a test run loads finds the same collector. */
+export const COVERAGE_COLLECTOR = Symbol.for('bpfts.coverageCollector');
 
 const NONE: readonly never[] = Object.freeze([]);
 const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
@@ -401,7 +414,11 @@ export class Emulator {
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
     });
     this.vm.cpu = options.cpu ?? 0;
-    if (options.coverage) this.vm.coverage = this.recorder = new CoverageRecorder();
+    const collector = (globalThis as { [COVERAGE_COLLECTOR]?: CoverageCollector })[COVERAGE_COLLECTOR];
+    if (options.coverage ?? collector !== undefined) {
+      this.vm.coverage = this.recorder = new CoverageRecorder();
+      collector?.add(this);
+    }
   }
 
   /**
