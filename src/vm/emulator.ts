@@ -424,6 +424,7 @@ export class Emulator {
   /**
    * Lines, branches and functions of the object's C source the runs so far reached, through BTF
    * line_info and func_info (see mergeCoverage, toLcov and toCoverageHtml); needs `coverage: true`.
+   * Every program of the object is in it: those this emulator never ran count zero.
    */
   coverage(): CoverageReport {
     const recorder = this.requireCoverage();

@@ -284,10 +284,11 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
 --perf-open captures bpf_perf_event_output() records ("perf") as if user space had opened a perf event
   on every CPU; without it, as under BPF_PROG_TEST_RUN, the helper returns -ENOENT (-2). Emulator only.
 --trace writes every executed instruction, with the non-zero registers before it, to stderr.
---coverage DIR writes the C source coverage of all the packets together, through BTF line_info: DIR/lcov.info
-  (lcov tracefile: per line hit counts, per conditional jump its taken and fall-through counts, per
-  function its calls; for genhtml, Codecov, editors) and DIR/index.html (a self-contained page: the C
-  source with hit counts, missed branches marked, a summary per file and function). Emulator only.
+--coverage DIR writes the C source coverage of all the packets together, through BTF line_info:
+  DIR/lcov.info (lcov tracefile: per line hit counts, per conditional jump its taken and fall-through
+  counts, per function its calls; for genhtml, Codecov, editors) and DIR/index.html (a self-contained
+  page: the C source with hit counts, missed branches marked, a summary per file and function). Every
+  program of the object is in it; those that did not run count zero. Emulator only.
 --source-root DIR is where the relative paths in line_info start (the directory clang ran in when the
   object was built elsewhere; default the working directory). A source that is not found is still
   reported, by line number with the line text BTF carries.
