@@ -284,6 +284,14 @@ describe('bpfts run --coverage', () => {
     // The whole file, comments and all, is on the page.
     expect(html).toContain('Every header is bounds-checked against data_end before it is read');
     expect(html).not.toContain('Source not found');
+    const source = readFileSync(join(BPF, 'tc_drop_tcp80.c'), 'utf8');
+    const row = (text: string) => new RegExp(`<tr class="(\\w*)" id="f0-${lineOf(source, text)}">(.*)</tr>`).exec(html);
+    // Never reached; reached with one edge of its jump never taken; reached with both.
+    expect(row('if (ip->ihl < 5)')?.[1]).toBe('miss');
+    expect(row('if (eth->h_proto != bpf_htons(ETH_P_IP)')?.[1]).toBe('part');
+    expect(row('if (eth->h_proto != bpf_htons(ETH_P_IP)')?.[2]).toContain('fall-through never taken');
+    expect(row('void *data_end = (void *)(long)skb->data_end;')?.[1]).toBe('hit');
+    expect(row('#include <linux/bpf.h>')?.[1]).toBe('');
   });
 
   it('reports a missing source by line number, with the text line_info has', () => {
