@@ -360,7 +360,7 @@ function build(program: Program, cov?: ProgramCounters): CompiledProgram | null 
         const target = code[p + 1]!;
         // A jump to the next instruction has one edge only, as the interpreter's count sees it.
         const count = cov !== undefined && target !== i + 1 ? `T[${i}]++; ` : '';
-        if (cov !== undefined) lines.push(`R.jumpProgram = P; R.jumpPc = ${i};`);
+        if (cov !== undefined) lines.push(`R.jumpId = ${cov.id}; R.jumpPc = ${i};`);
         lines.push(`if (${cond}) { ${count}pc = ${target}; continue; }`);
       } else {
         lines.push(straight(code, i)!);
@@ -387,7 +387,7 @@ return function compiledBpf(vm, budget) {
   let h = 0;
   let live = true;
   let stop = -1;
-  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken; const R = cov.recorder; const P = cov.program;' : ''}
+  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken; const R = cov.recorder;' : ''}
   try {
     run: for (;;) {
       switch (pc) {

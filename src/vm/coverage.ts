@@ -32,6 +32,8 @@ export class ProgramCounters {
     readonly program: Program,
     /** @internal for the instrumented translation, which notes its conditional jumps there */
     readonly recorder: CoverageRecorder,
+    /** @internal this program's index in the recorder, what a noted jump names it by */
+    readonly id: number,
   ) {
     const n = program.count;
     this.steps = new Float64Array(n);
@@ -78,31 +80,43 @@ export class ProgramCounters {
 /** What a Vm with coverage on counts into, for every program it runs. */
 export class CoverageRecorder {
   private readonly byProgram = new Map<Program, ProgramCounters>();
+  private readonly list: ProgramCounters[] = [];
   private current: ProgramCounters | undefined;
+  /** The last compiled() answer: a run asks for its entry program's translation every time. */
+  private lastCompiled: ProgramCounters | undefined;
   /** pc of the conditional jump the interpreter just ran, whose edge the next step tells; -1 if none. */
   private pendingJump = -1;
-  /** The last conditional jump of the run (program and pc), which decided where it went: for messages. */
-  jumpProgram: Program | undefined;
+  /**
+   * The last conditional jump of the run, which decided where it went (for messages): the id of its
+   * program's counters and its pc, numbers so that compiled code notes them without a write barrier.
+   */
+  jumpId = -1;
   jumpPc = -1;
 
   counters(program: Program): ProgramCounters {
     let c = this.byProgram.get(program);
     if (c === undefined) {
-      c = new ProgramCounters(program, this);
+      c = new ProgramCounters(program, this, this.list.length);
       this.byProgram.set(program, c);
+      this.list.push(c);
     }
     return c;
   }
 
   /** Every program that ran (or was compiled) with its counters. */
   programs(): ProgramCounters[] {
-    return [...this.byProgram.values()];
+    return [...this.list];
+  }
+
+  /** The program of the run's last conditional jump, if it had one. */
+  get jumpProgram(): Program | undefined {
+    return this.list[this.jumpId]?.program;
   }
 
   /** Start of a run: a jump left pending by a run the budget cut short says nothing about this one. */
   begin(): void {
     this.pendingJump = -1;
-    this.jumpProgram = undefined;
+    this.jumpId = -1;
     this.jumpPc = -1;
   }
 
@@ -119,14 +133,15 @@ export class CoverageRecorder {
     c.steps[pc]!++;
     if (c.conditional[pc] === 1) {
       this.pendingJump = pc;
-      this.jumpProgram = program;
+      this.jumpId = c.id;
       this.jumpPc = pc;
     }
   }
 
   /** The instrumented translation of `program`, compiled once. */
   compiled(program: Program): CompiledProgram | null {
-    const c = this.counters(program);
+    let c = this.lastCompiled;
+    if (c === undefined || c.program !== program) c = this.lastCompiled = this.counters(program);
     if (c.compiled === undefined) c.compiled = compileInstrumented(program, c);
     return c.compiled;
   }
