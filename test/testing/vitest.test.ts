@@ -149,6 +149,18 @@ describe('frame matchers on the DNAT program', () => {
   });
 });
 
+describe.skipIf(!clang)('perf records', () => {
+  it('toHaveEmitted compares perf event array records', () => {
+    const emu = Emulator.fromObject(prog('helpers'), { program: 'perf_out', perfEventsOpen: true });
+    const frame = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
+    const r = emu.run(frame);
+    // The C: the first 4 bytes, then skb->len (20) bytes of the packet appended as the kernel does.
+    expect(r).toHaveEmitted('events', [Uint8Array.from([...frame.subarray(0, 4), ...frame])]);
+    expect(failure(() => expect(r).toHaveEmitted('events', ['01020304']))).toContain('expected events to receive records [01020304]');
+    expect(Emulator.fromObject(prog('helpers'), { program: 'perf_out' }).run(frame)).not.toHaveEmitted('events');
+  });
+});
+
 describe('records', () => {
   it('toHaveEmitted counts and compares ring buffer records', () => {
     const emu = Emulator.fromObject(object('provenance.o'));
