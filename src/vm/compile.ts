@@ -52,8 +52,7 @@ export function compileProgram(program: Program): CompiledProgram | null {
  * The translation with coverage counters (coverage.ts): each block counts its entries into
  * counters.blocks and records its extent in counters.blockEnd, each conditional jump counts into
  * counters.taken when it jumps (and notes itself as the recorder's last jump), and a fault hands its
- * pc to counters.faultAt. Not cached here:
- * the counters own it.
+ * pc to counters.faultAt. Not cached here: the counters own it.
  */
 export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram | null {
   return program.count > MAX_COMPILED_INSNS ? null : build(program, counters);

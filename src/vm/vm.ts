@@ -176,7 +176,7 @@ export class Vm {
       while (compiled !== null) {
         left = compiled(this, left);
         if (this.resumeAt === -1) return budget - left;
-        // Counted from here on by the interpreter when it steps coverage.
+        // What ran compiled, so that an interpreter stepping coverage counts on from there.
         this.traced = budget - left;
         if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
         compiled = cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current);
@@ -339,7 +339,7 @@ export class Vm {
     throw this.memFault(h, a, size, write, pc);
   }
 
-  /** Instructions executed, from what is left of the budget (or the trace count when tracing). */
+  /** Instructions executed, from what is left of the budget (or the step count when tracing or counting coverage). */
   private executedCount(startBudget: number, budget: number): number {
     return this.tracer === undefined && this.coverage === undefined ? startBudget - budget : this.traced;
   }
