@@ -3,7 +3,10 @@
 // elsewhere).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { toCoverageHtml, toLcov, type CoverageReport } from '../vm/index.js';
+// The writers alone, so that bpfts/testing does not load the emulator.
+import { toCoverageHtml } from '../vm/coverage-html.js';
+import { toLcov } from '../vm/coverage-lcov.js';
+import type { CoverageReport } from '../vm/coverage-report.js';
 
 export interface WriteCoverageOptions {
   /** Directory the relative paths in line_info are taken from; default the working directory. */
