@@ -10,6 +10,7 @@
 // the budget left, and the interpreter, the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import type { ProgramCounters } from './coverage.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
@@ -45,6 +46,16 @@ export function compileProgram(program: Program): CompiledProgram | null {
     cache.set(program, fn);
   }
   return fn;
+}
+
+/**
+ * The translation with coverage counters (coverage.ts): each block counts its entries into
+ * counters.blocks and records its extent in counters.blockEnd, each conditional jump counts into
+ * counters.taken when it jumps (and notes itself as the recorder's last jump), and a fault hands its
+ * pc to counters.faultAt. Not cached here: the counters own it.
+ */
+export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram | null {
+  return program.count > MAX_COMPILED_INSNS ? null : build(program, counters);
 }
 
 /** Jumps: condition on (dst, operand) by the opcode's operation bits, for 64-bit and 32-bit compares. */
@@ -254,7 +265,7 @@ function written(code: Int32Array, pc: number): number {
   return 0;
 }
 
-function build(program: Program): CompiledProgram | null {
+function build(program: Program, cov?: ProgramCounters): CompiledProgram | null {
   const { code, count } = program;
   const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
   // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
@@ -314,13 +325,17 @@ function build(program: Program): CompiledProgram | null {
     let n = 0;
     for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
     lines.push(`if (budget < ${n}) { ${bail(pc)} } budget -= ${n};`);
+    if (cov !== undefined) {
+      cov.blockEnd[pc] = end;
+      lines.push(`B[${pc}]++;`);
+    }
     for (let i = pc; i < end; i++) {
       const o2 = op(i);
       const p = i * STRIDE;
       if (o2 === OP_LDDW_TAIL) continue;
       if (o2 === 0x95) {
         // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
-        lines.push(`if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
+        lines.push(`if (vm.depth === 0) { vm.pc = ${i}; ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
       } else if (o2 === OP_CALL_LOCAL) {
         // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
         const target = code[p + 1]!;
@@ -341,7 +356,11 @@ function build(program: Program): CompiledProgram | null {
       } else if (isCondJump(o2)) {
         const w = code[p]!;
         const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
-        lines.push(`if (${cond}) { pc = ${code[p + 1]!}; continue; }`);
+        const target = code[p + 1]!;
+        // A jump to the next instruction has one edge only, as the interpreter's count sees it.
+        const count = cov !== undefined && target !== i + 1 ? `T[${i}]++; ` : '';
+        if (cov !== undefined) lines.push(`R.jumpId = ${cov.id}; R.jumpPc = ${i};`);
+        lines.push(`if (${cond}) { ${count}pc = ${target}; continue; }`);
       } else {
         lines.push(straight(code, i)!);
       }
@@ -367,6 +386,7 @@ return function compiledBpf(vm, budget) {
   let h = 0;
   let live = true;
   let stop = -1;
+  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken; const R = cov.recorder;' : ''}
   try {
     run: for (;;) {
       switch (pc) {
@@ -378,9 +398,10 @@ ${lines.join('\n')}
     return budget;
   } catch (e) {
     if (live) { ${sync} }
+    ${cov !== undefined ? 'cov.faultAt(vm.pc);' : ''}
     throw e;
   }
 };`;
   if (source.length > MAX_COMPILED_SOURCE) return null;
-  return new Function('rt', source)(RUNTIME) as CompiledProgram;
+  return new Function('rt', 'cov', source)(RUNTIME, cov) as CompiledProgram;
 }
