@@ -21,6 +21,8 @@ export interface FaultPlan {
   /** The call to act on, 1-based, counted among the calls of `kind` when given, else among all calls. */
   at?: number;
   kind?: string;
+  /** How many matching calls from `at` on to act on (default 1), e.g. 2 to fail a call and its retry. */
+  count?: number;
   /** The errno call `at` fails with (default EPERM); ignored when pausing. */
   errno?: number;
   /** Instead of failing call `at`, block this many milliseconds before making it, after telling stderr. */
@@ -41,7 +43,8 @@ export class FaultInjector {
   /** Called before a kernel call of `kind`: the errno to fail it with, or 0 to make it. */
   enter(kind: string): number {
     if (this.plan.kind === undefined || this.plan.kind === kind) this.matching++;
-    const hit = this.plan.at !== undefined && this.matching === this.plan.at && (this.plan.kind === undefined || this.plan.kind === kind);
+    const { at, count = 1 } = this.plan;
+    const hit = at !== undefined && this.matching >= at && this.matching < at + count && (this.plan.kind === undefined || this.plan.kind === kind);
     if (hit && this.plan.pauseMs !== undefined) {
       writeSync(2, `bpfts: test fault hook: paused at call ${this.calls.length + 1} (${kind})\n`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.plan.pauseMs);
@@ -79,7 +82,7 @@ export function clearFaults(): void {
 
 /**
  * @internal Arms the hook from BPFTS_TEST_FAULTS, for tests that run the CLI as a child process:
- * comma-separated `at=N`, `kind=KIND`, `errno=NAME`, `pause=MS`, and `report` to print the calls
+ * comma-separated `at=N`, `kind=KIND`, `count=N`, `errno=NAME`, `pause=MS`, and `report` to print the calls
  * made to stderr at exit. Does nothing when the variable is unset.
  */
 export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): void {
@@ -90,10 +93,11 @@ export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): vo
     const [key, v = ''] = part.split('=', 2) as [string, string?];
     if (key === 'at' && /^\d+$/.test(v)) plan.at = Number(v);
     else if (key === 'kind' && v) plan.kind = v;
+    else if (key === 'count' && /^\d+$/.test(v)) plan.count = Number(v);
     else if (key === 'errno' && v in ERRNO) plan.errno = ERRNO[v as keyof typeof ERRNO];
     else if (key === 'pause' && /^\d+$/.test(v)) plan.pauseMs = Number(v);
     else if (key === 'report' && v === '') report = true;
-    else throw new BpfError(`BPFTS_TEST_FAULTS: cannot read '${part}'`, { hint: 'at=N, kind=KIND, errno=NAME, pause=MS, report' });
+    else throw new BpfError(`BPFTS_TEST_FAULTS: cannot read '${part}'`, { hint: 'at=N, kind=KIND, count=N, errno=NAME, pause=MS, report' });
   }
   const injector = injectFaults(plan);
   if (report) {
