@@ -1,10 +1,11 @@
 // What the fault, signal and concurrency tests compare before and after a command: tc and XDP
 // state of a test's own device (read with tc and ip), the bpffs directories the command may write,
 // and which of the kernel objects a command created are still alive (read with bpftool).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FaultCall } from '../../src/loader/sys/faults.js';
+import { repoRoot } from '../helpers/env.js';
+import { createdObject, type FaultCall } from '../../src/loader/sys/faults.js';
 import { type Command, type Io, parseCommandArgs } from '../../src/cli/command.js';
 import { TestNetns } from './fixtures.js';
 
@@ -47,23 +48,26 @@ export interface Created {
   call: string;
 }
 
-const CREATES: Record<string, ObjectKind> = {
-  BPF_PROG_LOAD: 'prog', BPF_MAP_CREATE: 'map', BPF_BTF_LOAD: 'btf', BPF_LINK_CREATE: 'link',
-};
-
 /**
- * A fault-hook observer that notes the kernel id of every object a call creates, read from
- * /proc/self/fdinfo while the new descriptor is open: other processes on the machine create and
+ * A fault-hook observer that notes the kernel id of every object a call creates (read from
+ * /proc/self/fdinfo while the new descriptor is open): other processes on the machine create and
  * destroy objects too, so only these ids say what this process made.
  */
 export function recordCreated(into: Created[]): (c: FaultCall) => void {
   return (c) => {
-    const kind = CREATES[c.kind];
-    if (!kind || c.result < 0) return;
-    const m = new RegExp(`^${kind}_id:\\s+(\\d+)$`, 'm').exec(readFileSync(`/proc/self/fdinfo/${c.result}`, 'utf8'));
-    if (!m) throw new Error(`no ${kind}_id in the fdinfo of fd ${c.result} from ${c.kind}`);
-    into.push({ kind, id: Number(m[1]), call: c.kind });
+    const o = createdObject(c);
+    if (o) into.push({ ...o, call: c.kind });
   };
+}
+
+/** The objects a CLI child run with BPFTS_TEST_FAULTS=report,... says it created. */
+export function reportedCreated(stderr: string): Created[] {
+  const line = /^bpfts: test fault hook: created:(.*)$/m.exec(stderr);
+  if (!line) throw new Error(`no fault hook report in:\n${stderr}`);
+  return line[1]!.trim().split(/\s+/).filter((w) => w).map((w) => {
+    const [kind, id] = w.split(':');
+    return { kind: kind as ObjectKind, id: Number(id), call: 'the child' };
+  });
 }
 
 /** The ids bpftool lists now, per kind. */
@@ -110,3 +114,36 @@ export async function runCommand(cmd: Command, argv: string[]): Promise<CmdResul
   }
   return r;
 }
+
+const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI with the fault hook armed by `faults`; when `signal` is given it is sent as soon as
+ * the child says it is paused.
+ */
+export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, BPFTS_TEST_FAULTS: faults }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let paused = false;
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!paused && /test fault hook: paused at call/.test(stderr)) {
+        paused = true;
+        void Promise.resolve(onPause?.()).then(() => { if (signal) child.kill(signal); });
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
+  });
+}
+

@@ -4,7 +4,7 @@
 // operation makes, to make call N fail with an errno as if the kernel had returned it, or to hold
 // the process at call N (so that a signal can be sent there). Not part of the public API: nothing
 // re-exports this module, and the CLI arms it only from BPFTS_TEST_FAULTS.
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { BpfError } from '../../errors.js';
 import { ERRNO, errnoName } from '../../uapi/index.js';
 
@@ -66,6 +66,22 @@ export class FaultInjector {
   }
 }
 
+const CREATES: Record<string, 'prog' | 'map' | 'btf' | 'link'> = {
+  BPF_PROG_LOAD: 'prog', BPF_MAP_CREATE: 'map', BPF_BTF_LOAD: 'btf', BPF_LINK_CREATE: 'link',
+};
+
+/**
+ * @internal The kernel object a successful call created, by its id as /proc/self/fdinfo gives it
+ * while the new descriptor is open; undefined for calls that create nothing.
+ */
+export function createdObject(call: FaultCall): { kind: 'prog' | 'map' | 'btf' | 'link'; id: number } | undefined {
+  const kind = CREATES[call.kind];
+  if (!kind || call.result < 0) return undefined;
+  const m = new RegExp(`^${kind}_id:\\s+(\\d+)$`, 'm').exec(readFileSync(`/proc/self/fdinfo/${call.result}`, 'utf8'));
+  if (!m) throw new BpfError(`no ${kind}_id in the fdinfo of descriptor ${call.result} from ${call.kind}`);
+  return { kind, id: Number(m[1]) };
+}
+
 /** The armed injector; undefined unless a test armed it. */
 export let faults: FaultInjector | undefined;
 
@@ -83,7 +99,7 @@ export function clearFaults(): void {
 /**
  * @internal Arms the hook from BPFTS_TEST_FAULTS, for tests that run the CLI as a child process:
  * comma-separated `at=N`, `kind=KIND`, `count=N`, `errno=NAME`, `pause=MS`, and `report` to print the calls
- * made to stderr at exit. Does nothing when the variable is unset.
+ * made and the ids of the objects they created to stderr at exit. Does nothing when the variable is unset.
  */
 export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): void {
   if (value === undefined || value === '') return;
@@ -99,11 +115,18 @@ export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): vo
     else if (key === 'report' && v === '') report = true;
     else throw new BpfError(`BPFTS_TEST_FAULTS: cannot read '${part}'`, { hint: 'at=N, kind=KIND, count=N, errno=NAME, pause=MS, report' });
   }
+  const created: string[] = [];
+  if (report) {
+    plan.onCall = (c) => {
+      const o = createdObject(c);
+      if (o) created.push(`${o.kind}:${o.id}`);
+    };
+  }
   const injector = injectFaults(plan);
   if (report) {
     process.on('exit', () => {
       const list = injector.calls.map((c) => `${c.kind}${c.result < 0 ? `=${errnoName(-c.result)}` : ''}`).join(' ');
-      writeSync(2, `bpfts: test fault hook: ${injector.calls.length} calls: ${list}\n`);
+      writeSync(2, `bpfts: test fault hook: ${injector.calls.length} calls: ${list}\nbpfts: test fault hook: created: ${created.join(' ')}\n`);
     });
   }
 }

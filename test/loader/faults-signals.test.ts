@@ -1,0 +1,94 @@
+// SIGINT and SIGTERM arriving while `bpfts load` (the CLI, a child process) changes the kernel's
+// state: the fault hook holds the child just before a chosen kernel call (BPFTS_TEST_FAULTS
+// pause), the signal is sent there, and the child must unwind everything it made and exit with
+// 130 or 143, leaving tc state (tc), XDP state (ip), bpffs and the kernel's objects (bpftool) as
+// they were.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectPath } from '../bpf/manifest.js';
+import { haveRoot, tool } from '../helpers/env.js';
+import { ensureBuilt } from '../cli/run-cli.js';
+import { DEV, bpffsState, netState, reportedCreated, runCli, stillAlive } from './fault-bench.js';
+import { TestNetns } from './fixtures.js';
+
+const root = haveRoot();
+const tools = root && !!tool('bpftool') && !!tool('tc') && !!tool('ip');
+if (root && !tools) console.warn('\n*** SKIPPING: the loader signal tests need bpftool, tc and ip (BPFTS_REQUIRE_TOOLS) ***\n');
+if (root && !tools && process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('bpftool, tc and ip are required (BPFTS_REQUIRE_TOOLS=1)');
+
+interface Point {
+  label: string;
+  file: string;
+  args: (ns: TestNetns, pinDir: string) => string[];
+  /** Where the child stops: the first (or at-th) kernel call of this kind. */
+  kind: string;
+  at?: number;
+  signal: 'SIGINT' | 'SIGTERM';
+}
+
+const tc = (ns: TestNetns, pinDir: string) => ['--prog', 'monitor_ingress', '--tc', 'ingress', DEV, '--netns', ns.name, '--pin', pinDir];
+const points: Point[] = [
+  { label: 'before the first map is created', file: 'monitor.o', args: tc, kind: 'BPF_MAP_CREATE', signal: 'SIGINT' },
+  { label: 'before the first map is pinned', file: 'monitor.o', args: tc, kind: 'BPF_OBJ_PIN', signal: 'SIGTERM' },
+  { label: 'before the program is loaded', file: 'monitor.o', args: tc, kind: 'BPF_PROG_LOAD', signal: 'SIGINT' },
+  { label: 'before the program is pinned', file: 'monitor.o', args: tc, kind: 'BPF_OBJ_PIN', at: 3, signal: 'SIGTERM' },
+  { label: 'before the clsact qdisc is added', file: 'monitor.o', args: tc, kind: 'RTM_NEWQDISC', signal: 'SIGINT' },
+  { label: 'before the tc filter is added', file: 'monitor.o', args: tc, kind: 'RTM_NEWTFILTER', signal: 'SIGTERM' },
+  { label: 'before the XDP program is attached', file: 'xdp_monitor.o', args: (ns, pinDir) => ['--xdp', DEV, '--mode', 'skb', '--netns', ns.name, '--pin', pinDir], kind: 'RTM_SETLINK', signal: 'SIGINT' },
+  { label: 'before the tcx link is created', file: 'tc_drop_icmp.o', args: (ns) => ['--tcx', 'ingress', DEV, '--netns', ns.name], kind: 'BPF_LINK_CREATE', signal: 'SIGTERM' },
+  { label: 'before the tcx link is pinned', file: 'tc_drop_icmp.o', args: (ns) => ['--tcx', 'egress', DEV, '--netns', ns.name], kind: 'BPF_OBJ_PIN', signal: 'SIGINT' },
+];
+
+describe.skipIf(!root || !tools)('a signal during bpfts load leaves nothing behind', () => {
+  const pinRoot = `/sys/fs/bpf/bpfts-signals-${process.pid}-${randomBytes(3).toString('hex')}`;
+  let ns: TestNetns;
+  beforeAll(() => {
+    ensureBuilt();
+    mkdirSync(pinRoot);
+    ns = new TestNetns();
+  });
+  afterAll(() => {
+    ns?.destroy();
+    rmSync(pinRoot, { recursive: true, force: true });
+  });
+
+  it.each(points.map((p) => [`${p.file}: ${p.signal} ${p.label}`, p] as const))('%s', async (_label, p) => {
+    const pinDir = `${pinRoot}/${randomBytes(3).toString('hex')}`;
+    const tcxDir = `/sys/fs/bpf/bpfts/tcx/${ns.name}`;
+    const watched = [pinRoot, tcxDir];
+    const net0 = netState(ns);
+    const fs0 = bpffsState(watched);
+    try {
+      const r = await runCli(['load', objectPath('bpfel', p.file), ...p.args(ns, pinDir)], `report,kind=${p.kind},at=${p.at ?? 1},pause=1500`, p.signal);
+      expect(r.stderr).toMatch(new RegExp(`paused at call \\d+ \\(${p.kind}\\)`));
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(p.signal === 'SIGINT' ? 130 : 143);
+      expect(r.stderr).toContain(`bpfts load: interrupted by ${p.signal}; what this command created was removed`);
+      expect(r.stdout).toBe('');
+      expect(netState(ns)).toEqual(net0);
+      expect(bpffsState(watched)).toEqual(fs0);
+      const created = reportedCreated(r.stderr);
+      expect(created.some((c) => c.kind === 'prog') || p.kind === 'BPF_MAP_CREATE' || p.kind === 'BPF_PROG_LOAD').toBe(true);
+      expect(await stillAlive(created)).toEqual([]);
+    } finally {
+      rmSync(pinDir, { recursive: true, force: true });
+      if (existsSync(tcxDir)) rmSync(tcxDir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a signal the same paused load completes (the pause alone changes nothing)', async () => {
+    const pinDir = `${pinRoot}/${randomBytes(3).toString('hex')}`;
+    const net0 = netState(ns);
+    try {
+      const r = await runCli(['load', objectPath('bpfel', 'monitor.o'), ...tc(ns, pinDir)], 'report,kind=RTM_NEWTFILTER,at=1,pause=200');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.stringify(netState(ns))).not.toBe(JSON.stringify(net0));
+      const d = await runCli(['detach', '--tc', 'ingress', DEV, '--netns', ns.name], '');
+      expect(d.code, d.stderr).toBe(0);
+      expect(netState(ns)).toEqual(net0);
+    } finally {
+      rmSync(pinDir, { recursive: true, force: true });
+    }
+  });
+});
