@@ -3,6 +3,7 @@
 // pause), the signal is sent there, and the child must unwind everything it made and exit with
 // 130 or 143, leaving tc state (tc), XDP state (ip), bpffs and the kernel's objects (bpftool) as
 // they were.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +14,9 @@ import { DEV, bpffsState, netState, reportedCreated, runCli, stillAlive } from '
 import { TestNetns } from './fixtures.js';
 
 const root = haveRoot();
-const tools = root && !!tool('bpftool') && !!tool('tc') && !!tool('ip');
-if (root && !tools) console.warn('\n*** SKIPPING: the loader signal tests need bpftool, tc and ip (BPFTS_REQUIRE_TOOLS) ***\n');
-if (root && !tools && process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('bpftool, tc and ip are required (BPFTS_REQUIRE_TOOLS=1)');
+const tools = root && !!tool('bpftool') && !!tool('tc') && !!tool('ip') && !!tool('nsenter');
+if (root && !tools) console.warn('\n*** SKIPPING: the loader signal tests need bpftool, tc, ip and nsenter (BPFTS_REQUIRE_TOOLS) ***\n');
+if (root && !tools && process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('bpftool, tc, ip and nsenter are required (BPFTS_REQUIRE_TOOLS=1)');
 
 interface Point {
   label: string;
@@ -74,6 +75,41 @@ describe.skipIf(!root || !tools)('a signal during bpfts load leaves nothing behi
     } finally {
       rmSync(pinDir, { recursive: true, force: true });
       if (existsSync(tcxDir)) rmSync(tcxDir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['tc', 'RTM_NEWTFILTER', 'SIGINT'],
+    ['xdp', 'RTM_SETLINK', 'SIGTERM'],
+  ] as const)('%s: %s just made by --replace, then %s: the replaced program is put back', async (kind, call, signal) => {
+    const other = new TestNetns();
+    const foreign = `${pinRoot}/foreign_${randomBytes(3).toString('hex')}`;
+    // nsenter changes only the network namespace, so tc and ip find the pin on the host's bpffs.
+    const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${other.name}`, cmd, ...args], { stdio: 'pipe' });
+    try {
+      execFileSync('bpftool', ['prog', 'load', objectPath('bpfel', kind === 'xdp' ? 'xdp_monitor.o' : 'tc_drop_arp.o'), foreign]);
+      if (kind === 'xdp') inNs('ip', ['link', 'set', 'dev', DEV, 'xdpgeneric', 'pinned', foreign]);
+      else {
+        inNs('tc', ['qdisc', 'add', 'dev', DEV, 'clsact']);
+        inNs('tc', ['filter', 'add', 'dev', DEV, 'ingress', 'prio', '1', 'handle', '1', 'bpf', 'da', 'pinned', foreign]);
+      }
+      const net0 = netState(other);
+      const fs0 = bpffsState([pinRoot]);
+      const where = kind === 'xdp' ? ['--xdp', DEV, '--mode', 'skb'] : ['--tc', 'ingress', DEV];
+      const r = await runCli(['load', objectPath('bpfel', kind === 'xdp' ? 'xdp_monitor.o' : 'tc_drop_icmp.o'), ...where, '--netns', other.name, '--replace'],
+        `report,kind=${call},at=1,pause=1500`, signal);
+      expect(r.stderr).toMatch(new RegExp(`paused at call \\d+ \\(${call}\\)`));
+      expect(r.code, r.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(r.stderr).toContain(`interrupted by ${signal}; what this command created was removed`);
+      // The replace was made, and then a second request of the same kind put the old program back.
+      const calls = /test fault hook: \d+ calls: (.*)$/m.exec(r.stderr)![1]!.split(' ');
+      expect(calls.filter((k) => k === call)).toHaveLength(2);
+      expect(netState(other)).toEqual(net0);
+      expect(bpffsState([pinRoot])).toEqual(fs0);
+      expect(await stillAlive(reportedCreated(r.stderr))).toEqual([]);
+    } finally {
+      other.destroy();
+      rmSync(foreign, { force: true });
     }
   });
 

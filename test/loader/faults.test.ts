@@ -20,9 +20,9 @@ import { DEV, bpffsState, netState, recordCreated, runCommand, stillAlive, type 
 import { TestNetns } from './fixtures.js';
 
 const root = haveRoot();
-const tools = root && !!tool('bpftool') && !!tool('tc') && !!tool('ip');
-if (root && !tools) console.warn('\n*** SKIPPING: the loader fault tests need bpftool, tc and ip (BPFTS_REQUIRE_TOOLS) ***\n');
-if (root && !tools && process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('bpftool, tc and ip are required (BPFTS_REQUIRE_TOOLS=1)');
+const tools = root && !!tool('bpftool') && !!tool('tc') && !!tool('ip') && !!tool('nsenter');
+if (root && !tools) console.warn('\n*** SKIPPING: the loader fault tests need bpftool, tc, ip and nsenter (BPFTS_REQUIRE_TOOLS) ***\n');
+if (root && !tools && process.env.BPFTS_REQUIRE_TOOLS === '1') throw new Error('bpftool, tc, ip and nsenter are required (BPFTS_REQUIRE_TOOLS=1)');
 
 const manifest = loadManifest();
 
@@ -35,6 +35,8 @@ interface Case {
   attach: Attach;
   /** A clsact qdisc with a foreign filter on both hooks is there before the load. */
   foreign?: boolean;
+  /** A foreign program is attached where the load goes, and the load replaces it (--replace). */
+  replace?: boolean;
 }
 
 function attachOf(o: ManifestObject): Attach {
@@ -45,13 +47,16 @@ function attachOf(o: ManifestObject): Attach {
 }
 
 const icmp = manifest.objects.find((o) => o.file === 'tc_drop_icmp.o')!;
+const xdp = manifest.objects.find((o) => o.file === 'xdp_monitor.o')!;
 const cases: Case[] = [
   ...manifest.objects.map((obj) => ({ label: obj.file, obj, prog: obj.programs[0]!.function, attach: attachOf(obj) })),
   { label: 'tc_drop_icmp.o beside a foreign clsact and filters', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tc', direction: 'ingress' }, foreign: true },
   { label: 'tc_drop_icmp.o with a tcx link', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tcx', direction: 'ingress' } },
+  { label: 'tc_drop_icmp.o replacing a foreign filter', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tc', direction: 'ingress' }, replace: true },
+  { label: 'xdp_monitor.o replacing a foreign XDP program', obj: xdp, prog: 'xdp_monitor', attach: { kind: 'xdp' }, replace: true },
 ];
 
-/** The step an error must name when `kinds[i]` fails; a device lookup belongs to the request after it. */
+/** The step an error must name when `kinds[i]` fails. */
 function expectedStep(kinds: readonly string[], i: number, c: Case, pinDir: string): RegExp {
   const names = [...c.obj.maps.map((m) => `map ${m.name}`), ...Object.keys(c.obj.globals).map((s) => `global data ${s}`)];
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -64,7 +69,8 @@ function expectedStep(kinds: readonly string[], i: number, c: Case, pinDir: stri
     case 'RTM_GETTFILTER': case 'RTM_NEWTFILTER': case 'RTM_DELTFILTER': return /^tc filter$/;
     case 'RTM_SETLINK': return /^XDP$/;
     case 'BPF_LINK_CREATE': case 'BPF_LINK_DETACH': case 'BPF_OBJ_GET': return /^tcx link$/;
-    case 'RTM_GETLINK': return expectedStep(kinds, i + 1, c, pinDir);
+    // A device lookup, or taking hold of a program about to be replaced, belongs to the request after it.
+    case 'RTM_GETLINK': case 'BPF_PROG_GET_FD_BY_ID': return expectedStep(kinds, i + 1, c, pinDir);
     default: throw new Error(`no step known for ${kinds[i]} (call ${i + 1})`);
   }
 }
@@ -86,7 +92,14 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
 
   it.each(cases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
     const ns = new TestNetns();
-    const pinDir = `${pinRoot}/${c.obj.file.replace(/\W/g, '_')}${c.foreign ? '_foreign' : ''}${c.attach.kind === 'tcx' ? '_tcx' : ''}`;
+    const pinDir = `${pinRoot}/${c.obj.file.replace(/\W/g, '_')}${c.foreign ? '_foreign' : ''}${c.replace ? '_replace' : ''}${c.attach.kind === 'tcx' ? '_tcx' : ''}`;
+    const foreignPin = `${pinRoot}/foreign_${ns.name.replace(/\W/g, '_')}`;
+    // nsenter changes only the network namespace, so tc and ip see the host's bpffs and its pins.
+    const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${ns.name}`, cmd, ...args], { stdio: 'pipe' });
+    /** (Re)attaches the foreign program a --replace load replaces, by its pin, so it keeps its id. */
+    const attachForeign = () => c.attach.kind === 'xdp'
+      ? inNs('ip', ['-force', 'link', 'set', 'dev', DEV, 'xdpgeneric', 'pinned', foreignPin])
+      : inNs('tc', ['filter', 'replace', 'dev', DEV, 'ingress', 'prio', '1', 'handle', '1', 'bpf', 'da', 'pinned', foreignPin]);
     const tcxDir = `/sys/fs/bpf/bpfts/tcx/${ns.name}`;
     const watched = [pinRoot, tcxDir];
     try {
@@ -96,20 +109,28 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
           ns.exec('tc', ['filter', 'add', 'dev', DEV, hook, 'prio', '7', 'handle', '7', 'bpf', 'da', 'obj', objectPath('bpfel', 'tc_drop_arp.o'), 'sec', 'classifier']);
         }
       }
+      if (c.replace) {
+        execFileSync('bpftool', ['prog', 'load', objectPath('bpfel', c.attach.kind === 'xdp' ? 'xdp_monitor.o' : 'tc_drop_arp.o'), foreignPin]);
+        if (c.attach.kind !== 'xdp') inNs('tc', ['qdisc', 'add', 'dev', DEV, 'clsact']);
+        attachForeign();
+      }
       const ns_ = ['--netns', ns.name];
       const a = c.attach;
-      const loadArgs = [objectPath('bpfel', c.obj.file), '--prog', c.prog, '--pin', pinDir,
+      const loadArgs = [objectPath('bpfel', c.obj.file), '--prog', c.prog, '--pin', pinDir, ...(c.replace ? ['--replace'] : []),
         ...(a.kind === 'tc' ? ['--tc', a.direction, DEV, ...ns_] : a.kind === 'tcx' ? ['--tcx', a.direction, DEV, ...ns_] : a.kind === 'xdp' ? ['--xdp', DEV, '--mode', 'skb', ...ns_] : [])];
-      const detachArgs = a.kind === 'tc' ? ['--tc', a.direction, DEV, '--prio', '1', '--handle', '1', ...ns_]
+      // After a --replace load the foreign program is put back instead of detaching.
+      const detachArgs = c.replace ? undefined : a.kind === 'tc' ? ['--tc', a.direction, DEV, '--prio', '1', '--handle', '1', ...ns_]
         : a.kind === 'tcx' ? ['--tcx', a.direction, DEV, ...ns_] : a.kind === 'xdp' ? ['--xdp', DEV, ...ns_] : undefined;
 
       /** Takes off whatever a successful load or a failed detach left, with the faults off. */
       const cleanUp = async (before: unknown) => {
         clearFaults();
-        if (detachArgs && JSON.stringify(netState(ns)) !== JSON.stringify(before)) await runCommand(detach, detachArgs);
+        const changed = JSON.stringify(netState(ns)) !== JSON.stringify(before);
+        if (c.replace && changed) attachForeign();
+        if (detachArgs && changed) await runCommand(detach, detachArgs);
         if (a.kind === 'tcx') await runCommand(detach, detachArgs!);
         const now = netState(ns) as { qdiscs: { kind: string }[] };
-        if (!c.foreign && now.qdiscs.some((q) => q.kind === 'clsact')) ns.exec('tc', ['qdisc', 'del', 'dev', DEV, 'clsact']);
+        if (!c.foreign && !c.replace && now.qdiscs.some((q) => q.kind === 'clsact')) ns.exec('tc', ['qdisc', 'del', 'dev', DEV, 'clsact']);
         rmSync(pinDir, { recursive: true, force: true });
       };
 
@@ -129,6 +150,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
         expect(d.error).toBeUndefined();
       }
       clearFaults();
+      if (c.replace) attachForeign();
       const kinds = counter.calls.map((x) => x.kind);
       rmSync(pinDir, { recursive: true, force: true });
       expect(netState(ns)).toEqual(net0);
@@ -186,6 +208,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
       clearFaults();
       ns.destroy();
       rmSync(pinDir, { recursive: true, force: true });
+      rmSync(foreignPin, { force: true });
       rmSync(tcxDir, { recursive: true, force: true });
     }
   });
