@@ -3,12 +3,13 @@
 // pause), the signal is sent there, and the child must unwind everything it made and exit with
 // 130 or 143, leaving tc state (tc), XDP state (ip), bpffs and the kernel's objects (bpftool) as
 // they were.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectPath } from '../bpf/manifest.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { ensureBuilt } from '../cli/run-cli.js';
 import { DEV, bpffsState, netState, reportedCreated, runCli, stillAlive } from './fault-bench.js';
 import { TestNetns } from './fixtures.js';
@@ -28,6 +29,7 @@ interface Point {
   signal: 'SIGINT' | 'SIGTERM';
 }
 
+const cli = join(repoRoot, 'dist', 'cli', 'main.js');
 const tc = (ns: TestNetns, pinDir: string) => ['--prog', 'monitor_ingress', '--tc', 'ingress', DEV, '--netns', ns.name, '--pin', pinDir];
 const points: Point[] = [
   { label: 'before the first map is created', file: 'monitor.o', args: tc, kind: 'BPF_MAP_CREATE', signal: 'SIGINT' },
@@ -111,6 +113,51 @@ describe.skipIf(!root || !tools)('a signal during bpfts load leaves nothing behi
       other.destroy();
       rmSync(foreign, { force: true });
     }
+  });
+
+  it('SIGINT at moments spread over an unheld load: nothing is left, or the load is complete', async () => {
+    const pinDir = `${pinRoot}/${randomBytes(3).toString('hex')}`;
+    const args = ['load', objectPath('bpfel', 'monitor.o'), ...tc(ns, pinDir)];
+    const net0 = netState(ns);
+    const fs0 = bpffsState([pinRoot]);
+    const t0 = Date.now();
+    const full = await runCli(args, '');
+    const took = Date.now() - t0;
+    expect(full.code, full.stderr).toBe(0);
+    const loadedNet = JSON.stringify(netState(ns));
+    const loadedFs = bpffsState([pinRoot]);
+    const detachAll = async () => {
+      if (JSON.stringify(netState(ns)) !== JSON.stringify(net0)) expect((await runCli(['detach', '--tc', 'ingress', DEV, '--netns', ns.name], '')).code).toBe(0);
+      rmSync(pinDir, { recursive: true, force: true });
+    };
+    await detachAll();
+    const outcomes: string[] = [];
+    // Most of a load's time is Node starting up; the later half is where the kernel calls are.
+    for (let i = 0; i < 10; i++) {
+      const delay = Math.round(took * (0.5 + i * 0.06));
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = setTimeout(() => child.kill('SIGINT'), delay);
+      const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+      clearTimeout(timer);
+      const net = JSON.stringify(netState(ns));
+      const files = bpffsState([pinRoot]);
+      if (end.code === 130) {
+        expect(stderr).toContain('interrupted by SIGINT; what this command created was removed');
+        expect(net).toBe(JSON.stringify(net0));
+        expect(files).toEqual(fs0);
+      } else {
+        // Killed before the handlers were installed, or after the load was complete.
+        expect([0, null], stderr).toContain(end.code);
+        const untouched = net === JSON.stringify(net0) && JSON.stringify(files) === JSON.stringify(fs0);
+        const complete = net.replace(/"id":\d+/g, '') === loadedNet.replace(/"id":\d+/g, '') && JSON.stringify(files) === JSON.stringify(loadedFs);
+        expect(untouched || complete, `after SIGINT at ${delay} ms (exit ${end.code}, ${end.signal}): ${net}\n${files.join('\n')}\n${stderr}`).toBe(true);
+      }
+      outcomes.push(`${delay}ms:${end.code ?? end.signal}`);
+      await detachAll();
+    }
+    console.log(`SIGINT during a ${took} ms load: ${outcomes.join(' ')}`);
   });
 
   it('without a signal the same paused load completes (the pause alone changes nothing)', async () => {
