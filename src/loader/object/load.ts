@@ -1,6 +1,7 @@
 // Loading an object into the kernel: BTF, maps (created or reused from pins, global data filled and
 // frozen), then each chosen program linked and verified. Everything created is registered in an
-// Undo, so a failure at any step leaves no descriptor open and no pin behind.
+// Undo, so a failure at any step leaves no descriptor open and no pin behind, and each step
+// (inStep) puts its name on the error, so the user learns which one the kernel refused.
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Btf } from '../../btf/index.js';

@@ -171,7 +171,7 @@ export interface MapPlanOptions {
  * bpffs refuses names with a dot (kernel/bpf/inode.c bpf_lookup: reserved for its own files), so
  * a data map such as "printk.rodata" is pinned as "printk_rodata", as libbpf's sanitize_pin_path does.
  */
-export function pinName(name: string): string {
+function pinName(name: string): string {
   return name.replace(/\./g, '_');
 }
 
