@@ -6,9 +6,12 @@
 // Without arguments the end-to-end network tests run last, on their own: they time real traffic
 // through veth pairs, which CPU-heavy test files running alongside could delay.
 // Tests that touch the system must leave it as they found it: BPF pins and network namespaces that
-// appear during the run and are still there afterwards count as one more failure.
+// appear during the run and are still there afterwards count as one more failure, and so (as root,
+// with bpftool) do kernel programs, maps and links that appear and stay. Objects a still-running
+// process holds open are not counted: the suite's own processes have ended by then, so those belong
+// to something else on the machine.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,69 @@ function list(path) {
 
 const places = ['/sys/fs/bpf', '/var/run/netns'];
 const before = new Map(places.map((p) => [p, list(p)]));
+
+const KINDS = ['prog', 'map', 'link'];
+
+/** The kernel's programs, maps and links by id (bpftool -j KIND list), or undefined when not root or without bpftool. */
+function kernelObjects() {
+  if (process.getuid?.() !== 0) return undefined;
+  const out = {};
+  for (const kind of KINDS) {
+    const r = spawnSync('bpftool', ['-j', kind, 'list'], { encoding: 'utf8' });
+    if (r.status !== 0) return undefined;
+    out[kind] = new Map(JSON.parse(r.stdout || '[]').map((o) => [o.id, o]));
+  }
+  return out;
+}
+
+/** Ids some running process holds a descriptor of (from /proc/PID/fdinfo), with the programs and maps those hold in turn. */
+function heldIds(objects) {
+  const held = { prog: new Set(), map: new Set(), link: new Set() };
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (!readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('anon_inode:bpf')) continue;
+        for (const m of readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^(prog|map|link)_id:\s+(\d+)$/gm)) held[m[1]].add(Number(m[2]));
+      } catch {
+        continue;
+      }
+    }
+  }
+  for (const [id, l] of objects.link) if (held.link.has(id)) held.prog.add(l.prog_id);
+  for (const [id, p] of objects.prog) if (held.prog.has(id)) for (const m of p.map_ids ?? []) held.map.add(m);
+  return held;
+}
+
+const describeObject = {
+  prog: (p) => `program id ${p.id}: ${p.type} ${p.name ?? ''}`,
+  map: (m) => `map id ${m.id}: ${m.type} ${m.name ?? ''}`,
+  link: (l) => `link id ${l.id}: ${l.type} of program id ${l.prog_id}`,
+};
+
+/** Objects that appeared during the run and are still there; programs taken off tc hooks are freed after an RCU grace period, so a few seconds are allowed. */
+function leakedObjects(objectsBefore) {
+  let left = [];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const now = kernelObjects();
+    if (!now) return [];
+    const held = heldIds(now);
+    left = KINDS.flatMap((kind) => [...now[kind].values()]
+      .filter((o) => !objectsBefore[kind].has(o.id) && !held[kind].has(o.id))
+      .map((o) => describeObject[kind](o).trim()));
+    if (left.length === 0) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+  return left;
+}
+
+const objectsBefore = kernelObjects();
+if (process.getuid?.() === 0 && !objectsBefore) console.log('note: bpftool is missing, so the kernel objects left behind are not checked');
 
 const args = process.argv.slice(2);
 const phases = args.length > 0 ? [args] : [['--exclude', 'test/e2e/**'], ['test/e2e']];
@@ -58,6 +124,7 @@ phases.forEach((phase, i) => {
 rmSync(dir, { recursive: true, force: true });
 
 const leaked = places.flatMap((p) => [...list(p)].filter((n) => !before.get(p).has(n)).map((n) => `${p}/${n}`));
+if (objectsBefore) leaked.push(...leakedObjects(objectsBefore));
 if (leaked.length > 0) {
   console.log(`\nFAIL: the tests left system state behind:\n  ${leaked.join('\n  ')}`);
   totals.failed += 1;

@@ -4,6 +4,7 @@ import {
   ProgramRejectedError, Undo, attachTc, attachTcx, attachXdp, checkDeviceName, loadObject, netnsPath, objectNameOf,
   type LoadedObject, type TcAttachment, type TcxAttachment, type XdpAttachment,
 } from '../../loader/index.js';
+import { faultsFromEnvironment } from '../../loader/sys/faults.js';
 import type { AttachIntent } from '../../object/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
 import { readInput } from '../files.js';
@@ -57,6 +58,47 @@ function intent(a: Attach): AttachIntent {
   return a.kind === 'xdp' ? 'xdp' : `${a.kind}-${a.direction}`;
 }
 
+/** SIGINT or SIGTERM arrived while the command was changing the kernel's state. */
+class Interrupted extends BpfError {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+/** The exit status of a process ended by the signal, as a shell reports it: 128 + its number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Holds SIGINT and SIGTERM while a command changes the kernel's state, so that they stop it at the
+ * next step boundary (where the undo journal can run) instead of killing the process with the
+ * qdisc, filter or pins it made still there. Signals are delivered to JavaScript only between
+ * synchronous steps, so `check` yields once to let a pending one in.
+ */
+function holdSignals() {
+  let caught: 'SIGINT' | 'SIGTERM' | undefined;
+  const onInt = () => { caught ??= 'SIGINT'; };
+  const onTerm = () => { caught ??= 'SIGTERM'; };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const deliver = () => new Promise((resolve) => setImmediate(resolve));
+  return {
+    /** Throws Interrupted when a signal has come. */
+    async check(): Promise<void> {
+      await deliver();
+      if (caught) throw new Interrupted(caught);
+    },
+    /** The signal that has come, if any. */
+    async caught(): Promise<'SIGINT' | 'SIGTERM' | undefined> {
+      await deliver();
+      return caught;
+    },
+    release(): void {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
 export const load: Command = {
   path: ['load'],
   summary: 'Load a BPF object into the kernel and attach a program to tc, tcx or XDP',
@@ -92,7 +134,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
     verbose: { type: 'boolean', short: 'v', description: 'print the verifier log of successful loads too' },
     json: { type: 'boolean', description: 'print what was done as JSON' },
   },
-  run(args, io) {
+  async run(args, io) {
     const [path, ...rest] = args.positionals;
     if (path === undefined) throw new UsageError('expected an object file', { hint: `usage: bpfts load ${load.usage}` });
     const attach = attachOf(args, rest);
@@ -111,8 +153,10 @@ and a verifier rejection prints the verifier log with the C source lines.`,
     }
     const bytes = readInput(path);
     requirePrivilege('bpfts load');
+    faultsFromEnvironment();
 
     const undo = new Undo();
+    const signals = holdSignals();
     let loaded: LoadedObject | undefined;
     try {
       loaded = loadObject(bytes, {
@@ -125,6 +169,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
         warn: (m) => io.err(`bpfts load: warning: ${m}\n`),
         undo,
       });
+      await signals.check();
       let attached: (TcAttachment & { kind: 'tc' }) | (TcxAttachment & { kind: 'tcx' }) | (XdpAttachment & { kind: 'xdp' }) | undefined;
       if (attach) {
         if (loaded.programs.length !== 1) {
@@ -146,7 +191,9 @@ and a verifier rejection prints the verifier log with the C source lines.`,
           attached = { kind: 'xdp', ...attachXdp(p.fd, { dev: attach.dev, ...(attach.mode ? { mode: attach.mode } : {}), ...(flag(args, 'replace') ? { replace: true } : {}), ...ns }, undo) };
         }
       }
+      await signals.check();
       undo.commit();
+      signals.release();
       const programs = loaded.programs.map((p) => ({
         name: p.name, section: p.section, type: p.typeName, id: p.id, tag: p.tag, pinned: p.pinnedAt ?? null,
         attachTo: p.attachBtf ? { name: p.attachBtf.btfName, btfId: p.attachBtf.btfId } : null,
@@ -182,10 +229,17 @@ and a verifier rejection prints the verifier log with the C source lines.`,
       return 0;
     } catch (e) {
       undo.rollback();
-      if (e instanceof ProgramRejectedError) io.err(`${e.log.trimEnd()}\n`);
       if (undo.failures.length > 0) io.err(`bpfts load: could not undo: ${undo.failures.join('; ')}\n`);
+      // A signal that came during a failing step wins: the user asked to stop, and the state is clean.
+      const signal = e instanceof Interrupted ? e.signal : await signals.caught();
+      if (signal) {
+        io.err(`bpfts load: interrupted by ${signal}${undo.failures.length > 0 ? '' : '; what this command created was removed'}\n`);
+        return SIGNAL_EXIT[signal];
+      }
+      if (e instanceof ProgramRejectedError) io.err(`${e.log.trimEnd()}\n`);
       throw e;
     } finally {
+      signals.release();
       loaded?.close();
     }
   },

@@ -1,7 +1,6 @@
 // Attaching a loaded program as a cls_bpf filter on a clsact hook, as `tc filter add ... bpf da`
 // does, and taking it off again. The clsact qdisc is added only when the device has none; what was
 // there before is never changed unless --replace names its priority and handle.
-import { BpfError } from '../../errors.js';
 import {
   NetlinkError, clsactAdd, clsactDelete, tcFilterAdd, tcFilterDelete, tcFilterDump, tcFilterReplace,
   type Direction, type NetlinkSocket, type TcBpfFilter, withNetlink,
@@ -9,6 +8,7 @@ import {
 import { progGetFdById } from '../sys/bpf.js';
 import type { FdLike } from '../sys/fd.js';
 import type { Undo } from '../object/undo.js';
+import { AttachError, attachStep } from './errors.js';
 
 export interface TcAttachOptions {
   dev: string;
@@ -50,33 +50,51 @@ export function tcFilters(nl: NetlinkSocket, dev: string, direction: Direction):
   }
 }
 
+/**
+ * Deletes the clsact qdisc this command added, unless a filter is on it by now: another command may
+ * have put one there since, and deleting the qdisc would take that filter with it.
+ */
+function deleteClsactIfEmpty(netns: string | undefined, dev: string): void {
+  withNetlink(netns, (n) => {
+    if (tcFilters(n, dev, 'ingress').length + tcFilters(n, dev, 'egress').length > 0) return;
+    try {
+      clsactDelete(n, dev);
+    } catch (e) {
+      if (!errnoIs(e, 'EINVAL', 'ENOENT')) throw e;
+    }
+  });
+}
+
 /** Attaches `prog` (a SCHED_CLS program) on a clsact hook; each change is registered in `undo`. */
 export function attachTc(prog: FdLike, o: TcAttachOptions, undo: Undo): TcAttachment {
   const priority = o.priority ?? 1;
   const handle = o.handle ?? 1;
-  return withNetlink(o.netns, (nl) => {
-    let createdQdisc = false;
-    try {
-      clsactAdd(nl, o.dev);
-      createdQdisc = true;
-      undo.push(`delete clsact qdisc on ${o.dev}`, () => withNetlink(o.netns, (n) => clsactDelete(n, o.dev)));
-    } catch (e) {
-      if (!errnoIs(e, 'EEXIST')) throw e;
-    }
+  return attachStep('tc filter', () => withNetlink(o.netns, (nl) => {
+    const createdQdisc = attachStep('clsact qdisc', () => {
+      try {
+        clsactAdd(nl, o.dev);
+      } catch (e) {
+        if (errnoIs(e, 'EEXIST')) return false;
+        throw e;
+      }
+      undo.push(`delete clsact qdisc on ${o.dev}`, () => deleteClsactIfEmpty(o.netns, o.dev));
+      return true;
+    });
     const existing = tcFilters(nl, o.dev, o.direction).find((f) => f.priority === priority && f.handle === handle);
     const filter = { dev: o.dev, direction: o.direction, priority, handle, prog, ...(o.name !== undefined ? { name: o.name } : {}) };
     const result: TcAttachment = { dev: o.dev, direction: o.direction, priority, handle, createdQdisc };
     if (existing && !o.replace) {
-      throw new BpfError(`${o.dev} already has a ${o.direction} filter with priority ${priority} and handle ${handle}${existing.name ? ` (${existing.name})` : ''}`, {
+      throw new AttachError(`${o.dev} already has a ${o.direction} filter with priority ${priority} and handle ${handle}${existing.name ? ` (${existing.name})` : ''}`, 'tc filter', {
         hint: 'give --replace to replace it, or another --prio/--handle',
       });
     }
     if (existing) {
+      // The replaced program is held before the replace, so that a failure after it can put it back.
+      const oldFd = existing.progId === undefined ? undefined : progGetFdById(existing.progId);
+      if (oldFd) undo.finally(() => oldFd.close());
       tcFilterReplace(nl, filter);
-      if (existing.progId !== undefined) {
-        result.replacedProgId = existing.progId;
-        const oldFd = progGetFdById(existing.progId);
-        undo.finally(() => oldFd.close());
+      if (oldFd) {
+        result.replacedProgId = existing.progId!;
         undo.push(`restore the ${o.direction} filter on ${o.dev}`, () =>
           withNetlink(o.netns, (n) => tcFilterReplace(n, { ...filter, prog: oldFd, ...(existing.name ? { name: existing.name } : {}) })));
       }
@@ -85,7 +103,7 @@ export function attachTc(prog: FdLike, o: TcAttachOptions, undo: Undo): TcAttach
       undo.push(`delete the ${o.direction} filter on ${o.dev}`, () => withNetlink(o.netns, (n) => tcFilterDelete(n, filter)));
     }
     return result;
-  });
+  }));
 }
 
 export interface TcDetachOptions {
@@ -108,12 +126,12 @@ export interface TcDetachResult {
  * a qdisc that still holds someone's filter is never removed.
  */
 export function detachTc(o: TcDetachOptions): TcDetachResult {
-  return withNetlink(o.netns, (nl) => {
+  return attachStep('tc filter', () => withNetlink(o.netns, (nl) => {
     const filters = tcFilters(nl, o.dev, o.direction);
     const chosen = filters.filter((f) => f.kind === 'bpf' &&
       (o.priority === undefined || f.priority === o.priority) && (o.handle === undefined || f.handle === o.handle));
     if (chosen.length === 0) {
-      throw new BpfError(`${o.dev} has no bpf ${o.direction} filter${o.priority !== undefined ? ` with priority ${o.priority}` : ''}${o.handle !== undefined ? ` and handle ${o.handle}` : ''}`, {
+      throw new AttachError(`${o.dev} has no bpf ${o.direction} filter${o.priority !== undefined ? ` with priority ${o.priority}` : ''}${o.handle !== undefined ? ` and handle ${o.handle}` : ''}`, 'tc filter', {
         hint: `see 'bpfts show ${o.dev}'`,
       });
     }
@@ -121,13 +139,16 @@ export function detachTc(o: TcDetachOptions): TcDetachResult {
     const left = tcFilters(nl, o.dev, 'ingress').length + tcFilters(nl, o.dev, 'egress').length;
     let removedQdisc = false;
     if (left === 0 && filters.length > 0) {
-      try {
-        clsactDelete(nl, o.dev);
-        removedQdisc = true;
-      } catch (e) {
-        if (!errnoIs(e, 'EINVAL', 'ENOENT')) throw e;
-      }
+      removedQdisc = attachStep('clsact qdisc', () => {
+        try {
+          clsactDelete(nl, o.dev);
+          return true;
+        } catch (e) {
+          if (!errnoIs(e, 'EINVAL', 'ENOENT')) throw e;
+          return false;
+        }
+      });
     }
     return { removed: chosen, removedQdisc };
-  });
+  }));
 }

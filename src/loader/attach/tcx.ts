@@ -3,13 +3,13 @@
 // directory per namespace, device and direction; detaching unpins (and detaches) them.
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { BpfError } from '../../errors.js';
 import { bpf_attach_type } from '../../uapi/index.js';
 import { inNetns, linkIndex, withNetlink, type Direction } from '../netlink/index.js';
 import { linkCreate, linkDetach, objGet, objPin } from '../sys/bpf.js';
 import type { FdLike } from '../sys/fd.js';
 import { BPFFS, ensureDir } from '../object/maps.js';
 import { Undo } from '../object/undo.js';
+import { AttachError, attachStep } from './errors.js';
 
 const BPFTS_PIN_ROOT = `${BPFFS}/bpfts`;
 export const TCX_PIN_ROOT = `${BPFTS_PIN_ROOT}/tcx`;
@@ -31,21 +31,26 @@ function inNs<T>(netns: string | undefined, fn: () => T): T {
 
 /** Attaches `prog` with a tcx link and pins the link as `<dir>/<name>`. */
 export function attachTcx(prog: FdLike, o: { dev: string; direction: Direction; name: string; netns?: string }, undo: Undo): TcxAttachment {
-  const ifindex = withNetlink(o.netns, (nl) => linkIndex(nl, o.dev));
   const dir = tcxPinDir(o.dev, o.direction, o.netns);
   const pin = `${dir}/${o.name}`;
-  if (existsSync(pin)) {
-    throw new BpfError(`a tcx link is already pinned at ${pin}`, { hint: `detach it first: bpfts detach --tcx ${o.direction} ${o.dev}` });
-  }
-  // The link's device is looked up in the caller's namespace, so the link is made inside it.
-  const link = inNs(o.netns, () => linkCreate({
-    prog, attachType: o.direction === 'ingress' ? bpf_attach_type.BPF_TCX_INGRESS : bpf_attach_type.BPF_TCX_EGRESS, targetIfindex: ifindex,
-  }));
-  undo.finally(() => link.close());
-  undo.push(`detach tcx link on ${o.dev}`, () => linkDetach(link));
-  ensureDir(dir, undo);
-  objPin(link, pin);
-  undo.push(`unpin ${pin}`, () => rmSync(pin, { force: true }));
+  const link = attachStep('tcx link', () => {
+    const ifindex = withNetlink(o.netns, (nl) => linkIndex(nl, o.dev));
+    if (existsSync(pin)) {
+      throw new AttachError(`a tcx link is already pinned at ${pin}`, 'tcx link', { hint: `detach it first: bpfts detach --tcx ${o.direction} ${o.dev}` });
+    }
+    // The link's device is looked up in the caller's namespace, so the link is made inside it.
+    const fd = inNs(o.netns, () => linkCreate({
+      prog, attachType: o.direction === 'ingress' ? bpf_attach_type.BPF_TCX_INGRESS : bpf_attach_type.BPF_TCX_EGRESS, targetIfindex: ifindex,
+    }));
+    undo.finally(() => fd.close());
+    undo.push(`detach tcx link on ${o.dev}`, () => linkDetach(fd));
+    return fd;
+  });
+  attachStep(`pin ${pin}`, () => {
+    ensureDir(dir, undo);
+    objPin(link, pin);
+    undo.push(`unpin ${pin}`, () => rmSync(pin, { force: true }));
+  });
   return { dev: o.dev, direction: o.direction, linkPin: pin };
 }
 
@@ -53,14 +58,16 @@ export function attachTcx(prog: FdLike, o: { dev: string; direction: Direction; 
 export function detachTcx(o: { dev: string; direction: Direction; netns?: string }): string[] {
   const dir = tcxPinDir(o.dev, o.direction, o.netns);
   const pins = existsSync(dir) ? readdirSync(dir).map((n) => `${dir}/${n}`) : [];
-  if (pins.length === 0) throw new BpfError(`bpfts has no tcx link pinned for ${o.dev} ${o.direction} (${dir})`);
+  if (pins.length === 0) throw new AttachError(`bpfts has no tcx link pinned for ${o.dev} ${o.direction} (${dir})`, 'tcx link');
   for (const pin of pins) {
-    const link = objGet(pin, 0, 'link');
-    try {
-      linkDetach(link);
-    } finally {
-      link.close();
-    }
+    attachStep('tcx link', () => {
+      const link = objGet(pin, 0, 'link');
+      try {
+        linkDetach(link);
+      } finally {
+        link.close();
+      }
+    });
     rmSync(pin, { force: true });
   }
   // Drop the now empty directories up to the root, so nothing is left behind.

@@ -1,9 +1,10 @@
 // An rtnetlink socket: requests with acknowledgements, dumps, and extended-ack error messages.
 import { BpfError } from '../../errors.js';
-import { NETLINK, NLMSG, NLMSGERR, NLMSGHDR, NLM_F, SOCKADDR_NL, SOCKET, TIMEVAL, nlmsgerr_attrs } from '../abi/netlink.js';
+import { NETLINK, NLMSG, NLMSGERR, NLMSGHDR, NLM_F, RTM, SOCKADDR_NL, SOCKET, TIMEVAL, nlmsgerr_attrs } from '../abi/netlink.js';
 import { StructView } from '../abi/layout.js';
 import { errnoName } from '../../uapi/index.js';
 import { SyscallError } from '../sys/errors.js';
+import { faults } from '../sys/faults.js';
 import { Fd } from '../sys/fd.js';
 import { lastErrno, libc } from '../sys/libc.js';
 import { align, attrStr, encodeMessage, parseAttrs, parseMessages, type NlMessage } from './message.js';
@@ -81,6 +82,24 @@ export class NetlinkSocket {
    * NLMSG_DONE, otherwise the replies before the acknowledgement. A negative ack throws NetlinkError.
    */
   request(operation: string, type: number, flags: number, header: Uint8Array, attrs: Uint8Array | undefined, explain: Explain): NlMessage[] {
+    if (faults) {
+      const injected = faults.enter(Object.keys(RTM).find((k) => RTM[k as keyof typeof RTM] === type) ?? `netlink message type ${type}`);
+      if (injected) {
+        const { explanation, hint } = explain(injected, undefined);
+        throw new NetlinkError(operation, injected, explanation, undefined, hint);
+      }
+    }
+    try {
+      const replies = this.exchange(operation, type, flags, header, attrs, explain);
+      faults?.leave(0);
+      return replies;
+    } catch (e) {
+      faults?.leave(e instanceof SyscallError ? -e.errno : -1);
+      throw e;
+    }
+  }
+
+  private exchange(operation: string, type: number, flags: number, header: Uint8Array, attrs: Uint8Array | undefined, explain: Explain): NlMessage[] {
     const seq = (this.seq = (this.seq + 1) >>> 0);
     const dump = (flags & NLM_F.NLM_F_DUMP) === NLM_F.NLM_F_DUMP;
     const msg = encodeMessage(type, flags | NLM_F.NLM_F_REQUEST | (dump ? 0 : NLM_F.NLM_F_ACK), seq, header, attrs);

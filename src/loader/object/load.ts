@@ -1,6 +1,7 @@
 // Loading an object into the kernel: BTF, maps (created or reused from pins, global data filled and
 // frozen), then each chosen program linked and verified. Everything created is registered in an
-// Undo, so a failure at any step leaves no descriptor open and no pin behind.
+// Undo, so a failure at any step leaves no descriptor open and no pin behind, and each step
+// (inStep) puts its name on the error, so the user learns which one the kernel refused.
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Btf } from '../../btf/index.js';
@@ -13,7 +14,7 @@ import { rejectionReason } from '../sys/verifier-log.js';
 import { ERRNO } from '../abi/index.js';
 import type { Fd } from '../sys/fd.js';
 import { loadObjectBtf } from './btf-load.js';
-import { LoadError, ProgramRejectedError } from './errors.js';
+import { LoadError, ProgramRejectedError, inStep } from './errors.js';
 import { readRawBtfExt, type RawBtfExt } from './ext-info.js';
 import { linkProgram } from './link.js';
 import { createMaps, ensureDir, planMaps, type CreatedMap } from './maps.js';
@@ -143,17 +144,20 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
 
   let btfFd: Fd | undefined;
   let ext: RawBtfExt = {};
-  if (obj.btf && obj.btfSection) {
-    try {
-      const loaded = loadObjectBtf(obj.btf, obj.elf);
-      btfFd = loaded.fd;
-      undo.push('close BTF', () => loaded.fd.close());
-      if (loaded.sanitized.length > 0) warn(`BTF kinds this kernel lacks were rewritten: ${loaded.sanitized.join(', ')}`);
-      if (obj.btfExtSection) ext = readRawBtfExt(obj.btfExtSection.data, obj.btf, obj.littleEndian);
-    } catch (e) {
-      if (!(e instanceof VerifierError)) throw e;
-      warn(`the kernel refused the object's BTF (${rejectionReason(e.log) ?? e.errnoName}); loading without it, so maps and programs carry no type information`);
-    }
+  const btf = obj.btf;
+  if (btf && obj.btfSection) {
+    inStep('BTF', () => {
+      try {
+        const loaded = loadObjectBtf(btf, obj.elf);
+        btfFd = loaded.fd;
+        undo.push('close BTF', () => loaded.fd.close());
+        if (loaded.sanitized.length > 0) warn(`BTF kinds this kernel lacks were rewritten: ${loaded.sanitized.join(', ')}`);
+        if (obj.btfExtSection) ext = readRawBtfExt(obj.btfExtSection.data, btf, obj.littleEndian);
+      } catch (e) {
+        if (!(e instanceof VerifierError)) throw e;
+        warn(`the kernel refused the object's BTF (${rejectionReason(e.log) ?? e.errnoName}); loading without it, so maps and programs carry no type information`);
+      }
+    });
   }
 
   const kernelBtf = () => o.kernelBtf ?? vmlinuxBtf();
@@ -191,7 +195,9 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
   };
 
   const programs: LoadedProgram[] = [];
-  for (const p of chosen) {
+  for (const p of chosen) programs.push(inStep(`program ${p.name}`, () => loadProgram(p), { program: p.name }));
+
+  function loadProgram(p: BpfProgram): LoadedProgram {
     const choice = types.get(p)!;
     const core: CoreResolution[] = [];
     const linked = linkProgram(p, {
@@ -269,13 +275,15 @@ function load(obj: BpfObject, o: LoadOptions, undo: Undo, warn: (m: string) => v
     };
     if (o.pinAll && o.pinDir) {
       const path = `${o.pinDir}/${p.name}`;
-      if (existsSync(path)) throw new LoadError(`cannot pin program '${p.name}': ${path} already exists`, { program: p.name, hint: 'remove it or pin elsewhere with --pin DIR' });
-      ensureDir(dirname(path), undo);
-      objPin(fd, path);
-      undo.push(`unpin ${path}`, () => rmSync(path, { force: true }));
+      inStep(`pin ${path}`, () => {
+        if (existsSync(path)) throw new LoadError(`cannot pin program '${p.name}': ${path} already exists`, { program: p.name, hint: 'remove it or pin elsewhere with --pin DIR' });
+        ensureDir(dirname(path), undo);
+        objPin(fd, path);
+        undo.push(`unpin ${path}`, () => rmSync(path, { force: true }));
+      }, { program: p.name });
       lp.pinnedAt = path;
     }
-    programs.push(lp);
+    return lp;
   }
 
   fillSlots(slots.filter((s) => s.kind === 'program'), maps, (name) => programs.find((p) => p.name === name)?.fd.value, warn);
@@ -310,7 +318,7 @@ function fillSlots(slots: readonly MapSlotInit[], maps: readonly CreatedMap[], f
     try {
       mapUpdateElem(outer.fd, key, value);
     } catch (e) {
-      throw new LoadError(`cannot put ${s.kind} '${s.target}' into slot ${s.index} of map '${s.map}': ${(e as Error).message}`, { map: s.map, cause: e });
+      throw new LoadError(`cannot put ${s.kind} '${s.target}' into slot ${s.index} of map '${s.map}': ${(e as Error).message}`, { map: s.map, step: `map ${s.map}`, cause: e });
     }
   }
 }

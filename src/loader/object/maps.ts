@@ -13,7 +13,7 @@ import { BPF_OBJ_NAME_LEN } from '../abi/index.js';
 import { mapCreate, mapFreeze, mapGetInfo, mapUpdateElem, objGet, objPin, type MapCreateOptions } from '../sys/bpf.js';
 import { SyscallError } from '../sys/errors.js';
 import type { Fd } from '../sys/fd.js';
-import { LoadError } from './errors.js';
+import { LoadError, inStep } from './errors.js';
 import type { Undo } from './undo.js';
 
 /** tools/lib/bpf/libbpf.h: enum libbpf_pin_type. */
@@ -167,6 +167,14 @@ export interface MapPlanOptions {
   kconfig?: GlobalDataSection;
 }
 
+/**
+ * bpffs refuses names with a dot (kernel/bpf/inode.c bpf_lookup: reserved for its own files), so
+ * a data map such as "printk.rodata" is pinned as "printk_rodata", as libbpf's sanitize_pin_path does.
+ */
+function pinName(name: string): string {
+  return name.replace(/\./g, '_');
+}
+
 /** Every map the object needs, in the order libbpf creates them: definitions, then global data. */
 export function planMaps(obj: BpfObject, o: MapPlanOptions): MapSpec[] {
   const specs = obj.maps.map((def) => {
@@ -182,7 +190,7 @@ export function planMaps(obj: BpfObject, o: MapPlanOptions): MapSpec[] {
   for (const data of datas) {
     if (data.size === 0) continue;
     const spec = fromData(data, o.objectName, obj.btf);
-    if (o.pinAll && o.pinDir) spec.pinPath = `${o.pinDir}/${spec.name}`;
+    if (o.pinAll && o.pinDir) spec.pinPath = `${o.pinDir}/${pinName(spec.name)}`;
     specs.push(spec);
   }
   return specs;
@@ -274,26 +282,25 @@ export function ensureDir(dir: string, undo: Undo): void {
 
 /** Creates (or reuses pinned) maps, fills global data and pins; every step is registered in `undo`. */
 export function createMaps(specs: readonly MapSpec[], btfFd: Fd | undefined, undo: Undo, warn: (m: string) => void): CreatedMap[] {
-  const out: CreatedMap[] = [];
-  for (const spec of specs) {
+  return specs.map((spec) => inStep(`${spec.data ? 'global data' : 'map'} ${spec.objectName}`, () => {
     if (spec.pinPath && existsSync(spec.pinPath)) {
       const fd = reusePinned(spec, spec.pinPath);
       undo.push(`close map ${spec.objectName}`, () => fd.close());
-      out.push({ spec, fd, reused: true });
-      continue;
+      return { spec, fd, reused: true };
     }
     const fd = createOne(spec, btfFd, warn);
     undo.push(`close map ${spec.objectName}`, () => fd.close());
     fill(spec, fd);
     const created: CreatedMap = { spec, fd, reused: false };
-    if (spec.pinPath) {
-      ensureDir(dirname(spec.pinPath), undo);
-      objPin(fd, spec.pinPath);
-      const path = spec.pinPath;
-      undo.push(`unpin ${path}`, () => rmSync(path, { force: true }));
+    const path = spec.pinPath;
+    if (path) {
+      inStep(`pin ${path}`, () => {
+        ensureDir(dirname(path), undo);
+        objPin(fd, path);
+        undo.push(`unpin ${path}`, () => rmSync(path, { force: true }));
+      });
       created.pinnedAt = path;
     }
-    out.push(created);
-  }
-  return out;
+    return created;
+  }, { map: spec.objectName }));
 }

@@ -26,6 +26,7 @@ import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
 import { ERRNO } from '../../uapi/index.js';
 import { StructView, type Layout } from '../abi/layout.js';
 import { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
+import { faults } from './faults.js';
 import { Fd, type FdLike, fdNumber } from './fd.js';
 import { addressOf, lastErrno, libc, pinned, pinnedCopy } from './libc.js';
 
@@ -42,8 +43,14 @@ function sysBpfNumber(): number {
 
 /** bpf(cmd, attr, size): returns the kernel's non-negative result, or the errno as a negative number. */
 function rawBpf(cmd: number, a: StructView<string>): number {
+  if (faults) {
+    const injected = faults.enter(enumName(bpf_cmd, cmd) ?? `bpf command ${cmd}`);
+    if (injected) return -injected;
+  }
   const r = libc().bpf(sysBpfNumber(), cmd, a.bytes, a.layout.size);
-  return r < 0 ? -lastErrno() : r;
+  const result = r < 0 ? -lastErrno() : r;
+  faults?.leave(result);
+  return result;
 }
 
 function fail(cmd: number, errno: number, detail?: string): never {
