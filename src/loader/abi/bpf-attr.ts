@@ -126,7 +126,7 @@ export const BTF_LOAD_ATTR = layout('union bpf_attr', {
   btf_log_true_size: [28, 4],
 });
 
-/** BPF_LINK_CREATE: bpf_attr.link_create, with the tcx member of its trailing union. */
+/** BPF_LINK_CREATE: bpf_attr.link_create, with the tcx, perf_event and tracing members of its trailing union. */
 export const LINK_CREATE_ATTR = layout(
   'union bpf_attr',
   {
@@ -135,11 +135,26 @@ export const LINK_CREATE_ATTR = layout(
     target_ifindex: [4, 4],
     attach_type: [8, 4],
     flags: [12, 4],
+    target_btf_id: [16, 4],
     'tcx.relative_fd': [16, 4],
     'tcx.relative_id': [16, 4],
     'tcx.expected_revision': [24, 8],
+    'perf_event.bpf_cookie': [16, 8],
+    'tracing.target_btf_id': [16, 4],
+    'tracing.cookie': [24, 8],
   },
   { cMember: 'link_create' },
+);
+
+/** BPF_RAW_TRACEPOINT_OPEN: bpf_attr.raw_tracepoint (cookie: Linux 6.10+). */
+export const RAW_TRACEPOINT_OPEN_ATTR = layout(
+  'union bpf_attr',
+  {
+    name: [0, 8],
+    prog_fd: [8, 4],
+    cookie: [16, 8],
+  },
+  { cMember: 'raw_tracepoint' },
 );
 
 /** BPF_LINK_DETACH: bpf_attr.link_detach. */

@@ -18,6 +18,7 @@ import {
   MAP_ELEM_ATTR,
   OBJ_ATTR,
   PROG_LOAD_ATTR,
+  RAW_TRACEPOINT_OPEN_ATTR,
   SYS_bpf,
   TEST_RUN_ATTR,
 } from '../abi/index.js';
@@ -431,6 +432,10 @@ export interface LinkCreateOptions {
   /** For XDP links: XDP_FLAGS_*; for tcx: BPF_F_BEFORE/AFTER/ID/REPLACE ordering flags. */
   flags?: number;
   tcx?: { relativeFd?: number; relativeId?: number; expectedRevision?: bigint };
+  /** BPF_PERF_EVENT links (targetFd is the perf event): the cookie bpf_get_attach_cookie returns. */
+  perfEvent?: { bpfCookie?: bigint };
+  /** fentry/fexit/fmod_ret, tp_btf and lsm links: another target than the one the program was loaded for, and the cookie. */
+  tracing?: { targetBtfId?: number; cookie?: bigint };
 }
 
 /** BPF_LINK_CREATE: an attachment that lasts as long as the returned link descriptor (or its pin). */
@@ -444,7 +449,21 @@ export function linkCreate(o: LinkCreateOptions): Fd {
   if (o.tcx?.relativeFd !== undefined) a.set('tcx.relative_fd', o.tcx.relativeFd);
   if (o.tcx?.relativeId !== undefined) a.set('tcx.relative_id', o.tcx.relativeId);
   if (o.tcx?.expectedRevision !== undefined) a.set('tcx.expected_revision', o.tcx.expectedRevision);
+  if (o.perfEvent?.bpfCookie !== undefined) a.set('perf_event.bpf_cookie', o.perfEvent.bpfCookie);
+  if (o.tracing?.targetBtfId !== undefined) a.set('tracing.target_btf_id', o.tracing.targetBtfId);
+  if (o.tracing?.cookie !== undefined) a.set('tracing.cookie', o.tracing.cookie);
   return new Fd(bpf(bpf_cmd.BPF_LINK_CREATE, a), 'link');
+}
+
+/**
+ * BPF_RAW_TRACEPOINT_OPEN: attaches a raw_tp program to the tracepoint `name` (or, with no name, a
+ * tp_btf/fentry/fexit/lsm program to the target it was loaded for); the result is a link.
+ */
+export function rawTracepointOpen(prog: FdLike, name: string | undefined, cookie?: bigint): Fd {
+  const n = name === undefined ? undefined : cPath(name);
+  const a = attr(RAW_TRACEPOINT_OPEN_ATTR).set('name', addressOf(n)).set('prog_fd', fdNumber(prog));
+  if (cookie !== undefined) a.set('cookie', cookie);
+  return new Fd(bpf(bpf_cmd.BPF_RAW_TRACEPOINT_OPEN, a), 'link');
 }
 
 /** BPF_LINK_DETACH: detaches the program while the link descriptor stays open (and defunct). */

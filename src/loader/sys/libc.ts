@@ -45,25 +45,29 @@ export interface Libc {
 }
 
 let bound: Libc | undefined;
+let library: LibraryHandle | undefined;
 
-export function libc(): Libc {
-  if (bound) return bound;
+/** The C library as koffi loaded it, for the modules that bind further entry points of their own. */
+export function libcLibrary(): LibraryHandle {
+  if (library) return library;
   const koffi = ffi();
-  let lib: LibraryHandle | undefined;
   const failures: string[] = [];
   for (const name of LIBC_NAMES) {
     try {
-      lib = koffi.load(name);
-      break;
+      library = koffi.load(name);
+      return library;
     } catch (e) {
       failures.push(`${name}: ${(e as Error).message}`);
     }
   }
-  if (!lib) {
-    throw new NativeBindingError(`cannot load the C library through koffi (${failures.join('; ')})`, {
-      hint: 'loading programs into the kernel needs Linux with glibc or musl',
-    });
-  }
+  throw new NativeBindingError(`cannot load the C library through koffi (${failures.join('; ')})`, {
+    hint: 'loading programs into the kernel needs Linux with glibc or musl',
+  });
+}
+
+export function libc(): Libc {
+  if (bound) return bound;
+  const lib = libcLibrary();
   const syscall = lib.func('long syscall(long, ...)');
   const socket = lib.func('int socket(int, int, int)');
   const bind = lib.func('int bind(int, const void *, uint32_t)');
