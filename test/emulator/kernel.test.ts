@@ -49,7 +49,7 @@ function kernelMaps(loaded: LoadedObject): Record<string, string[]> {
     const { type, keySize, valueSize, objectName } = m.spec;
     if (NOT_ITERABLE.has(type)) continue;
     out[objectName] = mapKeys(m.fd, keySize).map((k) => {
-      const v = mapLookupElem(m.fd, k, PERCPU.has(type) ? ((valueSize + 7) & ~7) * 256 : valueSize)!;
+      const v = mapLookupElem(m.fd, k)!;
       return `${hex(k)}=${PERCPU.has(type) ? sumPerCpu(v, valueSize) : hex(v.subarray(0, valueSize))}`;
     }).sort();
   }

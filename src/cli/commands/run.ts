@@ -191,15 +191,10 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
       const target = loaded.programs.find((p) => p.name === t.program)!;
       loader.mapUpdateElem(m.fd, new Uint8Array(new Uint32Array([t.index]).buffer), new Uint8Array(new Uint32Array([target.fd.value]).buffer));
     }
-    const cpus = loader.possibleCpus();
-    const maps = loaded.maps.filter((m) => !NOT_LISTABLE.has(m.spec.type)).map((m): MapView => {
-      const percpu = [5, 6, 10].includes(m.spec.type);
-      const size = percpu ? ((m.spec.valueSize + 7) & ~7) * cpus : m.spec.valueSize;
-      return {
-        name: m.spec.objectName,
-        snapshot: () => new Map(loader.mapKeys(m.fd, m.spec.keySize).map((k) => [hex(k), hex(loader.mapLookupElem(m.fd, k, size) ?? new Uint8Array())])),
-      };
-    });
+    const maps = loaded.maps.filter((m) => !NOT_LISTABLE.has(m.spec.type)).map((m): MapView => ({
+      name: m.spec.objectName,
+      snapshot: () => new Map(loader.mapKeys(m.fd).map((k) => [hex(k), hex(loader.mapLookupElem(m.fd, k) ?? new Uint8Array())])),
+    }));
     const prog = loaded.programs.find((p) => p.name === program)!;
     return {
       progType: prog.type,

@@ -1,4 +1,5 @@
 export * from './bpf.js';
 export { Fd, type FdLike, fdNumber } from './fd.js';
-export { NativeBindingError, SyscallError, VerifierError, explainBpfErrno } from './errors.js';
+export { MapSizeError, NativeBindingError, SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 export { rejectionReason, rejectionKind, type RejectionKind } from './verifier-log.js';
+export { possibleCpus } from './cpus.js';
