@@ -5,7 +5,7 @@
 //   enums         the enumerator's name; a value no enumerator has as a number (bigint for 64-bit)
 //   pointers      bigint
 //   floats        number (other sizes as raw bytes)
-//   char arrays   a string when the bytes are text (UTF-8 up to a NUL, zeros after it), else numbers
+//   char arrays   a string when the bytes are a C string (UTF-8 text, a NUL, zeros after it), else numbers
 //   arrays        arrays
 //   structs       objects by member name (anonymous struct/union members flattened); bitfields too
 //   unions        every member on decode; on encode, the members given (later ones win where they overlap)
@@ -67,8 +67,9 @@ function isCharType(btf: Btf, id: number): boolean {
 
 /** The text `bytes` hold, or undefined when they are not text that encodes back to the same bytes. */
 function asText(bytes: Uint8Array): string | undefined {
-  const nul = bytes.indexOf(0);
-  const end = nul < 0 ? bytes.length : nul;
+  // Without its NUL it is not a C string (bpftool prints such an array as numbers too).
+  const end = bytes.indexOf(0);
+  if (end < 0) return undefined;
   for (let i = end; i < bytes.length; i++) if (bytes[i] !== 0) return undefined;
   let s: string;
   try {
@@ -311,7 +312,8 @@ function encode(btf: Btf, typeId: number, v: CValue, out: Uint8Array, off: numbe
       const esize = btf.resolveSize(t.type);
       if (typeof v === 'string' && isCharType(btf, t.type)) {
         const text = new TextEncoder().encode(v);
-        if (text.length > t.nelems) fail(path, `${JSON.stringify(v)} is ${text.length} bytes, ${btf.typeName(t.id)} holds ${t.nelems}`);
+        if (text.length >= t.nelems) fail(path, `${JSON.stringify(v)} is ${text.length} bytes, ${btf.typeName(t.id)} holds ${t.nelems - 1} and the NUL`);
+        if (text.includes(0)) fail(path, `${JSON.stringify(v)} contains a NUL`);
         out.fill(0, off, off + t.nelems);
         out.set(text, off);
         return;

@@ -5,3 +5,7 @@ export * from './netlink/index.js';
 export * from './object/index.js';
 export * from './attach/index.js';
 export * from './probe/helpers.js';
+export { Collection, Globals, NameNotFoundError, onExit, type CollectionOptions } from './collection.js';
+export { BpfMap, BpfMap as Map, MapOperationError, mapTypeName, type SetOptions, type UpdateMode } from './map.js';
+export { Program } from './program.js';
+export { Link, TcLink, KernelLink, detachTcFilters, type Netns, type XdpMode } from './link.js';

@@ -25,7 +25,7 @@ const valueArb = fc.record({
   big: u(64),
   neg: sNum(32),
   color: fc.constantFrom('RED', 'GREEN', 'BLUE'),
-  name: text(12),
+  name: text(11),
   low: uNum(3),
   mid: uNum(9),
   high: uNum(20),
@@ -129,7 +129,8 @@ describe.skipIf(!clang)('BTF codec', () => {
     expect(err({ neg: 2 ** 31 })).toMatch(/^value\.neg: 2147483648 does not fit in a signed 32-bit integer/);
     expect(err({ low: 8 })).toMatch(/^value\.low: 8 does not fit in an unsigned 3-bit integer/);
     expect(err({ color: 'PURPLE' })).toMatch(/enum color has no enumerator 'PURPLE' \(it has RED, GREEN, BLUE\)/);
-    expect(err({ name: 'a much too long name' })).toMatch(/value\.name: .* holds 12/);
+    expect(err({ name: 'a much too long name' })).toMatch(/value\.name: .* holds 11 and the NUL/);
+    expect(err({ name: 'twelve chars' })).toMatch(/holds 11 and the NUL/);
     expect(err({ nope: 1 })).toMatch(/struct value has no member 'nope' \(members: big, neg, color, name, low, mid, high, flag, on, pad16, pts, word, bytes, sneg, w\)/);
     expect(err({ big: 1.5 })).toMatch(/value\.big: 1\.5 is not an integer/);
     expect(err({ pts: [{}, {}, {}] })).toMatch(/value\.pts: 3 elements given/);

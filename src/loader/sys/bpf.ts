@@ -15,6 +15,7 @@ import {
   LINK_CREATE_ATTR,
   LINK_DETACH_ATTR,
   MAP_CREATE_ATTR,
+  MAP_BATCH_ATTR,
   MAP_ELEM_ATTR,
   OBJ_ATTR,
   PROG_LOAD_ATTR,
@@ -26,7 +27,7 @@ import {
 } from '../../uapi/index.js';
 import { possibleCpus } from './cpus.js';
 import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
-import { ERRNO } from '../../uapi/index.js';
+import { ENOTSUPP, ERRNO } from '../../uapi/index.js';
 import { StructView, type Layout } from '../abi/layout.js';
 import { MapSizeError, SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 import { Fd, type FdLike, fdNumber } from './fd.js';
@@ -241,6 +242,51 @@ export function mapKeys(map: FdLike, keySize?: number): Uint8Array[] {
   const keys: Uint8Array[] = [];
   for (let k = mapGetNextKey(map, undefined, keySize); k; k = mapGetNextKey(map, k)) keys.push(k);
   return keys;
+}
+
+/** Elements per BPF_MAP_LOOKUP_BATCH call at first; doubled when a hash bucket holds more (ENOSPC). */
+const BATCH_COUNT = 256;
+
+/**
+ * Every key/value pair of the map through BPF_MAP_LOOKUP_BATCH (Linux 5.6+ for hashes, 5.7+ for
+ * arrays), or undefined when the kernel has no batch lookup for this map type, so that the caller
+ * walks the keys instead. Buffers are sized from the map's info like every other map call.
+ */
+export function mapLookupBatch(map: FdLike): [Uint8Array, Uint8Array][] | undefined {
+  const s = mapElemSizes(map);
+  // The batch token is a u32 bucket index for hashes and a key for arrays (kernel/bpf/syscall.c).
+  const tokenSize = Math.max(s.keySize, 8);
+  const out: [Uint8Array, Uint8Array][] = [];
+  let inBatch: Uint8Array | undefined;
+  let count = BATCH_COUNT;
+  for (;;) {
+    const outBatch = pinned(tokenSize);
+    const keys = pinned(count * s.keySize);
+    const values = pinned(count * s.valueBytes);
+    const a = attr(MAP_BATCH_ATTR)
+      .set('in_batch', addressOf(inBatch))
+      .set('out_batch', addressOf(outBatch))
+      .set('keys', addressOf(keys))
+      .set('values', addressOf(values))
+      .set('count', count)
+      .set('map_fd', fdNumber(map));
+    const r = rawBpf(bpf_cmd.BPF_MAP_LOOKUP_BATCH, a);
+    const errno = r < 0 ? -r : 0;
+    if (errno === ERRNO.ENOSPC && count < 1 << 20) {
+      count *= 2;
+      continue;
+    }
+    if (errno !== 0 && errno !== ERRNO.ENOENT) {
+      if (inBatch === undefined && (errno === ERRNO.EINVAL || errno === ERRNO.EOPNOTSUPP || errno === ENOTSUPP)) return undefined;
+      fail(bpf_cmd.BPF_MAP_LOOKUP_BATCH, errno);
+    }
+    const got = Math.min(a.num('count'), count);
+    for (let i = 0; i < got; i++) {
+      out.push([keys.slice(i * s.keySize, (i + 1) * s.keySize), values.slice(i * s.valueBytes, (i + 1) * s.valueBytes)]);
+    }
+    if (errno === ERRNO.ENOENT) return out;
+    inBatch = outBatch;
+  }
 }
 
 /** Makes the map read-only for user space (BPF_MAP_FREEZE). */
