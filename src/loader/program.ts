@@ -8,40 +8,43 @@ import type { Fd } from './sys/fd.js';
 
 export class Program {
   readonly #links = new Set<Link>();
+  readonly #loaded: LoadedProgram;
 
   /** @internal */
-  constructor(readonly loaded: LoadedProgram) {}
+  constructor(loaded: LoadedProgram) {
+    this.#loaded = loaded;
+  }
 
   /** The function name in the object. */
   get name(): string {
-    return this.loaded.name;
+    return this.#loaded.name;
   }
 
   get section(): string {
-    return this.loaded.section;
+    return this.#loaded.section;
   }
 
   /** "sched_cls", "xdp", ... (enum bpf_prog_type without its prefix). */
   get typeName(): string {
-    return this.loaded.typeName;
+    return this.#loaded.typeName;
   }
 
   get type(): number {
-    return this.loaded.type;
+    return this.#loaded.type;
   }
 
   get fd(): Fd {
-    return this.loaded.fd;
+    return this.#loaded.fd;
   }
 
   /** The kernel's program id. */
   get id(): number {
-    return this.loaded.id;
+    return this.#loaded.id;
   }
 
   /** The kernel's tag (16 hex digits, as bpftool prints it). */
   get tag(): string {
-    return this.loaded.tag;
+    return this.#loaded.tag;
   }
 
   /** The attachments made through this handle and not yet detached. */

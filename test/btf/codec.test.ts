@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtfCodec, BtfValueError, btfFromElf, cValueToJson, type Btf, type CValue } from '../../src/btf/index.js';
-import { loadObject, mapGetInfo, mapUpdateElem, type LoadedObject } from '../../src/loader/index.js';
+import { loadObject, mapGetInfo, mapUpdateElem, type LoadedObject } from '../../src/loader/raw.js';
 import { haveLinuxHeaders, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from '../loader/clang.js';
 import { json } from '../loader/fixtures.js';

@@ -3,7 +3,7 @@
 // and, at the end, the contents of every map must be identical.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadObject, mapKeys, mapLookupElem, mapUpdateElem, progTestRun, type LoadedObject } from '../../src/loader/index.js';
+import { loadObject, mapKeys, mapLookupElem, mapUpdateElem, progTestRun, type LoadedObject } from '../../src/loader/raw.js';
 import { arbAnyFrame, arbEthernet, arbFrame, arbFrameOf, arbIpv4, arbPayload, arbTcp, arbTruncated, arbUdp, type Frame } from '../../src/testing/index.js';
 import { Emulator } from '../../src/vm/index.js';
 import { haveRoot } from '../helpers/env.js';

@@ -15,7 +15,7 @@ import {
   mapLookupElem,
   mapUpdateElem,
   type Fd,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import {
   BPF_EXIST, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
 } from '../../src/uapi/bpf.js';

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtfValueError, cValueToJson, type CValue } from '../../src/btf/index.js';
-import {
-  BpfMap, Collection, MapOperationError, NameNotFoundError, mapCreate, type Link,
-} from '../../src/loader/index.js';
+import { BpfMap, Collection, MapOperationError, NameNotFoundError, type Link } from '../../src/loader/index.js';
+import { mapCreate } from '../../src/loader/raw.js';
 import { BPF_MAP_TYPE_HASH } from '../../src/uapi/bpf.js';
 import { haveLinuxHeaders, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';

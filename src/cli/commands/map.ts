@@ -8,7 +8,7 @@ import {
 import {
   fetchBtf, kernelMaps, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapKeys, mapLookupElem, mapUpdateElem, objGet,
   type Fd, type MapInfo,
-} from '../../loader/index.js';
+} from '../../loader/raw.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
 import { json, table } from '../format.js';
 import { requirePrivilege } from './load.js';

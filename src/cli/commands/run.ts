@@ -169,7 +169,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (str(args, 'ctx') !== undefined) throw new UsageError('--ctx is for the emulator only');
   if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
   requirePrivilege('--kernel');
-  const loader = await import('../../loader/index.js');
+  const loader = await import('../../loader/raw.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
   const program = str(args, 'prog') ?? (entries.length === 1 ? entries[0]!.name : undefined);
   if (program === undefined) throw new UsageError(`the object has ${entries.length} programs; name one with --prog`, { hint: entries.map((p) => p.name).join(', ') });
