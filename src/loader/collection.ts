@@ -1,27 +1,18 @@
 // An object loaded as one handle: its maps and programs by name, its global variables, and
 // everything attached through it, taken down together by close().
 import { readFileSync } from 'node:fs';
-import { btfDecode, btfEncodeInto, parseBtf, type Btf, type CValue } from '../btf/index.js';
+import { btfDecode, btfEncodeInto, type Btf, type CValue } from '../btf/index.js';
 import { BpfError } from '../errors.js';
-import { fixedBtfBytes, readObject, type BpfObject, type GlobalDataSection } from '../object/index.js';
+import {
+  NameNotFoundError, applyConstants, dataVariables, laidOutBtf, readObject, type DataVariable,
+} from '../object/index.js';
 import { BpfMap } from './map.js';
 import { loadObject, objectNameOf, type LoadedObject, type LoadOptions } from './object/load.js';
 import type { CreatedMap } from './object/maps.js';
 import { Program } from './program.js';
 import { mapLookupElem, mapUpdateElem } from './sys/bpf.js';
 
-/** A map, program or variable asked for by a name the object does not have. */
-export class NameNotFoundError extends BpfError {
-  constructor(
-    readonly what: 'map' | 'program' | 'variable' | 'constant',
-    readonly wanted: string,
-    /** The names that do exist. */
-    readonly available: readonly string[],
-    options?: { hint?: string },
-  ) {
-    super(`the object has no ${what} named '${wanted}' (${available.length ? `it has ${available.map((n) => `'${n}'`).join(', ')}` : `it has no ${what}s`})`, options);
-  }
-}
+export { NameNotFoundError };
 
 export interface CollectionOptions {
   /** `.rodata` variables (`const volatile` in C) set before the load, by name, checked against their BTF types. */
@@ -40,63 +31,12 @@ export interface CollectionOptions {
   warn?: (message: string) => void;
 }
 
-const EXCLUDED_GLOBAL_SECTIONS = new Set(['.kconfig']);
-
-interface Variable {
-  name: string;
-  section: string;
-  /** The VAR's BTF type id. */
-  typeId: number;
-  offset: number;
-  readOnly: boolean;
-}
-
-/**
- * The object's BTF as the kernel gets it: clang leaves DATASEC sizes and variable offsets at 0,
- * the fixup fills them from the ELF (type ids stay the same).
- */
-function laidOutBtf(obj: BpfObject): Btf | undefined {
-  return obj.btf && parseBtf(fixedBtfBytes(obj.elf, obj.btf));
-}
-
-/** The named variables of the object's data sections, as BTF describes them. */
-function variablesOf(obj: BpfObject, btf: Btf | undefined): Variable[] {
-  if (!btf) return [];
-  return obj.globals.filter((g) => !EXCLUDED_GLOBAL_SECTIONS.has(g.section)).flatMap((g) => {
-    const sec = btf.find(g.section, 'DATASEC');
-    if (!sec || sec.kind !== 'DATASEC') return [];
-    return sec.vars.map((v) => ({ name: btf.type(v.type).name, section: g.section, typeId: v.type, offset: v.offset, readOnly: g.readOnly }));
-  });
-}
-
-/** Writes `constants` into copies of the object's read-only sections, before the maps are made from them. */
-function applyConstants(obj: BpfObject, btf: Btf | undefined, constants: Record<string, CValue>): void {
-  const vars = variablesOf(obj, btf);
-  const copies = new Map<GlobalDataSection, Uint8Array>();
-  for (const [name, value] of Object.entries(constants)) {
-    const v = vars.find((x) => x.name === name);
-    if (!v || !v.readOnly) {
-      throw new NameNotFoundError('constant', name, vars.filter((x) => x.readOnly).map((x) => x.name), {
-        hint: v ? `'${name}' is in ${v.section}, writable after load: coll.globals.set('${name}', ...)` : 'constants are const volatile globals, in .rodata',
-      });
-    }
-    const g = obj.globals.find((x) => x.section === v.section)!;
-    let bytes = copies.get(g);
-    if (!bytes) {
-      bytes = Uint8Array.from(g.bytes);
-      copies.set(g, bytes);
-    }
-    btfEncodeInto(btf!, v.typeId, value, bytes, v.offset, { path: `constant '${name}'` });
-  }
-  obj.globals = obj.globals.map((g) => (copies.has(g) ? { ...g, bytes: copies.get(g)! } : g));
-}
-
 /** The object's global variables in the kernel's data maps, by name. */
 export class Globals {
   /** @internal */
   constructor(
     readonly btf: Btf | undefined,
-    private readonly vars: readonly Variable[],
+    private readonly vars: readonly DataVariable[],
     private readonly mapOf: (section: string) => CreatedMap | undefined,
   ) {}
 
@@ -105,7 +45,7 @@ export class Globals {
     return this.vars.map((v) => v.name);
   }
 
-  #find(name: string): { v: Variable; m: CreatedMap } {
+  #find(name: string): { v: DataVariable; m: CreatedMap } {
     const v = this.vars.find((x) => x.name === name);
     const m = v && this.mapOf(v.section);
     if (!v || !m) throw new NameNotFoundError('variable', name, this.names());
@@ -151,7 +91,7 @@ export class Collection {
       }));
     }
     for (const p of loaded.programs) this.#programs.set(p.name, new Program(p));
-    this.globals = new Globals(btf, variablesOf(loaded.object, btf), (section) => loaded.maps.find((m) => m.spec.data?.section === section));
+    this.globals = new Globals(btf, dataVariables(loaded.object, btf), (section) => loaded.maps.find((m) => m.spec.data?.section === section));
   }
 
   /** Loads an object file (a path, or its bytes) into the kernel: maps created, programs verified. */
