@@ -21,6 +21,19 @@ import { BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_SIGNED } from './uapi.js';
 /** A C value as the codec decodes it (and accepts it for encoding). */
 export type CValue = number | bigint | boolean | string | Uint8Array | readonly CValue[] | { readonly [name: string]: CValue };
 
+/**
+ * What encodes as a `T`: the same shape with members optional (left out: zero), integers as number
+ * or bigint, and raw bytes in place of any part.
+ */
+export type Encodable<T> =
+  T extends Uint8Array ? Uint8Array
+    : T extends bigint ? bigint | number | Uint8Array
+      : T extends number ? number | bigint | Uint8Array
+        : T extends string | boolean ? T | Uint8Array
+          : T extends readonly (infer E)[] ? readonly Encodable<E>[] | Uint8Array
+            : T extends object ? { readonly [P in keyof T]?: Encodable<T[P]> } | Uint8Array
+              : T | Uint8Array;
+
 /** A JSON-safe rendering of a CValue: bigints beyond 2^53 as decimal strings, bytes as number arrays. */
 export type JsonCValue = number | string | boolean | JsonCValue[] | { [name: string]: JsonCValue };
 

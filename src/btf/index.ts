@@ -26,5 +26,5 @@ export {
 } from './uapi.js';
 export {
   BtfCodec, BtfValueError, btfDecode, btfEncode, btfEncodeInto, btfValueSize, cValueToJson, memberNames,
-  type CValue, type EncodeOptions, type JsonCValue,
+  type CValue, type Encodable, type EncodeOptions, type JsonCValue,
 } from './codec.js';

@@ -12,5 +12,5 @@ export { possibleCpus } from './sys/cpus.js';
 export { MapSizeError, NativeBindingError, SyscallError, VerifierError } from './sys/errors.js';
 export { LoadError, ProgramRejectedError } from './object/errors.js';
 export { InvalidNameError } from './attach/devices.js';
-export { BtfValueError, type CValue } from '../btf/index.js';
+export { BtfValueError, type CValue, type Encodable } from '../btf/index.js';
 export { BpfError } from '../errors.js';

@@ -1,6 +1,6 @@
 // A map handle: keys and values as plain JS values through the BTF codec (or raw bytes), every
 // buffer sized from the kernel's own view of the map.
-import { BtfCodec, type Btf, type CValue } from '../btf/index.js';
+import { BtfCodec, type Btf, type CValue, type Encodable } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import {
   BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_NAMES,
@@ -100,7 +100,7 @@ export class BpfMap<K = CValue, V = CValue> {
     return `map '${this.name}'`;
   }
 
-  #encodeKey(key: K | Uint8Array): Uint8Array {
+  #encodeKey(key: Encodable<K>): Uint8Array {
     return this.#keys.encode(key as CValue, { path: `${this.#where()} key` });
   }
 
@@ -108,7 +108,7 @@ export class BpfMap<K = CValue, V = CValue> {
     return this.#keys.decode(bytes) as K;
   }
 
-  #encodeValue(value: V | Uint8Array | HasFd): Uint8Array {
+  #encodeValue(value: Encodable<V> | HasFd): Uint8Array {
     if (this.#holdsFds()) {
       const fd = (value as HasFd).fd;
       if (fd === undefined && !(value instanceof Uint8Array)) {
@@ -155,7 +155,7 @@ export class BpfMap<K = CValue, V = CValue> {
    * The value under `key`, or undefined. For prog arrays the program id; for maps of maps use
    * `inner(key)`, which opens the inner map.
    */
-  get(key: K | Uint8Array): V | undefined {
+  get(key: Encodable<K>): V | undefined {
     this.#notQueue('get');
     const v = mapLookupElem(this.fd, this.#encodeKey(key));
     if (v === undefined) return undefined;
@@ -164,7 +164,7 @@ export class BpfMap<K = CValue, V = CValue> {
   }
 
   /** The raw bytes under `key` (per-CPU maps: one 8-byte aligned slot per CPU), or undefined. */
-  getBytes(key: K | Uint8Array): Uint8Array | undefined {
+  getBytes(key: Encodable<K>): Uint8Array | undefined {
     this.#notQueue('getBytes');
     return mapLookupElem(this.fd, this.#encodeKey(key));
   }
@@ -173,19 +173,19 @@ export class BpfMap<K = CValue, V = CValue> {
    * Stores `value` under `key`. Per-CPU maps take an array of one value per possible CPU; prog
    * arrays a Program; maps of maps a map handle.
    */
-  set(key: K | Uint8Array, value: V | Uint8Array | HasFd, options: SetOptions = {}): void {
+  set(key: Encodable<K>, value: Encodable<V> | HasFd, options: SetOptions = {}): void {
     this.#notQueue('set');
     const flags = UPDATE_FLAGS[options.flags ?? 'any'] | (options.lock ? BPF_F_LOCK : 0);
     mapUpdateElem(this.fd, this.#encodeKey(key), this.#encodeValue(value), flags);
   }
 
   /** Deletes `key`; false when it was not there. */
-  delete(key: K | Uint8Array): boolean {
+  delete(key: Encodable<K>): boolean {
     this.#notQueue('delete');
     return mapDeleteElem(this.fd, this.#encodeKey(key));
   }
 
-  has(key: K | Uint8Array): boolean {
+  has(key: Encodable<K>): boolean {
     this.#notQueue('has');
     return mapLookupElem(this.fd, this.#encodeKey(key)) !== undefined;
   }
@@ -235,7 +235,7 @@ export class BpfMap<K = CValue, V = CValue> {
   }
 
   /** Queues and stacks: adds `value`; with `{ flags: 'exist' }` a full map drops its oldest element instead of failing. */
-  push(value: V | Uint8Array, options: SetOptions = {}): void {
+  push(value: Encodable<V>, options: SetOptions = {}): void {
     this.#queueOnly('push');
     mapUpdateElem(this.fd, EMPTY, this.#encodeValue(value), UPDATE_FLAGS[options.flags ?? 'any']);
   }
@@ -255,7 +255,7 @@ export class BpfMap<K = CValue, V = CValue> {
   }
 
   /** Maps of maps: a handle on the inner map under `key` (opened by id; close it when done), or undefined. */
-  inner(key: K | Uint8Array): BpfMap | undefined {
+  inner(key: Encodable<K>): BpfMap | undefined {
     if (this.type !== BPF_MAP_TYPE_ARRAY_OF_MAPS && this.type !== BPF_MAP_TYPE_HASH_OF_MAPS) {
       throw new MapOperationError(`${this.#where()} is a ${this.typeName} map, not a map of maps`);
     }

@@ -195,6 +195,7 @@ export interface TypedCollection {
     set<N extends keyof Globals>(name: N, value: Globals[N]): void;
   };
   close(): void;
+  closeOnExit(): TypedCollection;
   [Symbol.dispose](): void;
 }
 

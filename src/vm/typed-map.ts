@@ -1,6 +1,6 @@
 // The emulator's maps with keys and values as C values, through the same BTF codec as
 // bpfts/loader's maps, so that a test of the emulator reads like the program that runs on the kernel.
-import { BtfCodec, type Btf, type CValue } from '../btf/index.js';
+import { BtfCodec, type Btf, type CValue, type Encodable } from '../btf/index.js';
 import type { BpfObject } from '../object/index.js';
 import type { EmulatedMap } from './emulator.js';
 import { EmulatorError } from './object.js';
@@ -31,11 +31,11 @@ export class TypedEmulatedMap<K = CValue, V = CValue> {
     return this.#perCpu ? this.raw.raw.cpus : undefined;
   }
 
-  #key(k: K | Uint8Array): Uint8Array {
+  #key(k: Encodable<K>): Uint8Array {
     return this.#keys.encode(k as CValue, { path: `map '${this.name}' key` });
   }
 
-  #value(v: V | Uint8Array): Uint8Array {
+  #value(v: Encodable<V>): Uint8Array {
     if (v instanceof Uint8Array) return v;
     const cpus = this.cpus;
     if (cpus === undefined) return this.#values.encode(v as CValue, { path: `map '${this.name}' value` });
@@ -53,21 +53,21 @@ export class TypedEmulatedMap<K = CValue, V = CValue> {
     return Array.from({ length: cpus }, (_, c) => this.#values.decode(bytes.subarray(c * stride, c * stride + this.raw.valueSize))) as V;
   }
 
-  get(key: K | Uint8Array): V | undefined {
+  get(key: Encodable<K>): V | undefined {
     const v = this.raw.lookup(this.#key(key));
     return v === undefined ? undefined : this.#decode(v);
   }
 
   /** Per-CPU maps take an array of one value per CPU. `flags` as bpfts/loader's: any, noexist, exist. */
-  set(key: K | Uint8Array, value: V | Uint8Array, options: { flags?: 'any' | 'noexist' | 'exist' } = {}): void {
+  set(key: Encodable<K>, value: Encodable<V>, options: { flags?: 'any' | 'noexist' | 'exist' } = {}): void {
     this.raw.update(this.#key(key), this.#value(value), { any: 0, noexist: 1, exist: 2 }[options.flags ?? 'any']);
   }
 
-  delete(key: K | Uint8Array): boolean {
+  delete(key: Encodable<K>): boolean {
     return this.raw.delete(this.#key(key));
   }
 
-  has(key: K | Uint8Array): boolean {
+  has(key: Encodable<K>): boolean {
     return this.raw.lookup(this.#key(key)) !== undefined;
   }
 

@@ -117,6 +117,14 @@ export function values(bytes: Uint8Array): Color {
     }
   });
 
+  it("examples/*.gen.ts are what gen types writes for the examples' objects today", () => {
+    for (const name of ['monitor', 'proxy', 'dnat', 'xdp_monitor']) {
+      const out = join(dir, `${name}.now.ts`);
+      expect(cli(['gen', 'types', `bpf/build/bpfel/${name}.o`, '-o', out]).status).toBe(0);
+      expect(readFileSync(out, 'utf8'), `regenerate examples/${name}.gen.ts`).toBe(readFileSync(join(repoRoot, 'examples', `${name}.gen.ts`), 'utf8'));
+    }
+  });
+
   it('needs -o and BTF', () => {
     expect(cli(['gen', 'types', objects.monitor!]).stderr).toMatch(/-o FILE\.ts is required/);
     const r = cli(['gen', 'types', join(repoRoot, 'bpf', 'build', 'bpfel', 'tc_drop_icmp_nobtf.o'), '-o', join(dir, 'x.ts')]);
