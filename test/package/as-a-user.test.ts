@@ -80,6 +80,7 @@ describe('the published API', () => {
     };
     walk(join(repoRoot, 'dist', 'loader', 'index.js'));
     expect(seen.size).toBeGreaterThan(20);
-    expect([...packages].filter((p) => !p.startsWith('node:')).sort()).toEqual(['elfy']);
+    // bpfts itself appears in the text gen types writes out; third-party packages are the point.
+    expect([...packages].filter((p) => !p.startsWith('node:') && p !== 'bpfts' && !p.startsWith('bpfts/')).sort()).toEqual(['elfy']);
   });
 });
