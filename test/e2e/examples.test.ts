@@ -4,6 +4,7 @@
 // programs). `ip`, `tc` and bpftool are the oracles.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,12 @@ class Example {
     return ended;
   }
 }
+
+it("the README's library example is examples/monitor.ts as it stands", () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## The library: `bpfts/loader`'));
+  expect(/```ts\n([\s\S]*?)```/.exec(section)![1]).toBe(readFileSync(join(repoRoot, 'examples', 'monitor.ts'), 'utf8'));
+});
 
 describe.skipIf(!root || !bpftool)('examples/ against real traffic in network namespaces', () => {
   let server: ChildProcess | undefined;
