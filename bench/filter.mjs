@@ -43,7 +43,7 @@ function emulate(count, options = {}) {
 
 async function kernel() {
   if (process.getuid?.() !== 0) return undefined;
-  const { loadObject, progTestRun } = await import('../dist/loader/index.js');
+  const { loadObject, progTestRun } = await import('../dist/loader/raw.js');
   const loaded = loadObject(readFileSync(OBJECT), { objectName: 'bench' });
   try {
     const r = progTestRun(loaded.programs[0].fd, { dataIn: frame(), repeat: 1_000_000 });

@@ -9,6 +9,8 @@ export { decodeProgram, formatInsn, disassemble, lineInfoLookup, IsaError } from
 export type { Insn, DisassembleOptions } from './isa/index.js';
 export { Btf, BtfError, parseBtf, parseBtfExt, btfFromFile, btfFromElf, dumpRaw, dumpRawBytes, dumpC, dumpJson } from './btf/index.js';
 export type { BtfType, BtfExt } from './btf/index.js';
+export { BtfCodec, BtfValueError, btfDecode, btfEncode, cValueToJson } from './btf/index.js';
+export type { CValue, JsonCValue, EncodeOptions } from './btf/index.js';
 export {
   readObject, summarizeObject, matchSection, loaderView, loaderViews, suggestSections, ObjectError,
 } from './object/index.js';

@@ -24,4 +24,7 @@ export {
 export {
   BTF_MAGIC, BTF_VERSION, BTF_HEADER_SIZE, BTF_KIND_INT, BTF_KIND_FUNC, BTF_KIND_FLOAT, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG,
 } from './uapi.js';
-export { formatBtfValue, type FormattedValue } from './format-value.js';
+export {
+  BtfCodec, BtfValueError, btfDecode, btfEncode, btfEncodeInto, btfValueSize, cValueToJson, memberNames,
+  type CValue, type Encodable, type EncodeOptions, type JsonCValue,
+} from './codec.js';

@@ -1,7 +1,16 @@
-// The loader's system layer: the kernel ABI, the bpf() syscall and rtnetlink.
-export * from './abi/index.js';
-export * from './sys/index.js';
-export * from './netlink/index.js';
-export * from './object/index.js';
-export * from './attach/index.js';
-export * from './probe/helpers.js';
+// bpfts/loader: an object loaded into the kernel as one handle. Maps with keys and values as plain
+// JS values from their BTF types, programs and their attachments as links, typed errors. The raw
+// syscalls, ABI layouts and netlink builders are in bpfts/loader/raw.
+export { Collection, Globals, NameNotFoundError, onExit, type CollectionOptions } from './collection.js';
+export { BpfMap, BpfMap as Map, MapOperationError, mapTypeName, type SetOptions, type UpdateMode } from './map.js';
+export { Program } from './program.js';
+export { Link, TcLink, KernelLink, detachTcFilters, type Netns, type TcAttachOptions, type XdpMode } from './link.js';
+export type { Direction } from './netlink/index.js';
+export type { TestRunOptions, TestRunResult } from './sys/bpf.js';
+export { Fd } from './sys/fd.js';
+export { possibleCpus } from './sys/cpus.js';
+export { MapSizeError, NativeBindingError, SyscallError, VerifierError } from './sys/errors.js';
+export { LoadError, ProgramRejectedError } from './object/errors.js';
+export { InvalidNameError } from './attach/devices.js';
+export { BtfValueError, type CValue, type Encodable } from '../btf/index.js';
+export { BpfError } from '../errors.js';

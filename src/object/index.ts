@@ -9,3 +9,5 @@ export * from './section-defs.js';
 export * from './loader-rules.js';
 export { summarizeObject, programTypeBySection, progTypeByName, mapTypeName, type ObjectSummary } from './summary.js';
 export { fixupBtf, fixedBtfBytes, type BtfFixupResult, type BtfFixupOptions, type DatasecFixup, type VarFixup, type BtfFixupProblem } from './btf-fixup.js';
+export { NameNotFoundError, applyConstants, dataVariables, laidOutBtf, type DataVariable } from './variables.js';
+export { generateTypes, type GenTypesOptions } from './gen-types.js';

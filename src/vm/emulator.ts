@@ -1,6 +1,7 @@
 // The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
 // packet at a time as BPF_PROG_TEST_RUN would run it.
-import { matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
+import type { Btf, CValue } from '../btf/index.js';
+import { applyConstants, laidOutBtf, matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
 import { ETH_HLEN } from './context-layout.js';
 import { CoverageRecorder } from './coverage.js';
@@ -18,6 +19,7 @@ import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type Linked
 import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides, type SkbSnapshot } from './skb.js';
 import { DEFAULT_BUDGET, Vm, type HelperFn, type Tracer } from './vm.js';
 import { XdpContext, type XdpOverrides } from './xdp.js';
+import { TypedEmulatedMap, mapTypeIds } from './typed-map.js';
 
 export { EmulatorError };
 
@@ -54,6 +56,8 @@ export interface EmulatorOptions {
    * CoverageCollector is installed (see COVERAGE_COLLECTOR).
    */
   coverage?: boolean;
+  /** `.rodata` variables (`const volatile` in C) by name, as bpfts/loader's Collection.load takes them. */
+  constants?: Record<string, CValue>;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
@@ -342,7 +346,19 @@ export class Emulator {
   private readonly recorder: CoverageRecorder | undefined;
 
   static fromObject(input: Uint8Array | BpfObject, options: EmulatorOptions = {}): Emulator {
-    return new Emulator(input instanceof Uint8Array ? readObject(input) : input, options);
+    // A copy, so that constants never change an object the caller passed in.
+    const obj = input instanceof Uint8Array ? readObject(input) : { ...input };
+    if (options.constants) applyConstants(obj, laidOutBtf(obj), options.constants);
+    return new Emulator(obj, options);
+  }
+
+  #btf: Btf | undefined | null = null;
+
+  /** The map `name` with keys and values as C values through the BTF codec, like bpfts/loader's maps. */
+  map(name: string): TypedEmulatedMap {
+    if (this.#btf === null) this.#btf = laidOutBtf(this.object);
+    const ids = mapTypeIds(this.object, this.#btf, name);
+    return new TypedEmulatedMap(this.maps.get(name), this.#btf, ids.key, ids.value);
   }
 
   private constructor(obj: BpfObject, options: EmulatorOptions) {

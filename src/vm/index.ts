@@ -32,3 +32,4 @@ export {
 } from './coverage-report.js';
 export { toLcov, type LcovOptions } from './coverage-lcov.js';
 export { toCoverageHtml, type CoverageHtmlOptions } from './coverage-html.js';
+export { TypedEmulatedMap } from './typed-map.js';

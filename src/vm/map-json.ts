@@ -8,9 +8,10 @@
 //   - a string of hex digits (optional 0x, spaces or colons between bytes): the bytes in order,
 //     e.g. "0a000001" for the IPv4 address 10.0.0.1 in network byte order
 //   - an array of numbers 0-255: the bytes in order
-//   - an object: a struct by BTF member name (when the map has BTF), members given in any of these
-//     forms (a nested array for a C array); members left out are zero.
-import type { Btf } from '../btf/index.js';
+//   - an object: a struct by BTF member name (when the map has BTF), through the BTF codec
+//     (src/btf/codec.ts): members as integers, hex strings, enum names, text for char arrays, nested
+//     arrays for C arrays; members left out are zero.
+import { BtfCodec, type Btf, type CValue } from '../btf/index.js';
 import { EmulatorError } from './object.js';
 
 export interface MapJsonSpec {
@@ -28,65 +29,15 @@ function bad(spec: MapJsonSpec, why: string): EmulatorError {
   });
 }
 
-function integerBytes(v: bigint, size: number, where: () => string): Uint8Array {
-  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new Error(`${where()}: an integer needs a size of 1, 2, 4 or 8 bytes, not ${size}`);
-  const bits = BigInt(size * 8);
-  if (v >= 1n << bits || v < -(1n << (bits - 1n))) throw new Error(`${where()}: ${v} does not fit in ${size} bytes`);
-  const out = new Uint8Array(size);
-  let u = BigInt.asUintN(size * 8, v);
-  for (let i = 0; i < size; i++, u >>= 8n) out[i] = Number(u & 0xffn);
-  return out;
-}
-
-function hexBytes(text: string, where: () => string): Uint8Array {
-  const digits = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
-  if (!/^([0-9a-f]{2})*$/i.test(digits)) throw new Error(`${where()}: '${text}' is not hex bytes`);
-  return Uint8Array.from(Buffer.from(digits, 'hex'));
-}
-
-function encode(v: unknown, size: number, btf: Btf | undefined, typeId: number | undefined, where: () => string): Uint8Array {
-  let out: Uint8Array;
-  if (typeof v === 'number' || typeof v === 'bigint') {
-    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new Error(`${where()}: ${v} is not an integer JSON can hold exactly; give hex`);
-    out = integerBytes(BigInt(v), size, where);
-  } else if (typeof v === 'string') {
-    out = hexBytes(v, where);
-  } else if (Array.isArray(v) && v.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 255)) {
-    out = Uint8Array.from(v as number[]);
-  } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-    if (btf === undefined || typeId === undefined) throw new Error(`${where()}: member names need BTF for the map`);
-    out = encodeStruct(v as Record<string, unknown>, size, btf, typeId, where);
-  } else if (Array.isArray(v) && btf !== undefined && typeId !== undefined) {
-    out = encodeArray(v, size, btf, typeId, where);
-  } else {
-    throw new Error(`${where()}: cannot encode ${JSON.stringify(v)}`);
+/** One key or value: the raw forms (an integer of the whole size, hex, bytes), else through the BTF codec. */
+function encode(v: unknown, codec: BtfCodec, where: string): Uint8Array {
+  const raw = new BtfCodec(undefined, 0, codec.size);
+  if (typeof v === 'number' || typeof v === 'bigint') return (codec.typed && ![1, 2, 4, 8].includes(codec.size) ? codec : raw).encode(v, { path: where });
+  if (Array.isArray(v) && v.length === codec.size && v.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 255)) {
+    return Uint8Array.from(v as number[]);
   }
-  if (out.length !== size) throw new Error(`${where()}: ${out.length} bytes given, ${size} expected`);
-  return out;
-}
-
-function encodeStruct(v: Record<string, unknown>, size: number, btf: Btf, typeId: number, where: () => string): Uint8Array {
-  const t = btf.type(btf.skipModsAndTypedefs(typeId));
-  if (t.kind !== 'STRUCT' && t.kind !== 'UNION') throw new Error(`${where()}: the type is ${t.kind}, not a struct`);
-  const out = new Uint8Array(size);
-  for (const [name, value] of Object.entries(v)) {
-    const m = t.members.find((x) => x.name === name);
-    if (m === undefined) throw new Error(`${where()}: ${btf.typeName(t.id)} has no member '${name}'`);
-    if (m.bitfieldSize !== 0 || m.bitOffset % 8 !== 0) throw new Error(`${where()}: member '${name}' is a bitfield`);
-    const msize = btf.resolveSize(m.type);
-    out.set(encode(value, msize, btf, m.type, () => `${where()}.${name}`), m.bitOffset / 8);
-  }
-  return out;
-}
-
-function encodeArray(v: unknown[], size: number, btf: Btf, typeId: number, where: () => string): Uint8Array {
-  const t = btf.type(btf.skipModsAndTypedefs(typeId));
-  if (t.kind !== 'ARRAY') throw new Error(`${where()}: an array was given for a ${t.kind}`);
-  const esize = btf.resolveSize(t.type);
-  if (v.length > t.nelems) throw new Error(`${where()}: ${v.length} elements given, the array has ${t.nelems}`);
-  const out = new Uint8Array(size);
-  v.forEach((e, i) => out.set(encode(e, esize, btf, t.type, () => `${where()}[${i}]`), i * esize));
-  return out;
+  if (!codec.typed && typeof v === 'object' && v !== null && !Array.isArray(v)) throw new Error(`${where}: member names need BTF for the map`);
+  return (codec.typed ? codec : raw).encode(v as CValue, { path: where, hexStrings: true });
 }
 
 /** The (key, value) pairs a JSON text describes for a map. */
@@ -108,10 +59,9 @@ export function parseMapJson(text: string, spec: MapJsonSpec): [Uint8Array, Uint
         throw bad(spec, 'give an object {"KEY": VALUE} or an array [[KEY, VALUE], ...]');
       })();
   try {
-    return pairs.map(([k, v], i) => [
-      encode(k, spec.keySize, spec.btf, spec.keyTypeId, () => `key ${i + 1}`),
-      encode(v, spec.valueSize, spec.btf, spec.valueTypeId, () => `value ${i + 1}`),
-    ]);
+    const keys = new BtfCodec(spec.btf, spec.keyTypeId ?? 0, spec.keySize);
+    const values = new BtfCodec(spec.btf, spec.valueTypeId ?? 0, spec.valueSize);
+    return pairs.map(([k, v], i) => [encode(k, keys, `key ${i + 1}`), encode(v, values, `value ${i + 1}`)]);
   } catch (e) {
     if (e instanceof EmulatorError) throw e;
     throw bad(spec, (e as Error).message);

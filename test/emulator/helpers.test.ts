@@ -5,7 +5,7 @@
 // perfEventsOpen are checked against what the source writes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadObject, mapLookupElem, progTestRun } from '../../src/loader/index.js';
+import { loadObject, mapLookupElem, progTestRun } from '../../src/loader/raw.js';
 import { arbAnyFrame, arbFrame } from '../../src/testing/index.js';
 import { Emulator, EmulatorError, VmFault } from '../../src/vm/index.js';
 import { haveRoot } from '../helpers/env.js';

@@ -18,7 +18,7 @@ import {
   SyscallError,
   type Fd,
   type LoadedObject,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { Emulator, EmulatorError, VmFault, type MapDef } from '../../src/vm/index.js';
 import { corpusDir, haveCorpus, haveRoot } from '../helpers/env.js';
 import { clang, prog } from './progs.js';

@@ -3,7 +3,7 @@
 // only the ones this object names and that did not exist before, since other tests run alongside.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { objGet, type Fd } from '../../src/loader/index.js';
+import { objGet, type Fd } from '../../src/loader/raw.js';
 import { readObject } from '../../src/object/index.js';
 
 const LIBBPF_PIN_BY_NAME = 1;

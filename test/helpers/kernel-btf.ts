@@ -1,5 +1,5 @@
 // The running kernel as the oracle for BTF: what BPF_BTF_LOAD makes of a blob.
-import { btfLoad, VerifierError } from '../../src/loader/index.js';
+import { btfLoad, VerifierError } from '../../src/loader/raw.js';
 
 /** Loads BTF into the kernel: undefined when accepted, else the last line of the kernel's log. */
 export function kernelBtfVerdict(bytes: Uint8Array): string | undefined {

@@ -12,7 +12,7 @@ import * as uapi from '../../src/uapi/index.js';
 import type { Layout } from '../../src/loader/abi/index.js';
 import {
   EpollSet, Mapping, SyscallError, ioctl, pageSize, perfEventAttr, perfEventOpen, type Fd,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { haveKernelBtf, haveLinuxHeaders, haveRoot, tool, VMLINUX } from '../helpers/env.js';
 
 type Consts = Readonly<Record<string, number>>;

@@ -10,7 +10,7 @@ import {
   mapGetInfo,
   progGetInfo,
   progLoad,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { BPF_MAP_TYPE_ARRAY } from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { json, returns, run, using } from './fixtures.js';

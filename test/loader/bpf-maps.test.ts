@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MapSizeError,
   SyscallError,
   mapCreate,
   mapDeleteElem,
@@ -9,14 +10,17 @@ import {
   mapGetFdById,
   mapGetInfo,
   mapGetNextId,
+  mapGetNextKey,
   mapKeys,
   mapLookupElem,
   mapUpdateElem,
   type Fd,
-} from '../../src/loader/index.js';
-import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_NOEXIST } from '../../src/uapi/bpf.js';
+} from '../../src/loader/raw.js';
+import {
+  BPF_EXIST, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
+} from '../../src/uapi/bpf.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { json } from './fixtures.js';
+import { json, thrown } from './fixtures.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
@@ -167,5 +171,55 @@ describe.skipIf(!root || !bpftool)('bpf() map commands (oracle: bpftool)', () =>
     expect(err).toBeInstanceOf(SyscallError);
     expect(err).toMatchObject({ command: 'BPF_MAP_CREATE', errno: 22, errnoName: 'EINVAL' });
     expect((err as SyscallError).message).toMatch(/wrong key\/value size/);
+  });
+  // A 1 KiB per-CPU array looked up with a value_size buffer once let the kernel write
+  // 1 KiB per possible CPU into it: node aborted with "malloc(): invalid size".
+  it('sizes per-CPU lookups from the map info: one 8-byte aligned slot per possible CPU, as bpftool dumps them', () => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_PERCPU_ARRAY, keySize: 4, valueSize: 1024, maxEntries: 2, name: 'pcpu_1k' }), (m) => {
+      const id = mapGetInfo(m).id;
+      const rows = json<{ key: string[]; values: { cpu: number; value: string[] }[] }[]>(bpftool!, ['map', 'dump', 'id', String(id), '-j']);
+      const cpus = rows[0]!.values.length;
+      const e = thrown(() => mapLookupElem(m, u32(0), 1024));
+      expect(e).toBeInstanceOf(MapSizeError);
+      expect(e).toMatchObject({ map: 'pcpu_1k', what: 'value', expected: 1024 * cpus, given: 1024 });
+      const all = new Uint8Array(1024 * cpus);
+      for (let c = 0; c < cpus; c++) all.fill(c + 1, c * 1024, c * 1024 + 1024);
+      expect(thrown(() => mapUpdateElem(m, u32(1), all.subarray(0, 1024)))).toMatchObject({ expected: 1024 * cpus, given: 1024 });
+      mapUpdateElem(m, u32(1), all);
+      const got = mapLookupElem(m, u32(1))!;
+      expect(got.byteLength).toBe(1024 * cpus);
+      const dumped = json<{ key: string[]; values: { cpu: number; value: string[] }[] }[]>(bpftool!, ['map', 'dump', 'id', String(id), '-j']);
+      const one = dumped.find((r) => r.key.map(Number).join() === '1,0,0,0')!;
+      expect(one.values.map((v) => v.value.map(Number))).toEqual(Array.from({ length: cpus }, (_, c) => [...got.subarray(c * 1024, c * 1024 + 1024)]));
+      expect(one.values.map((v) => v.value[0])).toEqual(Array.from({ length: cpus }, (_, c) => `0x${(c + 1).toString(16).padStart(2, '0')}`));
+    });
+  });
+
+  it('pads per-CPU values of odd sizes to 8 bytes per CPU', () => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_PERCPU_HASH, keySize: 4, valueSize: 12, maxEntries: 4 }), (m) => {
+      const id = mapGetInfo(m).id;
+      const probe = new Uint8Array(0);
+      const e = thrown(() => mapUpdateElem(m, u32(3), probe)) as MapSizeError;
+      expect(e).toBeInstanceOf(MapSizeError);
+      expect(e.expected % 16).toBe(0);
+      const all = Uint8Array.from({ length: e.expected }, (_, i) => i % 16 < 12 ? (i % 251) + 1 : 0);
+      mapUpdateElem(m, u32(3), all);
+      const dumped = json<{ values: { value: string[] }[] }[]>(bpftool!, ['map', 'dump', 'id', String(id), '-j']);
+      expect(dumped[0]!.values.length * 16).toBe(e.expected);
+      expect(dumped[0]!.values.map((v) => v.value.map(Number))).toEqual(dumped[0]!.values.map((_, c) => [...all.subarray(c * 16, c * 16 + 12)]));
+    });
+  });
+
+  it('refuses keys of the wrong size before the kernel reads or writes past them', () => {
+    withMap(mapCreate({ type: BPF_MAP_TYPE_HASH, keySize: 16, valueSize: 4, maxEntries: 4, name: 'k16' }), (m) => {
+      mapUpdateElem(m, new Uint8Array(16).fill(7), u32(1));
+      expect(thrown(() => mapGetNextKey(m, undefined, 4))).toMatchObject({ name: 'MapSizeError', map: 'k16', what: 'key', expected: 16, given: 4 });
+      expect(thrown(() => mapGetNextKey(m, new Uint8Array(4)))).toMatchObject({ what: 'key', expected: 16, given: 4 });
+      expect(thrown(() => mapLookupElem(m, new Uint8Array(4)))).toMatchObject({ what: 'key', expected: 16, given: 4 });
+      expect(thrown(() => mapDeleteElem(m, new Uint8Array(4)))).toMatchObject({ what: 'key', expected: 16, given: 4 });
+      expect(thrown(() => mapUpdateElem(m, new Uint8Array(4), u32(1)))).toMatchObject({ what: 'key', expected: 16, given: 4 });
+      expect(hex(mapGetNextKey(m, undefined)!)).toBe('07'.repeat(16));
+      expect(mapKeys(m).map(hex)).toEqual([...bpftoolDump(mapGetInfo(m).id).keys()]);
+    });
   });
 });

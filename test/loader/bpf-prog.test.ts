@@ -18,7 +18,7 @@ import {
   progGetNextId,
   progLoad,
   progTestRun,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { BpfError } from '../../src/errors.js';
 import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH } from '../../src/uapi/bpf.js';
 import { concatBytes } from '../../src/testing/bytes.js';

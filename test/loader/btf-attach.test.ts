@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   LoadError, SyscallError, findAttachBtfId, linkCreate, loadObject, mapLookupElem, objGet, progGetInfo, vmlinuxBtf,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { bpf_attach_type } from '../../src/uapi/index.js';
 import { bpftoolLoadall, withBpftoolLoadall } from '../helpers/bpftool.js';
 import { corpusDir, haveCorpus, haveRoot, tool } from '../helpers/env.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { btfFromFile } from '../../src/btf/index.js';
 import {
   CORE_POISON_HELPER, LoadError, ProgramRejectedError, essentialName, loadObject, progGetInfo, progXlatedInsns,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { maskMapIds } from '../helpers/xlated.js';

@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/index.js';
+import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/raw.js';
 import { readObject } from '../../src/object/index.js';
 import { bpftoolLoadall } from '../helpers/bpftool.js';
 import { corpusDir, haveCorpus, haveRoot, tool } from '../helpers/env.js';

@@ -2,7 +2,7 @@
 // log format.
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ERRNO, bpf_cmd, errnoName, explainBpfErrno, rejectionReason, SyscallError, VerifierError } from '../../src/loader/index.js';
+import { ERRNO, bpf_cmd, errnoName, explainBpfErrno, rejectionReason, SyscallError, VerifierError } from '../../src/loader/raw.js';
 import { BpfError } from '../../src/errors.js';
 
 describe('errno names', () => {

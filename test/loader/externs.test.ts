@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LoadError, ProgramRejectedError, kernelVersionCode, loadObject, mapGetFdById, mapGetInfo, mapLookupElem,
   parseKernelConfig, progGetInfo, progXlatedInsns,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { bpftoolLoadall, bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { maskMapIds } from '../helpers/xlated.js';

@@ -20,7 +20,7 @@ import {
   BPF_W,
   BPF_X,
 } from '../../src/isa/opcodes.js';
-import type { Fd } from '../../src/loader/index.js';
+import type { Fd } from '../../src/loader/raw.js';
 import { concatBytes } from '../../src/testing/bytes.js';
 
 function insn(code: number, dst = 0, src = 0, off = 0, imm = 0): Uint8Array {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   loadObject, mapGetFdById, mapGetInfo, mapLookupElem, progGetInfo, progTestRun, type FdLike,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { bpftoolProgram } from '../helpers/bpftool.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';

@@ -24,7 +24,7 @@ import {
   xdpQuery,
   type Fd,
   type NetlinkSocket,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { TestNetns, json, returns, thrown } from './fixtures.js';
 

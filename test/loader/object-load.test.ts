@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   LoadError, ProgramRejectedError, SyscallError, btfGetInfo, btfLoad, kernelTestRun, loadObject, mapCreate, mapGetInfo, mapUpdateElem,
   objPin, probeBtfFeatures, rawBtf, type LoadedObject,
-} from '../../src/loader/index.js';
+} from '../../src/loader/raw.js';
 import { btfContent, btfFeaturesOf, encodeBtf, parseBtf, sanitizeBtf } from '../../src/btf/index.js';
 import { release } from 'node:os';
 import { BPF_MAP_TYPE_HASH } from '../../src/uapi/index.js';

@@ -2,8 +2,8 @@
 // name (resolved through package.json "exports" to dist/), fast-check driving the emulator.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { repoRoot } from '../helpers/env.js';
 import { ensureBuilt } from '../cli/run-cli.js';
 
@@ -39,7 +39,48 @@ describe('the published API', () => {
   it('exposes the loader as bpfts/loader without loading it at the root', async () => {
     const root = await import('bpfts');
     expect(Object.keys(root)).not.toContain('loadObject');
+    expect(Object.keys(root)).not.toContain('Collection');
     const loader = await import('bpfts/loader');
-    expect(typeof loader.loadObject).toBe('function');
+    expect(typeof loader.Collection.load).toBe('function');
+  });
+
+  it('bpfts/loader exports the designed API only; the raw layer is bpfts/loader/raw', async () => {
+    const loader = await import('bpfts/loader');
+    expect(Object.keys(loader).sort()).toEqual([
+      'BpfError', 'BpfMap', 'BtfValueError', 'Collection', 'Fd', 'Globals', 'InvalidNameError', 'KernelLink', 'Link',
+      'LoadError', 'Map', 'MapOperationError', 'MapSizeError', 'NameNotFoundError', 'NativeBindingError', 'Program',
+      'ProgramRejectedError', 'SyscallError', 'TcLink', 'VerifierError', 'detachTcFilters', 'mapTypeName', 'onExit', 'possibleCpus',
+    ]);
+    expect(loader.Map).toBe(loader.BpfMap);
+    const raw = await import('bpfts/loader/raw');
+    for (const name of ['loadObject', 'mapLookupElem', 'mapCreate', 'progLoad', 'tcFilterAdd', 'MAP_ELEM_ATTR', 'attachTc', 'detachTc']) {
+      expect(typeof (raw as Record<string, unknown>)[name], name).not.toBe('undefined');
+    }
+  });
+
+  it('ships no source maps to unshipped sources, no @internal declarations, and no fast-check under bpfts/loader', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { files: string[]; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+    expect(pkg.files).not.toContain('src');
+    expect(pkg.peerDependenciesMeta?.['fast-check']?.optional).toBe(true);
+    const all = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(dir, e.name)) : [join(dir, e.name)]));
+    const dist = all(join(repoRoot, 'dist'));
+    expect(dist.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(dist.filter((f) => f.endsWith('.js')).filter((f) => readFileSync(f, 'utf8').includes('sourceMappingURL'))).toEqual([]);
+    expect(readFileSync(join(repoRoot, 'dist', 'loader', 'link.d.ts'), 'utf8')).not.toMatch(/createDeviceLink|onDetach/);
+    // Every module bpfts/loader reaches through its static imports: none is fast-check.
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/gm)) {
+        if (spec!.startsWith('.')) walk(join(dirname(file), spec!));
+        else packages.add(spec!);
+      }
+    };
+    walk(join(repoRoot, 'dist', 'loader', 'index.js'));
+    expect(seen.size).toBeGreaterThan(20);
+    // bpfts itself appears in the text gen types writes out; third-party packages are the point.
+    expect([...packages].filter((p) => !p.startsWith('node:') && p !== 'bpfts' && !p.startsWith('bpfts/')).sort()).toEqual(['elfy']);
   });
 });

@@ -45,7 +45,7 @@ describe('an install without koffi', () => {
       "import { readFileSync } from 'node:fs';",
       "const loader = await import('bpfts/loader');",
       'try {',
-      '  loader.loadObject(readFileSync(process.argv[2]));',
+      '  loader.Collection.load(readFileSync(process.argv[2]));',
       "  console.log(JSON.stringify({ loaded: true }));",
       '} catch (e) {',
       '  console.log(JSON.stringify({ name: e.constructor.name, typed: e instanceof loader.NativeBindingError, message: e.message }));',

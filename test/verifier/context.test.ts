@@ -3,7 +3,7 @@
 // three-instruction programs whose only question is the context access. The load type is checked
 // in the same sweep from the level-2 log, which prints the destination register after the load.
 import { describe, expect, it } from 'vitest';
-import { BPF_PROG_LOAD_FLAGS, progLoad, VerifierError } from '../../src/loader/index.js';
+import { BPF_PROG_LOAD_FLAGS, progLoad, VerifierError } from '../../src/loader/raw.js';
 import { bpf_attach_type as A, bpf_prog_type as P, enumName } from '../../src/uapi/index.js';
 import {
   atomicCtxMessage, ctxAccess, ctxKind, ctxSize, invalidCtxAccessMessage, modifiedCtxPtrMessage,

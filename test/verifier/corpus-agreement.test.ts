@@ -8,7 +8,7 @@
 // program's kernel and verify results to FILE under "corpus".
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rejectionKind } from '../../src/loader/index.js';
+import { rejectionKind } from '../../src/loader/raw.js';
 import { haveCorpus, haveRoot } from '../helpers/env.js';
 import { corpusObjects, label, projectObjects } from '../helpers/objects.js';
 import { agreementRows, filtered, formatAgreement, summarize, VerifyRunner, writeAgreement, type Row } from './kernel-oracle.js';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELPER_DATA } from '../../src/doctor/index.js';
-import { mapCreate, progLoad, VerifierError, type Fd } from '../../src/loader/index.js';
+import { mapCreate, progLoad, VerifierError, type Fd } from '../../src/loader/raw.js';
 import {
   bpf_attach_type as A, bpf_prog_type as P, BPF_FUNC_NAMES, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY,
   BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE,

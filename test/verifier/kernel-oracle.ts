@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { matchSection, readObject, type BpfObject } from '../../src/object/index.js';
 import { bpf_prog_type, enumName } from '../../src/uapi/index.js';
 import { repoRoot } from '../helpers/env.js';
-import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/index.js';
+import { loadObject, LoadError, ProgramRejectedError, SyscallError } from '../../src/loader/raw.js';
 import { ERRNO } from '../../src/uapi/index.js';
 
 export type KernelVerdict = 'loads' | 'rejects' | 'not loadable';

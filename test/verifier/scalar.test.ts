@@ -5,7 +5,7 @@
 // and random instruction sequences (loaded through progLoad at log level 2), and the log format.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpf_prog_type, progLoad, VerifierError } from '../../src/loader/index.js';
+import { bpf_prog_type, progLoad, VerifierError } from '../../src/loader/raw.js';
 import { Vm } from '../../src/vm/index.js';
 import {
   aluScalar, boundsSync, branchEdges, branchTaken, bswapScalar, forkScalar, formatScalar, negScalar,

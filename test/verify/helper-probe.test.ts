@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, HELPER_DATA, verify } from '../../src/doctor/index.js';
-import { probeHelpers, rejectionReason } from '../../src/loader/index.js';
-import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
+import { probeHelpers, rejectionReason } from '../../src/loader/raw.js';
+import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/raw.js';
 import { readObject } from '../../src/object/index.js';
 import { BPF_FUNC_NAMES } from '../../src/uapi/index.js';
 import { haveRoot, tool } from '../helpers/env.js';

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rejectionKind, rejectionReason } from '../../src/loader/index.js';
-import { loadObject, progLoad, ProgramRejectedError, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
+import { rejectionKind, rejectionReason } from '../../src/loader/raw.js';
+import { loadObject, progLoad, ProgramRejectedError, VerifierError, bpf_prog_type } from '../../src/loader/raw.js';
 import { readObject } from '../../src/object/index.js';
 import { corpusDir, haveCorpus, haveRoot } from '../helpers/env.js';
 import { EXIT, ins, MOV_R0 } from './asm.js';

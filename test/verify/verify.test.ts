@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readObject } from '../../src/object/index.js';
 import { verify } from '../../src/doctor/index.js';
-import { rejectionReason } from '../../src/loader/index.js';
+import { rejectionReason } from '../../src/loader/raw.js';
 import { verify as verifyCommand } from '../../src/cli/commands/verify.js';
 import { parseCommandArgs } from '../../src/cli/command.js';
-import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/index.js';
+import { progLoad, VerifierError, bpf_prog_type } from '../../src/loader/raw.js';
 import { corpusDir, haveCorpus, haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { assemble as asm, CALL, EXIT, ins, MOV_R0 } from './asm.js';
 

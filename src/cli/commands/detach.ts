@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { checkDeviceName, detachTc, detachTcx, detachXdp, netnsPath } from '../../loader/index.js';
+import { checkDeviceName, detachTc, detachTcx, detachXdp, netnsPath } from '../../loader/raw.js';
 import { flag, intOption, str, type Command } from '../command.js';
 import { json } from '../format.js';
 import { direction, requirePrivilege } from './load.js';

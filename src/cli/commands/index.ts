@@ -15,6 +15,7 @@ export const commands: CommandEntry[] = [
   { path: ['inspect'], summary: 'Show the programs, maps, global data, relocations, BTF and problems of a BPF object', load: async () => (await import('./inspect.js')).inspect },
   { path: ['disasm'], summary: 'Disassemble the programs of an object, as `llvm-objdump -d` prints them', load: async () => (await import('./disasm.js')).disasm },
   { path: ['btf', 'dump'], summary: 'Print the BTF of an object or raw BTF file, as `bpftool btf dump file` does', load: async () => (await import('./btf.js')).btfDump },
+  { path: ['gen', 'types'], summary: "Write TypeScript types for an object's maps, globals and programs, from its BTF", load: async () => (await import('./gen.js')).genTypes },
   { path: ['run'], summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN', load: async () => (await import('./run.js')).run },
   { path: ['conformance-plugin'], summary: "Run one program for the BPF conformance suite's runner (its plugin protocol)", load: async () => (await import('./conformance-plugin.js')).conformancePlugin },
   { path: ['doctor'], summary: 'Explain why a BPF object would not load (section names, BTF, maps, license) and how to fix it', load: async () => (await import('./doctor.js')).doctor },

@@ -3,7 +3,7 @@ import { BpfError, UsageError } from '../../errors.js';
 import {
   ProgramRejectedError, Undo, attachTc, attachTcx, attachXdp, checkDeviceName, loadObject, netnsPath, objectNameOf,
   type LoadedObject, type TcAttachment, type TcxAttachment, type XdpAttachment,
-} from '../../loader/index.js';
+} from '../../loader/raw.js';
 import { faultsFromEnvironment } from '../../loader/sys/faults.js';
 import type { AttachIntent } from '../../object/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatBtfValue, type Btf, type FormattedValue } from '../../btf/index.js';
+import { BtfCodec, cValueToJson, type Btf, type JsonCValue } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
 import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
@@ -8,7 +8,7 @@ import {
 import {
   fetchBtf, kernelMaps, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapKeys, mapLookupElem, mapUpdateElem, objGet,
   type Fd, type MapInfo,
-} from '../../loader/index.js';
+} from '../../loader/raw.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
 import { json, table } from '../format.js';
 import { requirePrivilege } from './load.js';
@@ -50,20 +50,22 @@ function parseHex(text: string, size: number, what: string): Uint8Array {
   return bytes;
 }
 
-interface Entry { key: string; value: string | string[]; formatted?: { key: FormattedValue; value: FormattedValue | FormattedValue[] } }
+interface Entry { key: string; value: string | string[]; formatted?: { key: JsonCValue; value: JsonCValue | JsonCValue[] } }
 
-function dumpOnce(fd: Fd, info: MapInfo, btf: Btf | undefined, cpus: number): Entry[] {
+function dumpOnce(fd: Fd, info: MapInfo, btf: Btf | undefined): Entry[] {
   const percpu = PERCPU.has(info.type);
   const stride = Math.ceil(info.valueSize / 8) * 8;
+  const keyCodec = new BtfCodec(btf, info.btfKeyTypeId, info.keySize);
+  const valueCodec = new BtfCodec(btf, info.btfValueTypeId, info.valueSize);
   const entries: Entry[] = [];
-  for (const key of mapKeys(fd, info.keySize)) {
-    const raw = mapLookupElem(fd, key, percpu ? stride * cpus : info.valueSize);
+  for (const key of mapKeys(fd)) {
+    const raw = mapLookupElem(fd, key);
     if (!raw) continue;
-    const values = percpu ? Array.from({ length: cpus }, (_, c) => raw.subarray(c * stride, c * stride + info.valueSize)) : [raw];
+    const values = percpu ? Array.from({ length: raw.byteLength / stride }, (_, c) => raw.subarray(c * stride, c * stride + info.valueSize)) : [raw];
     const e: Entry = { key: hex(key), value: percpu ? values.map(hex) : hex(raw) };
-    if (btf && (info.btfKeyTypeId || info.btfValueTypeId)) {
-      const fk = info.btfKeyTypeId ? formatBtfValue(btf, info.btfKeyTypeId, key) : hex(key);
-      const fv = info.btfValueTypeId ? values.map((v) => formatBtfValue(btf, info.btfValueTypeId, v)) : values.map(hex);
+    if (keyCodec.typed || valueCodec.typed) {
+      const fk = keyCodec.typed ? cValueToJson(keyCodec.decode(key)) : hex(key);
+      const fv = values.map((v) => (valueCodec.typed ? cValueToJson(valueCodec.decode(v)) : hex(v)));
       e.formatted = { key: fk, value: percpu ? fv : fv[0]! };
     }
     entries.push(e);
@@ -117,9 +119,8 @@ SECONDS seconds until interrupted (or --count times).`,
     try {
       const info = mapGetInfo(fd);
       const btf = info.btfId ? fetchBtf(info.btfId) : undefined;
-      const cpus = possibleCpus();
       for (let n = 0; ; n++) {
-        const entries = dumpOnce(fd, info, btf, cpus);
+        const entries = dumpOnce(fd, info, btf);
         if (flag(args, 'json')) io.out(json(entries));
         else {
           if (watch !== undefined) io.out(`--- ${info.name} (id ${info.id}) at ${new Date().toISOString()}\n`);
@@ -178,7 +179,7 @@ other CPUs keep what they hold, or zeros for a new element).`,
         const stride = Math.ceil(info.valueSize / 8) * 8;
         const all = new Uint8Array(stride * cpus);
         if (cpu !== undefined) {
-          const current = mapLookupElem(fd, key, all.length);
+          const current = mapLookupElem(fd, key);
           if (current) all.set(current);
         }
         for (let c = 0; c < cpus; c++) if (cpu === undefined || c === cpu) all.set(value, c * stride);

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { kernelPrograms, progTypeName } from '../../loader/index.js';
+import { kernelPrograms, progTypeName } from '../../loader/raw.js';
 import { flag, type Command } from '../command.js';
 import { json, table } from '../format.js';
 import { requirePrivilege } from './load.js';

@@ -186,7 +186,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
   if (str(args, 'coverage') !== undefined) throw new UsageError('--coverage is for the emulator; the kernel does not count lines');
   requirePrivilege('--kernel');
-  const loader = await import('../../loader/index.js');
+  const loader = await import('../../loader/raw.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
   const program = str(args, 'prog') ?? (entries.length === 1 ? entries[0]!.name : undefined);
   if (program === undefined) throw new UsageError(`the object has ${entries.length} programs; name one with --prog`, { hint: entries.map((p) => p.name).join(', ') });
@@ -208,15 +208,10 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
       const target = loaded.programs.find((p) => p.name === t.program)!;
       loader.mapUpdateElem(m.fd, new Uint8Array(new Uint32Array([t.index]).buffer), new Uint8Array(new Uint32Array([target.fd.value]).buffer));
     }
-    const cpus = loader.possibleCpus();
-    const maps = loaded.maps.filter((m) => !NOT_LISTABLE.has(m.spec.type)).map((m): MapView => {
-      const percpu = [5, 6, 10].includes(m.spec.type);
-      const size = percpu ? ((m.spec.valueSize + 7) & ~7) * cpus : m.spec.valueSize;
-      return {
-        name: m.spec.objectName,
-        snapshot: () => new Map(loader.mapKeys(m.fd, m.spec.keySize).map((k) => [hex(k), hex(loader.mapLookupElem(m.fd, k, size) ?? new Uint8Array())])),
-      };
-    });
+    const maps = loaded.maps.filter((m) => !NOT_LISTABLE.has(m.spec.type)).map((m): MapView => ({
+      name: m.spec.objectName,
+      snapshot: () => new Map(loader.mapKeys(m.fd).map((k) => [hex(k), hex(loader.mapLookupElem(m.fd, k) ?? new Uint8Array())])),
+    }));
     const prog = loaded.programs.find((p) => p.name === program)!;
     return {
       progType: prog.type,

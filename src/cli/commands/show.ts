@@ -2,7 +2,7 @@ import { BpfError } from '../../errors.js';
 import {
   checkDeviceName, linkGetInfo, listDevices, listTcx, netnsPath, objGet, progGetFdById, progGetInfo, queryXdp, tcFilters, withNetlink,
   type ProgInfo,
-} from '../../loader/index.js';
+} from '../../loader/raw.js';
 import { flag, str, type Command } from '../command.js';
 import { json } from '../format.js';
 import { requirePrivilege } from './load.js';

@@ -31,6 +31,18 @@ export const MAP_ELEM_ATTR = layout('union bpf_attr', {
   flags: [24, 8],
 });
 
+/** BPF_MAP_LOOKUP_BATCH and the other batch commands: union bpf_attr's `batch` struct. */
+export const MAP_BATCH_ATTR = layout('union bpf_attr', {
+  in_batch: [0, 8],
+  out_batch: [8, 8],
+  keys: [16, 8],
+  values: [24, 8],
+  count: [32, 4],
+  map_fd: [36, 4],
+  elem_flags: [40, 8],
+  flags: [48, 8],
+});
+
 /** BPF_PROG_LOAD. */
 export const PROG_LOAD_ATTR = layout('union bpf_attr', {
   prog_type: [0, 4],

@@ -1,7 +1,7 @@
 // The maps of an object: one per map definition (legacy bpf_map_def, iproute2 bpf_elf_map, BTF
 // .maps) and one single-element array per global data section, named, sized and typed the way
 // libbpf creates them so that bpftool shows the same thing for both loaders.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mapDefFromStruct, type Btf } from '../../btf/index.js';
 import { legacyInnerMap, type BpfObject, type GlobalDataSection, type MapDefinition } from '../../object/index.js';
@@ -12,6 +12,7 @@ import {
 import { BPF_OBJ_NAME_LEN } from '../abi/index.js';
 import { mapCreate, mapFreeze, mapGetInfo, mapUpdateElem, objGet, objPin, type MapCreateOptions } from '../sys/bpf.js';
 import { SyscallError } from '../sys/errors.js';
+import { possibleCpus } from '../sys/cpus.js';
 import type { Fd } from '../sys/fd.js';
 import { LoadError, inStep } from './errors.js';
 import type { Undo } from './undo.js';
@@ -57,15 +58,6 @@ export interface CreatedMap {
   reused: boolean;
   /** Set when this load pinned it. */
   pinnedAt?: string;
-}
-
-/** CPUs the kernel may bring up, from /sys/devices/system/cpu/possible ("0-3,6"). */
-export function possibleCpus(): number {
-  const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
-  return text.split(',').reduce((n, part) => {
-    const [a, b] = part.split('-').map(Number);
-    return n + (b === undefined ? 1 : b - a! + 1);
-  }, 0);
 }
 
 /** Characters the kernel accepts in object names (kernel/bpf/syscall.c bpf_obj_name_cpy). */

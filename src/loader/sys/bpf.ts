@@ -15,6 +15,7 @@ import {
   LINK_CREATE_ATTR,
   LINK_DETACH_ATTR,
   MAP_CREATE_ATTR,
+  MAP_BATCH_ATTR,
   MAP_ELEM_ATTR,
   OBJ_ATTR,
   PROG_LOAD_ATTR,
@@ -22,12 +23,15 @@ import {
   SYS_bpf,
   TEST_RUN_ATTR,
 } from '../abi/index.js';
-import { BPF_ANY } from '../../uapi/index.js';
+import {
+  BPF_ANY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
+} from '../../uapi/index.js';
+import { possibleCpus } from './cpus.js';
 import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
-import { ERRNO } from '../../uapi/index.js';
+import { ENOTSUPP, ERRNO } from '../../uapi/index.js';
 import { StructView, type Layout } from '../abi/layout.js';
-import { SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 import { faults } from './faults.js';
+import { MapSizeError, SyscallError, VerifierError, explainBpfErrno } from './errors.js';
 import { Fd, type FdLike, fdNumber } from './fd.js';
 import { addressOf, lastErrno, libc, pinned, pinnedCopy } from './libc.js';
 
@@ -115,23 +119,96 @@ export function mapCreate(o: MapCreateOptions): Fd {
   return new Fd(bpf(bpf_cmd.BPF_MAP_CREATE, a), 'map');
 }
 
+/** Map types whose lookups fill one 8-byte aligned slot per possible CPU (kernel/bpf/syscall.c bpf_map_value_size). */
+const PERCPU_VALUE: ReadonlySet<number> = new Set([
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
+]);
+
+/** How many bytes the kernel reads and writes for one element of a map, from the map's own info. */
+export interface MapElemSizes {
+  name: string;
+  type: number;
+  keySize: number;
+  /** The map's value_size. */
+  valueSize: number;
+  /** What a lookup writes and an update reads: value_size, or roundup(value_size, 8) * possible CPUs for per-CPU maps. */
+  valueBytes: number;
+  /** Possible CPUs for per-CPU maps (one value slot of roundup(value_size, 8) bytes each), else undefined. */
+  cpus?: number;
+}
+
+/** An Fd refers to one map for as long as it is open, so its sizes are asked for once. */
+const sizesOfFd = new WeakMap<Fd, MapElemSizes>();
+
+/** The element sizes of `map` as the kernel reports them (BPF_OBJ_GET_INFO_BY_FD). */
+export function mapElemSizes(map: FdLike): MapElemSizes {
+  const cached = typeof map === 'number' ? undefined : sizesOfFd.get(map);
+  if (cached) return cached;
+  const info = mapGetInfo(map);
+  const cpus = PERCPU_VALUE.has(info.type) ? possibleCpus() : undefined;
+  const sizes: MapElemSizes = {
+    name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize,
+    valueBytes: cpus === undefined ? info.valueSize : Math.ceil(info.valueSize / 8) * 8 * cpus,
+    ...(cpus === undefined ? {} : { cpus }),
+  };
+  if (typeof map !== 'number') sizesOfFd.set(map, sizes);
+  return sizes;
+}
+
+function sizeHint(s: MapElemSizes): string | undefined {
+  return s.cpus === undefined ? undefined
+    : `per-CPU maps hold one ${Math.ceil(s.valueSize / 8) * 8}-byte slot per possible CPU (${s.cpus}): value_size ${s.valueSize} rounded up to 8, times ${s.cpus}`;
+}
+
+function checkKey(s: MapElemSizes, key: Uint8Array): void {
+  if (key.byteLength !== s.keySize) throw new MapSizeError(s.name, 'key', s.keySize, key.byteLength);
+}
+
+/** Checks a caller's size against the kernel's, so that a wrong belief about the map fails loudly. */
+function checkValueSize(s: MapElemSizes, expected: number, given: number | undefined): void {
+  if (given !== undefined && given !== expected) throw new MapSizeError(s.name, 'value', expected, given, { hint: sizeHint(s) });
+}
+
 /** Lookup/update attributes; `key` and `value` are pinned buffers the kernel reads or fills. */
-function elemAttr(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number) {
+function elemAttr(map: FdLike, key: Uint8Array | undefined, value: Uint8Array, flags: number) {
   return attr(MAP_ELEM_ATTR).set('map_fd', fdNumber(map)).set('key', addressOf(key)).set('value', addressOf(value)).set('flags', flags);
 }
 
-/** The value stored under `key`, or undefined when there is none. `valueSize` is the map's value size (times the CPU count for per-CPU maps). */
-export function mapLookupElem(map: FdLike, key: Uint8Array, valueSize: number, flags = 0): Uint8Array | undefined {
+/**
+ * The value stored under `key`, or undefined when there is none. The buffer is sized from the
+ * map's info (for per-CPU maps one roundup(value_size, 8) slot per possible CPU); `valueSize`, when
+ * given, is checked against that size (MapSizeError when they differ), as is the key's length.
+ */
+export function mapLookupElem(map: FdLike, key: Uint8Array, valueSize?: number, flags = 0): Uint8Array | undefined {
+  return lookup(bpf_cmd.BPF_MAP_LOOKUP_ELEM, map, key, valueSize, flags);
+}
+
+/** Removes and returns the element under `key` (for queues and stacks, the next element: give an empty key). */
+export function mapLookupAndDeleteElem(map: FdLike, key: Uint8Array, valueSize?: number, flags = 0): Uint8Array | undefined {
+  return lookup(bpf_cmd.BPF_MAP_LOOKUP_AND_DELETE_ELEM, map, key, valueSize, flags);
+}
+
+function lookup(cmd: number, map: FdLike, key: Uint8Array, valueSize: number | undefined, flags: number): Uint8Array | undefined {
+  const s = mapElemSizes(map);
+  checkKey(s, key);
+  checkValueSize(s, s.valueBytes, valueSize);
   const k = pinnedCopy(key);
-  const v = pinned(valueSize);
-  const r = rawBpf(bpf_cmd.BPF_MAP_LOOKUP_ELEM, elemAttr(map, k, v, flags));
+  const v = pinned(s.valueBytes);
+  const r = rawBpf(cmd, elemAttr(map, k, v, flags));
   if (r === -ERRNO.ENOENT) return undefined;
-  if (r < 0) fail(bpf_cmd.BPF_MAP_LOOKUP_ELEM, -r);
+  if (r < 0) fail(cmd, -r);
   return v;
 }
 
-/** Stores `value` under `key`; `flags` is BPF_ANY (default), BPF_NOEXIST, BPF_EXIST, optionally | BPF_F_LOCK. */
+/**
+ * Stores `value` under `key`; `flags` is BPF_ANY (default), BPF_NOEXIST, BPF_EXIST, optionally |
+ * BPF_F_LOCK. The key and value must be exactly the sizes the kernel reads (MapSizeError otherwise):
+ * for per-CPU maps one roundup(value_size, 8) slot per possible CPU, for queues and stacks an empty key.
+ */
 export function mapUpdateElem(map: FdLike, key: Uint8Array, value: Uint8Array, flags: number = BPF_ANY): void {
+  const s = mapElemSizes(map);
+  checkKey(s, key);
+  checkValueSize(s, s.valueBytes, value.byteLength);
   const k = pinnedCopy(key);
   const v = pinnedCopy(value);
   bpf(bpf_cmd.BPF_MAP_UPDATE_ELEM, elemAttr(map, k, v, flags));
@@ -139,6 +216,7 @@ export function mapUpdateElem(map: FdLike, key: Uint8Array, value: Uint8Array, f
 
 /** Deletes `key`; false when it was not there. */
 export function mapDeleteElem(map: FdLike, key: Uint8Array): boolean {
+  checkKey(mapElemSizes(map), key);
   const k = pinnedCopy(key);
   const a = attr(MAP_ELEM_ATTR).set('map_fd', fdNumber(map)).set('key', addressOf(k));
   const r = rawBpf(bpf_cmd.BPF_MAP_DELETE_ELEM, a);
@@ -147,10 +225,16 @@ export function mapDeleteElem(map: FdLike, key: Uint8Array): boolean {
   return true;
 }
 
-/** The key after `key` (the first key when `key` is undefined), or undefined at the end. */
-export function mapGetNextKey(map: FdLike, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
+/**
+ * The key after `key` (the first key when `key` is undefined), or undefined at the end. The buffer
+ * is the map's key_size; `keySize`, when given, is checked against it.
+ */
+export function mapGetNextKey(map: FdLike, key: Uint8Array | undefined, keySize?: number): Uint8Array | undefined {
+  const s = mapElemSizes(map);
+  if (keySize !== undefined && keySize !== s.keySize) throw new MapSizeError(s.name, 'key', s.keySize, keySize);
+  if (key !== undefined) checkKey(s, key);
   const k = key === undefined ? undefined : pinnedCopy(key);
-  const next = pinned(keySize);
+  const next = pinned(s.keySize);
   const a = attr(MAP_ELEM_ATTR)
     .set('map_fd', fdNumber(map))
     .set('key', addressOf(k))
@@ -161,11 +245,56 @@ export function mapGetNextKey(map: FdLike, key: Uint8Array | undefined, keySize:
   return next;
 }
 
-/** Every key of the map, in the kernel's iteration order. */
-export function mapKeys(map: FdLike, keySize: number): Uint8Array[] {
+/** Every key of the map, in the kernel's iteration order (`keySize`, when given, is checked as by mapGetNextKey). */
+export function mapKeys(map: FdLike, keySize?: number): Uint8Array[] {
   const keys: Uint8Array[] = [];
-  for (let k = mapGetNextKey(map, undefined, keySize); k; k = mapGetNextKey(map, k, keySize)) keys.push(k);
+  for (let k = mapGetNextKey(map, undefined, keySize); k; k = mapGetNextKey(map, k)) keys.push(k);
   return keys;
+}
+
+/** Elements per BPF_MAP_LOOKUP_BATCH call at first; doubled when a hash bucket holds more (ENOSPC). */
+const BATCH_COUNT = 256;
+
+/**
+ * Every key/value pair of the map through BPF_MAP_LOOKUP_BATCH (Linux 5.6+ for hashes, 5.7+ for
+ * arrays), or undefined when the kernel has no batch lookup for this map type, so that the caller
+ * walks the keys instead. Buffers are sized from the map's info like every other map call.
+ */
+export function mapLookupBatch(map: FdLike): [Uint8Array, Uint8Array][] | undefined {
+  const s = mapElemSizes(map);
+  // The batch token is a u32 bucket index for hashes and a key for arrays (kernel/bpf/syscall.c).
+  const tokenSize = Math.max(s.keySize, 8);
+  const out: [Uint8Array, Uint8Array][] = [];
+  let inBatch: Uint8Array | undefined;
+  let count = BATCH_COUNT;
+  for (;;) {
+    const outBatch = pinned(tokenSize);
+    const keys = pinned(count * s.keySize);
+    const values = pinned(count * s.valueBytes);
+    const a = attr(MAP_BATCH_ATTR)
+      .set('in_batch', addressOf(inBatch))
+      .set('out_batch', addressOf(outBatch))
+      .set('keys', addressOf(keys))
+      .set('values', addressOf(values))
+      .set('count', count)
+      .set('map_fd', fdNumber(map));
+    const r = rawBpf(bpf_cmd.BPF_MAP_LOOKUP_BATCH, a);
+    const errno = r < 0 ? -r : 0;
+    if (errno === ERRNO.ENOSPC && count < 1 << 20) {
+      count *= 2;
+      continue;
+    }
+    if (errno !== 0 && errno !== ERRNO.ENOENT) {
+      if (inBatch === undefined && (errno === ERRNO.EINVAL || errno === ERRNO.EOPNOTSUPP || errno === ENOTSUPP)) return undefined;
+      fail(bpf_cmd.BPF_MAP_LOOKUP_BATCH, errno);
+    }
+    const got = Math.min(a.num('count'), count);
+    for (let i = 0; i < got; i++) {
+      out.push([keys.slice(i * s.keySize, (i + 1) * s.keySize), values.slice(i * s.valueBytes, (i + 1) * s.valueBytes)]);
+    }
+    if (errno === ERRNO.ENOENT) return out;
+    inBatch = outBatch;
+  }
 }
 
 /** Makes the map read-only for user space (BPF_MAP_FREEZE). */

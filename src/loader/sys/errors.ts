@@ -7,6 +7,24 @@ import { errnoName } from '../../uapi/index.js';
 /** koffi's native module or the C library could not be loaded (unsupported platform, broken install). */
 export class NativeBindingError extends BpfError {}
 
+/**
+ * A key or value buffer whose size differs from what the kernel reads or writes for this map
+ * (checked before the call, since a short buffer would let the kernel read or write past it).
+ */
+export class MapSizeError extends BpfError {
+  constructor(
+    /** The map's name as the kernel reports it. */
+    readonly map: string,
+    readonly what: 'key' | 'value',
+    /** The size the kernel reads or writes: key_size, value_size, or for per-CPU maps roundup(value_size, 8) * possible CPUs. */
+    readonly expected: number,
+    readonly given: number,
+    options?: { hint?: string },
+  ) {
+    super(`map ${map ? `'${map}'` : '(unnamed)'}: the ${what} is ${given} bytes, the kernel ${what === 'key' ? 'reads' : 'reads and writes'} ${expected}`, options);
+  }
+}
+
 /** A failed system call: errno, its name, the command, and what most likely went wrong. */
 export class SyscallError extends BpfError {
   readonly errnoName: string;
