@@ -23,3 +23,8 @@ export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD } from './context-layout.js';
 /** The CLI's names for return codes; they are src/uapi's. */
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
+export { StackTraceMap } from './maps/stack-trace.js';
+export type { TracingInput } from './tracing.js';
+export type { KernelObjectSpec } from './kernel-memory.js';
+export { parseTracepointFormat, registerOffset, type TracingCtxSpec, type TracepointField, type TracepointFormat, type CtxValue } from './tracing-context.js';
+export type { CurrentTask, TracingEnvOptions } from './tracing-helpers.js';

@@ -44,7 +44,8 @@ function hexBytes(text: string, where: () => string): Uint8Array {
   return Uint8Array.from(Buffer.from(digits, 'hex'));
 }
 
-function encode(v: unknown, size: number, btf: Btf | undefined, typeId: number | undefined, where: () => string): Uint8Array {
+/** One key or value in the forms above as `size` bytes (of BTF type `typeId` when given); errors name `where()`. */
+export function encode(v: unknown, size: number, btf: Btf | undefined, typeId: number | undefined, where: () => string): Uint8Array {
   let out: Uint8Array;
   if (typeof v === 'number' || typeof v === 'bigint') {
     if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new Error(`${where()}: ${v} is not an integer JSON can hold exactly; give hex`);

@@ -97,6 +97,10 @@ export class Vm {
 
   /** @internal bpf-to-bpf call depth (0: the entry frame) */
   depth = 0;
+  /** The depth whose exit ends exec(): 0, or the frame of the callback running now. */
+  private stopDepth = 0;
+  /** Instructions callbacks (bpf_loop, bpf_for_each_map_elem) executed in this run, budgeted apart. */
+  private callbackExecuted = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 9);
   /** @internal for compiled programs (compile.ts) */
@@ -130,7 +134,7 @@ export class Vm {
     this.lo.fill(0);
     this.hi.fill(0);
     for (let i = 0; i < args.length && i < 5; i++) this.setReg(i + 1, args[i]!);
-    const executed = this.start();
+    const executed = this.start() + this.callbackExecuted;
     return { r0: toBigInt(this.hi[0]!, this.lo[0]!), executed };
   }
 
@@ -148,12 +152,14 @@ export class Vm {
     }
     this.hi[1] = region;
     this.lo[1] = offset;
-    return this.start();
+    return this.start() + this.callbackExecuted;
   }
 
   private start(): number {
     this.memory.clearStack();
     this.depth = 0;
+    this.stopDepth = 0;
+    this.callbackExecuted = 0;
     this.enterFrame(0);
     this.exitValue = undefined;
     this.current = this.program;
@@ -275,6 +281,36 @@ export class Vm {
     this.tailCalls++;
     this.pendingTail = program;
     return true;
+  }
+
+  /**
+   * Call the subprogram at instruction `target` of the running program for a helper (bpf_loop,
+   * bpf_for_each_map_elem) with r1..r5 = args, in a call frame of its own, and give its r0. The
+   * helper's caller finds its registers as it left them.
+   */
+  callback(target: number, args: readonly bigint[]): bigint {
+    if (!Number.isInteger(target) || target < 0 || target >= this.current.count) {
+      throw this.fault('helper', `callback at instruction ${target}, outside the program`);
+    }
+    const lo = this.lo.slice();
+    const hi = this.hi.slice();
+    const pc = this.pc;
+    const stop = this.stopDepth;
+    this.pushFrame(pc, target);
+    for (let i = 0; i < 5; i++) this.setReg(i + 1, args[i] ?? 0n);
+    this.stopDepth = this.depth;
+    const left = this.budget - this.callbackExecuted;
+    try {
+      const done = this.exec(target, left);
+      if (this.tracer === undefined) this.callbackExecuted += done - (this.budget - left);
+      return toBigInt(this.hi[0]!, this.lo[0]!);
+    } finally {
+      this.popFrame();
+      this.stopDepth = stop;
+      this.pc = pc;
+      this.lo.set(lo);
+      this.hi.set(hi);
+    }
   }
 
   /** A fault at the current pc, for helpers to throw. */
@@ -1258,7 +1294,7 @@ export class Vm {
             this.pc = pc;
             throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
           case 0x95:
-            if (this.depth === 0) return this.executedCount(startBudget, budget);
+            if (this.depth === this.stopDepth) return this.executedCount(startBudget, budget);
             pc = this.popFrame();
             break;
 
