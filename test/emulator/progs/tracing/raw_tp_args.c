@@ -71,10 +71,24 @@ int looped(__u64 *ctx)
 	return n;
 }
 
+/* Hash maps are walked in bucket order, which the kernel's random hash seed decides: sum, never stop. */
 static long add_up(void *map, __u32 *key, __u64 *value, void *data)
 {
 	*(__u64 *)data += *key * 1000 + *value;
-	return *key == 13;
+	return 0;
+}
+
+struct walk {
+	__u32 stop;
+	__u64 seen;
+};
+
+/* Arrays are walked in index order: stop at a given index. */
+static long until(void *map, __u32 *key, __u64 *value, void *data)
+{
+	struct walk *w = data;
+	w->seen = w->seen * 7 + *value;
+	return *key == w->stop;
 }
 
 SEC("raw_tp/counted")
@@ -90,8 +104,11 @@ int counted(__u64 *ctx)
 			bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
 	}
 	long n = bpf_for_each_map_elem(&counts, add_up, &sum, 0);
-	put(0, sum);
-	return n;
+	put(1, sum);
+	struct walk w = { .stop = ctx[0] & 3 };
+	long m = bpf_for_each_map_elem(&results, until, &w, 0);
+	put(3, w.seen);
+	return n * 16 + m;
 }
 
 char LICENSE[] SEC("license") = "GPL";
