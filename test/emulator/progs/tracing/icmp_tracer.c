@@ -41,6 +41,9 @@ struct event {
 	__u8 protocol;
 };
 
+/* Puts struct event into the object's BTF, so that readers can decode the records. */
+const struct event *unused_event __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
