@@ -12,8 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { btfFromFile, type Btf } from '../../src/btf/index.js';
 import { arbFrame, type Frame } from '../../src/testing/index.js';
 import { PT_REGS_X86_64 } from '../../src/uapi/index.js';
-import { Emulator, parseTracepointFormat, StackTraceMap, type TracingInput } from '../../src/vm/index.js';
-import { haveKernelBtf, repoRoot, tool, VMLINUX } from '../helpers/env.js';
+import { loadObject, ProgramRejectedError } from '../../src/loader/index.js';
+import { Emulator, parseTracepointFormat, StackTraceMap, VmFault, type TracingInput } from '../../src/vm/index.js';
+import { haveKernelBtf, haveRoot, repoRoot, tool, VMLINUX } from '../helpers/env.js';
 
 const build = join(repoRoot, 'test', 'emulator', 'progs', 'tracing', 'build');
 const object = (name: string) => readFileSync(join(build, `${name}.o`));
@@ -112,6 +113,60 @@ describe('raw tracepoint and fentry/fexit contexts', () => {
     // One argument given, the function has two: the return value still sits in slot 2.
     emu.runTracing({ ctx: { kind: 'fexit', args: [7], ret: 16 } });
     expect(u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(24, 48))).toEqual([7n, 0n, 16n]);
+  });
+});
+
+describe('context accesses the kernel refuses', () => {
+  const cases = [
+    ['write_ctx', { kind: 'raw_tp', args: [1] }, /invalid write of 8 bytes to raw_tp arguments \(1\) at offset 0: the context of tracing programs is read-only/],
+    ['misaligned', { kind: 'raw_tp', args: [1] }, /invalid read of 4 bytes from raw_tp arguments \(1\) at offset 2: offset 2 is not a multiple of the access size/],
+    ['past_args', { kind: 'raw_tp', args: Array(12).fill(1) }, /at offset 96: outside the 12 u64 argument slots/],
+    ['common_fields', { kind: 'tracepoint', format: NETIF_RECEIVE_SKB_FORMAT }, /at offset 4: the common fields \(the first 8 bytes\) are not readable/],
+  ] as const;
+
+  it.each(cases)('%s faults in the emulator, naming the rule', (program, ctx, message) => {
+    const emu = Emulator.fromObject(object('ctx_faults'), { program });
+    let fault: unknown;
+    try {
+      emu.runTracing({ ctx });
+    } catch (e) {
+      fault = e;
+    }
+    expect(fault).toBeInstanceOf(VmFault);
+    expect((fault as VmFault).kind).toBe('memory');
+    expect((fault as VmFault).message).toMatch(message);
+  });
+
+  it.skipIf(!haveRoot()).each(cases)('%s is refused by the kernel\'s verifier', (program) => {
+    let err: unknown;
+    try {
+      loadObject(object('ctx_faults'), { programs: [program], objectName: 'ctxfaults' }).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProgramRejectedError);
+    expect((err as ProgramRejectedError).log).toMatch(/invalid bpf_context access/);
+  });
+});
+
+describe('tp_btf and perf_event contexts', () => {
+  it('tp_btf: loads through the BTF pointer argument read the object laid out from the target BTF', (ctx) => {
+    if (!haveKernelBtf()) return ctx.skip();
+    const emu = Emulator.fromObject(object('btf_reads'), { program: 'btf_skb', btf: kernelBtf() });
+    emu.runTracing({
+      objects: { skb: { type: 'struct sk_buff', value: { len: 1500, protocol: [0x86, 0xdd], data: '@pkt+14' } }, pkt: { bytes: '00'.repeat(64) } },
+      ctx: { kind: 'tp_btf', args: ['@skb'] },
+    });
+    // clang puts skb_seen after perf_seen in .bss.
+    const seen = u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(24, 48));
+    expect(seen.slice(0, 2)).toEqual([1500n, 0xdd86n]);
+    expect(seen[2]! & 0xffffffffn).toBe(14n);
+  });
+
+  it('perf_event: sample_period, addr and the registers of struct bpf_perf_event_data', () => {
+    const emu = Emulator.fromObject(object('btf_reads'), { program: 'sample' });
+    emu.runTracing({ ctx: { kind: 'perf_event', arch: 'x86_64', regs: { ip: '0xffffffff81001234' }, sample_period: 4000, addr: '0x7fff0000' } });
+    expect(u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(0, 24))).toEqual([4000n, 0x7fff0000n, 0xffffffff81001234n]);
   });
 });
 
