@@ -17,5 +17,7 @@ export { doctor, verify, checkBtf, formatReport, formatVerifyReport } from './do
 export type { Report, VerifyReport, Finding } from './doctor/index.js';
 export { fixObject, FixError } from './fix/index.js';
 export type { FixOptions, FixResult } from './fix/index.js';
-export { Emulator, EmulatorError, Vm, VmFault, parseMapJson } from './vm/index.js';
-export type { EmulatorOptions, ContextOverrides, RunOutput } from './vm/index.js';
+export { Emulator, EmulatorError, Vm, VmFault, parseMapJson, parseTracepointFormat } from './vm/index.js';
+export type {
+  EmulatorOptions, ContextOverrides, RunOutput, TracingInput, TracingCtxSpec, KernelObjectSpec, CurrentTask, TracingEnvOptions,
+} from './vm/index.js';
