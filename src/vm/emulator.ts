@@ -392,6 +392,7 @@ export class Emulator {
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
     });
     this.vm.cpu = options.cpu ?? 0;
+    this.vm.probeMem = this.tracing?.btfPointers ?? false;
   }
 
   private kfuncName(imm: number): string | undefined {

@@ -110,6 +110,11 @@ export class TracingSupport {
     this.nargs = functionArgs(btf, kind, section);
   }
 
+  /** Whether the program reads through BTF-typed pointers, whose faulting loads the kernel turns into zeros. */
+  get btfPointers(): boolean {
+    return this.kind === 'fentry' || this.kind === 'fexit' || this.kind === 'tp_btf';
+  }
+
   helpers(maps: MapRegistry): Map<number, HelperFn> {
     const m = this.env.helpers(maps);
     m.set(CORE_POISON_HELPER, (vm) => {

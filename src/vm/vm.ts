@@ -72,6 +72,29 @@ export interface RunResult {
 export const DEFAULT_BUDGET = 1_000_000;
 
 const TWO32 = 4294967296;
+
+/** What a faulting BPF_PROBE_MEM load reads, at any offset. */
+class ZeroView extends DataView<ArrayBuffer> {
+  override getInt8(): number {
+    return 0;
+  }
+  override getUint8(): number {
+    return 0;
+  }
+  override getInt16(): number {
+    return 0;
+  }
+  override getUint16(): number {
+    return 0;
+  }
+  override getInt32(): number {
+    return 0;
+  }
+  override getUint32(): number {
+    return 0;
+  }
+}
+const ZERO_VIEW: DataView = new ZeroView(new ArrayBuffer(8));
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Vm {
@@ -92,6 +115,12 @@ export class Vm {
   context: ContextAccess | undefined;
   /** When set, called before every instruction (slow: for --trace only). */
   tracer: Tracer | undefined;
+  /**
+   * Loads outside emulator memory read 0 instead of faulting, as the kernel's BPF_PROBE_MEM loads
+   * through BTF pointers do (the exception table zeroes the destination): for fentry, fexit and
+   * tp_btf programs, whose only loads the verifier lets through unchecked are those.
+   */
+  probeMem = false;
   private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
   private traced = 0;
 
@@ -354,13 +383,17 @@ export class Vm {
     return a;
   }
 
-  /** The region's view if [a, a + size) lies inside region h (writable when storing), else a fault. */
+  /**
+   * The region's view if [a, a + size) lies inside region h (writable when storing), else a fault;
+   * with probeMem a load outside memory reads zeros instead.
+   */
   private access(h: number, a: number, size: number, write: boolean, pc: number): DataView {
     const mem = this.memory;
     if (h > 0 && h < mem.views.length && a + size <= mem.sizes[h]! && (!write || mem.writable[h])) {
       if (write && h === STACK_REGION_BASE) mem.stackDirty = true;
       return mem.views[h]!;
     }
+    if (this.probeMem && !write) return ZERO_VIEW;
     throw this.memFault(h, a, size, write, pc);
   }
 

@@ -153,14 +153,22 @@ describe('tp_btf and perf_event contexts', () => {
   it('tp_btf: loads through the BTF pointer argument read the object laid out from the target BTF', (ctx) => {
     if (!haveKernelBtf()) return ctx.skip();
     const emu = Emulator.fromObject(object('btf_reads'), { program: 'btf_skb', btf: kernelBtf() });
+    // clang puts skb_seen after perf_seen in .bss.
+    const seen = () => u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(24, 56));
+    const objects = { pkt: { bytes: '00'.repeat(64) }, dev: { type: 'struct net_device', value: { ifindex: 7 } } };
     emu.runTracing({
-      objects: { skb: { type: 'struct sk_buff', value: { len: 1500, protocol: [0x86, 0xdd], data: '@pkt+14' } }, pkt: { bytes: '00'.repeat(64) } },
+      objects: { ...objects, skb: { type: 'struct sk_buff', value: { len: 1500, protocol: [0x86, 0xdd], data: '@pkt+14', dev: '@dev' } } },
       ctx: { kind: 'tp_btf', args: ['@skb'] },
     });
-    // clang puts skb_seen after perf_seen in .bss.
-    const seen = u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(24, 48));
-    expect(seen.slice(0, 2)).toEqual([1500n, 0xdd86n]);
-    expect(seen[2]! & 0xffffffffn).toBe(14n);
+    const [len, protocol, data, ifindex] = seen();
+    expect([len, protocol, ifindex]).toEqual([1500n, 0xdd86n, 7n]);
+    expect(data! & 0xffffffffn).toBe(14n);
+  });
+
+  it.skipIf(!haveKernelBtf()).each([['NULL', 0], ['an unmapped address', '0xffff888000001000']] as const)('tp_btf: a load through %s reads 0, as BPF_PROBE_MEM does', (_, dev) => {
+    const emu = Emulator.fromObject(object('btf_reads'), { program: 'btf_skb', btf: kernelBtf() });
+    emu.runTracing({ objects: { skb: { type: 'struct sk_buff', value: { len: 60, dev } } }, ctx: { kind: 'tp_btf', args: ['@skb'] } });
+    expect(u64s(emu.maps.get('.bss').lookup(new Uint8Array(4))!.subarray(24, 56))).toEqual([60n, 0n, 0n, 0n]);
   });
 
   it('perf_event: sample_period, addr and the registers of struct bpf_perf_event_data', () => {
