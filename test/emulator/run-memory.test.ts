@@ -10,7 +10,8 @@ import { UsageError } from '../../src/errors.js';
 import { buildPacket } from '../../src/testing/index.js';
 import { haveKernelBtf, repoRoot } from '../helpers/env.js';
 
-const tracer = join(repoRoot, 'test', 'emulator', 'progs', 'tracing', 'build', 'icmp_tracer.o');
+const build = join(repoRoot, 'test', 'emulator', 'progs', 'tracing', 'build');
+const tracer = join(build, 'icmp_tracer.o');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function bpfts(argv: string[]): Promise<{ code: number; out: string }> {
@@ -30,17 +31,20 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function memory(ctx: unknown): string {
+function write(content: unknown): string {
   const file = join(dir, `memory-${Math.random().toString(16).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify({
-    objects: {
-      skb: { type: 'struct sk_buff', value: { protocol: 8, len: ping.length - 14, data: '@pkt' } },
-      pkt: { bytes: hex(ping.subarray(14)) },
-    },
-    ctx,
-  }));
+  writeFileSync(file, JSON.stringify(content));
   return file;
 }
+
+const packetRun = (packet: Uint8Array, ctx: unknown) => ({
+  objects: {
+    skb: { type: 'struct sk_buff', value: { protocol: 8, len: packet.length - 14, data: '@pkt' } },
+    pkt: { bytes: hex(packet.subarray(14)) },
+  },
+  ctx,
+});
+const memory = (ctx: unknown) => write(packetRun(ping, ctx));
 
 describe.skipIf(!haveKernelBtf())('bpfts run --memory', () => {
   it('--json prints each perf record decoded as the object\'s event struct, then the return value', async () => {
@@ -60,6 +64,28 @@ describe.skipIf(!haveKernelBtf())('bpfts run --memory', () => {
     const { code, out } = await bpfts([tracer, '--prog', 'icmp_tp', '--memory', memory({ kind: 'tracepoint', fields: { skbaddr: '@skb', len: 84, name: 'eth0' } })]);
     expect(code).toBe(0);
     expect(out).toMatch(/^retval 1, \d+ instructions, 1 record\n {2}perf events \(cpu 0\): \{"saddr":\d+,"daddr":\d+,"protocol":1\} [0-9a-f]{24}\n$/);
+  });
+
+  it('a file holding an array runs each in order, the maps kept between runs', async () => {
+    const tcp = buildPacket([{ kind: 'eth' }, { kind: 'ipv4', src: '10.1.2.3', dst: '10.3.2.1' }, { kind: 'tcp', dport: 80 }]);
+    const ctx = { kind: 'raw_tp', args: ['@skb'] };
+    const { out } = await bpfts([tracer, '--prog', 'icmp_raw_tp', '--memory', write([packetRun(tcp, ctx), packetRun(ping, ctx)]), '--json']);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.index, l.map ?? l.retval])).toEqual([[0, 0], [1, 'events'], [1, 1]]);
+  });
+
+  it('ring buffer records are printed without a cpu, decoded as the struct of their size', async () => {
+    const file = write({
+      objects: { kbuf: { bytes: '0102030405060708' }, ubuf: { bytes: '00', size: 8, user: true }, str: { string: 'x' } },
+      ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { di: '@kbuf', si: '@ubuf', dx: '@str' } },
+      current: { pid: 7, tgid: 7, comm: 'bash' },
+    });
+    const { out } = await bpfts([join(build, 'tracing_helpers.o'), '--memory', file, '--json']);
+    const [rec] = out.trim().split('\n').map((l) => JSON.parse(l) as { map: string; cpu?: number; record: Record<string, unknown> });
+    expect(rec!.map).toBe('out');
+    expect(rec!.cpu).toBeUndefined();
+    // format-value shows char arrays as text only when BTF marks them BTF_INT_CHAR, which clang does not.
+    expect(rec!.record).toMatchObject({ pid_tgid: 7 * 2 ** 32 + 7, comm: [...Buffer.from('bash'), ...Array(12).fill(0)], kernel_bytes: [1, 2, 3, 4, 5, 6, 7, 8], read_str: 2 });
   });
 
   it('--packet and --memory do not mix', async () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { btfFromFile, formatBtfValue, type Btf } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
 import type { BpfObject } from '../../object/index.js';
-import { Emulator, type TracingInput } from '../../vm/index.js';
+import { Emulator, type RunOutput, type TracingInput } from '../../vm/index.js';
 import { flag, str, type Io, type ParsedArgs } from '../command.js';
 import { InputError, readInput } from '../files.js';
 
@@ -13,13 +13,16 @@ const VMLINUX = '/sys/kernel/btf/vmlinux';
 const TRACEFS = '/sys/kernel/tracing/events';
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-function memoryFile(path: string): TracingInput {
+/** The runs a memory file describes: one object, or an array of them run in order. */
+function memoryFile(path: string): TracingInput[] {
   const text = Buffer.from(readInput(path)).toString('utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as TracingInput;
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${path}: not JSON: ${(e as Error).message}`);
   }
+  return (Array.isArray(parsed) ? parsed : [parsed]) as TracingInput[];
 }
 
 /** The tracefs format of a `tracepoint/CATEGORY/NAME` (or `tp/...`) section, when the file gives none. */
@@ -61,32 +64,39 @@ export function runTracingCommand(obj: BpfObject, args: ParsedArgs, io: Io): num
   const emu = Emulator.fromObject(obj, {
     ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), ...(btf ? { btf } : {}),
   });
-  const input = memoryFile(str(args, 'memory')!);
-  const ctx = input.ctx as { kind?: string; format?: unknown } | undefined;
-  if (ctx?.kind === 'tracepoint' && ctx.format === undefined) ctx.format = tracepointFormat(emu.program.section);
-  const r = emu.runTracing(input);
+  const inputs = memoryFile(str(args, 'memory')!);
+  const asJson = flag(args, 'json');
+  const spelled = str(args, 'record');
+  inputs.forEach((input, index) => {
+    const ctx = (input as { ctx?: { kind?: string; format?: unknown } }).ctx;
+    if (ctx?.kind === 'tracepoint' && ctx.format === undefined) ctx.format = tracepointFormat(emu.program.section);
+    printRun(emu.runTracing(input), inputs.length > 1 ? index : undefined, obj.btf, spelled, asJson, io);
+  });
+  return 0;
+}
+
+function printRun(r: RunOutput, index: number | undefined, btf: Btf | undefined, spelled: string | undefined, asJson: boolean, io: Io): void {
   const records: { cpu?: number; map: string; data: Uint8Array }[] = [
     ...Object.entries(r.perf).flatMap(([map, recs]) => recs.map((p) => ({ cpu: p.cpu, map, data: p.data }))),
     ...Object.entries(r.ringbuf).flatMap(([map, recs]) => recs.map((data) => ({ map, data }))),
   ];
-  const spelled = str(args, 'record');
   const decoded = records.map((rec) => {
-    const id = recordType(obj.btf, rec.data.length, spelled);
-    return { ...rec, record: id === undefined ? undefined : formatBtfValue(obj.btf!, id, rec.data) };
+    const id = recordType(btf, rec.data.length, spelled);
+    return { ...rec, record: id === undefined ? undefined : formatBtfValue(btf!, id, rec.data) };
   });
-  if (flag(args, 'json')) {
+  const run = index === undefined ? {} : { index };
+  if (asJson) {
     for (const d of decoded) {
-      io.out(JSON.stringify({ ...(d.cpu !== undefined ? { cpu: d.cpu } : {}), map: d.map, ...(d.record !== undefined ? { record: d.record } : {}), hex: hex(d.data) }) + '\n');
+      io.out(JSON.stringify({ ...run, ...(d.cpu !== undefined ? { cpu: d.cpu } : {}), map: d.map, ...(d.record !== undefined ? { record: d.record } : {}), hex: hex(d.data) }) + '\n');
     }
-    io.out(JSON.stringify({ retval: r.retval, executed: r.executed, ...(r.printk.length ? { printk: r.printk } : {}) }) + '\n');
-    return 0;
+    io.out(JSON.stringify({ ...run, retval: r.retval, executed: r.executed, ...(r.printk.length ? { printk: r.printk } : {}) }) + '\n');
+    return;
   }
-  const lines = [`retval ${r.retval}, ${r.executed} instructions, ${records.length} record${records.length === 1 ? '' : 's'}`];
+  const lines = [`${index === undefined ? '' : `run ${index}: `}retval ${r.retval}, ${r.executed} instructions, ${records.length} record${records.length === 1 ? '' : 's'}`];
   for (const l of r.printk) lines.push(`  printk: ${l}`);
   for (const d of decoded) {
     const where = d.cpu === undefined ? `ringbuf ${d.map}` : `perf ${d.map} (cpu ${d.cpu})`;
     lines.push(`  ${where}: ${d.record !== undefined ? `${JSON.stringify(d.record)} ` : ''}${hex(d.data)}`);
   }
   io.out(lines.join('\n') + '\n');
-  return 0;
 }

@@ -40,6 +40,9 @@ struct record {
 	__u64 stack[3];
 };
 
+/* Puts struct record into the object's BTF, so that readers can decode the records. */
+const struct record *unused_record __attribute__((unused));
+
 /* r1 of the probed function: the address of a kernel buffer; r2: a user buffer; r3: a string. */
 SEC("kprobe/some_function")
 int helpers(struct pt_regs *ctx)
