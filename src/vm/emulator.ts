@@ -485,7 +485,7 @@ export class Emulator {
    * Run a tracing program once on `input`: its kernel objects mapped, its context laid out (see
    * TracingInput; a parsed `--memory` file is checked first).
    */
-  runTracing(input: TracingInput | unknown): RunOutput {
+  runTracing(input: TracingInput): RunOutput {
     const tracing = this.tracing;
     if (tracing === undefined) throw new EmulatorError(`${this.program.name} is not a tracing program; run it on a packet with run()`);
     tracing.prepare(tracingInput(input));

@@ -84,6 +84,7 @@ export class TracingEnv {
     // bpf_probe_read_*_common(): the destination is zeroed when the read faults.
     const read = (space: Space): HelperFn => (vm) => {
       const size = vm.argU32(2);
+      if (size === 0) return 0;
       const dst = vm.view(vm.arg(1), size, true);
       const src = kmem.read(vm.arg(3), size, space);
       if (src === undefined) {
