@@ -36,8 +36,8 @@ export interface TracepointFormat {
 
 export type TracingCtxSpec =
   | { kind: 'pt_regs'; arch?: PtRegsArch; regs?: Record<string, CtxValue> }
-  | { kind: 'raw_tp' | 'tp_btf' | 'fentry'; args?: CtxValue[] }
-  | { kind: 'fexit'; args?: CtxValue[]; ret?: CtxValue }
+  | { kind: 'raw_tp' | 'tp_btf' | 'fentry'; args?: readonly CtxValue[] }
+  | { kind: 'fexit'; args?: readonly CtxValue[]; ret?: CtxValue }
   | { kind: 'tracepoint'; format?: string | TracepointFormat | TracepointField[]; fields?: Record<string, CtxValue> }
   | { kind: 'perf_event'; arch?: PtRegsArch; regs?: Record<string, CtxValue>; sample_period?: CtxValue; addr?: CtxValue };
 
@@ -156,7 +156,7 @@ function perfEventCtx(spec: Extract<TracingCtxSpec, { kind: 'perf_event' }>, res
  * pass (the kernel checks max_ctx_offset against the tracepoint's arguments when it attaches, or
  * against ctx_size_in in BPF_PROG_TEST_RUN) is refused.
  */
-function argsCtx(kind: 'raw_tp' | 'tp_btf' | 'fentry' | 'fexit', args: CtxValue[], ret: CtxValue | undefined, resolve: ValueResolver, nargs?: number): TracingCtxImage {
+function argsCtx(kind: 'raw_tp' | 'tp_btf' | 'fentry' | 'fexit', args: readonly CtxValue[], ret: CtxValue | undefined, resolve: ValueResolver, nargs?: number): TracingCtxImage {
   if (args.length > MAX_BPF_FUNC_ARGS) throw new EmulatorError(`ctx: ${args.length} arguments given; the kernel passes at most ${MAX_BPF_FUNC_ARGS}`);
   const n = Math.max(nargs ?? args.length, args.length);
   const slots = n + (kind === 'fexit' ? 1 : 0);
