@@ -8,7 +8,7 @@ import { parseCommandArgs, type Io } from '../../src/cli/command.js';
 import { run } from '../../src/cli/commands/run.js';
 import { UsageError } from '../../src/errors.js';
 import { buildPacket } from '../../src/testing/index.js';
-import { haveKernelBtf, repoRoot } from '../helpers/env.js';
+import { haveKernelBtf, haveRoot, repoRoot } from '../helpers/env.js';
 
 const build = join(repoRoot, 'test', 'emulator', 'progs', 'tracing', 'build');
 const tracer = join(build, 'icmp_tracer.o');
@@ -60,7 +60,7 @@ describe.skipIf(!haveKernelBtf())('bpfts run --memory', () => {
   });
 
   it('a tracepoint program gets its format from tracefs when the file gives none (root)', async (ctx) => {
-    if (process.getuid?.() !== 0) return ctx.skip();
+    if (!haveRoot()) return ctx.skip();
     const { code, out } = await bpfts([tracer, '--prog', 'icmp_tp', '--memory', memory({ kind: 'tracepoint', fields: { skbaddr: '@skb', len: 84, name: 'eth0' } })]);
     expect(code).toBe(0);
     expect(out).toMatch(/^retval 1, \d+ instructions, 1 record\n {2}perf events \(cpu 0\): \{"saddr":\d+,"daddr":\d+,"protocol":1\} [0-9a-f]{24}\n$/);
