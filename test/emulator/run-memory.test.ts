@@ -88,6 +88,13 @@ describe.skipIf(!haveKernelBtf())('bpfts run --memory', () => {
     expect(rec!.record).toMatchObject({ pid_tgid: 7 * 2 ** 32 + 7, comm: [...Buffer.from('bash'), ...Array(12).fill(0)], kernel_bytes: [1, 2, 3, 4, 5, 6, 7, 8], read_str: 2 });
   });
 
+  it('--map presets a map before the runs', async () => {
+    // raw_tp_args' counted program adds to the hash map counts and returns how many entries it walked (times 16).
+    const file = write({ ctx: { kind: 'raw_tp', args: [0, 0, 0] } });
+    const { out } = await bpfts([join(build, 'raw_tp_args.o'), '--prog', 'counted', '--memory', file, '--map', 'counts={"5": 1, "6": 1}', '--json']);
+    expect((JSON.parse(out.trim().split('\n').at(-1)!) as { retval: number }).retval >> 4).toBe(3);
+  });
+
   it('--packet and --memory do not mix', async () => {
     await expect(bpfts([tracer, '--prog', 'icmp_raw_tp', '--memory', memory({ kind: 'raw_tp', args: [] }), '--packet', hex(ping)])).rejects.toThrow(UsageError);
   });

@@ -52,8 +52,9 @@ function recordType(btf: Btf | undefined, length: number, spelled: string | unde
   return fits.length === 1 ? fits[0]!.id : undefined;
 }
 
-export function runTracingCommand(obj: BpfObject, args: ParsedArgs, io: Io): number {
-  for (const o of ['packet', 'packets', 'pcap', 'kernel', 'ctx', 'map', 'tail-call', 'trace']) {
+/** `maps` are the --map presets, stored before the first run. */
+export function runTracingCommand(obj: BpfObject, args: ParsedArgs, io: Io, maps: { name: string; entries: [Uint8Array, Uint8Array][] }[]): number {
+  for (const o of ['packet', 'packets', 'pcap', 'kernel', 'ctx', 'tail-call', 'trace']) {
     const v = args.values[o];
     if (v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`--${o} is for packet programs; --memory runs a tracing program`);
   }
@@ -64,6 +65,7 @@ export function runTracingCommand(obj: BpfObject, args: ParsedArgs, io: Io): num
   const emu = Emulator.fromObject(obj, {
     ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), ...(btf ? { btf } : {}),
   });
+  for (const { name, entries } of maps) for (const [k, v] of entries) emu.maps.get(name).update(k, v);
   const inputs = memoryFile(str(args, 'memory')!);
   const asJson = flag(args, 'json');
   const spelled = str(args, 'record');

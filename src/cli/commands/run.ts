@@ -278,6 +278,7 @@ which CO-RE relocations are resolved against too) and the context the file descr
 It prints the return value and each perf event and ring buffer record, decoded as the object's only
 struct of the record's size or as --record 'struct NAME'; with --json one object per record,
 {"cpu": 0, "map": "events", "record": {...}, "hex": "..."}, then {"retval": N, "executed": N}.
+A file holding an array of such objects runs each in order, the maps kept (and preset by --map).
 Perf events count as open, as under a tracer.`,
   options: {
     prog: { type: 'string', valueName: 'NAME', description: 'program (function name) to run; needed when the object has several' },
@@ -300,7 +301,7 @@ Perf events count as open, as under a tracer.`,
     const path = onePositional(args, 'object file', run);
     const bytes = readInput(path);
     const obj = readObject(bytes);
-    if (str(args, 'memory') !== undefined) return runTracingCommand(obj, args, io);
+    if (str(args, 'memory') !== undefined) return runTracingCommand(obj, args, io, mapAssignments(args, obj));
     const packets = readPackets(args);
     const runner = flag(args, 'kernel') ? await kernelRunner(obj, bytes, args) : emulatorRunner(obj, args, io);
     try {
