@@ -1,6 +1,7 @@
 export { readObject } from './read.js';
 export { layoutProgram, type LayoutUnit, type ProgramLayout } from './layout.js';
-export { ObjectError } from './errors.js';
+export { ObjectError, CoreRelocationError } from './errors.js';
+export { applyCoreRelocations, essentialName, CORE_POISON_HELPER, type CoreResolution } from './core.js';
 export { isMapSection, isGlobalDataSection } from './relocations.js';
 export { legacyInnerMap } from './legacy-maps.js';
 export { readMapSlotInits, type MapSlotInit } from './map-slots.js';

@@ -65,6 +65,7 @@ function verdictOf(r: RunOutput): string {
     case 'xdp': return `${XDP_ACTION_NAMES[r.retval] ?? 'unknown XDP action'} (${r.retval})`;
     case 'socket': return r.retval === 0 ? 'drop (0)' : `keep ${r.retval} bytes`;
     case 'cgroup': return `${r.retval & 1 ? 'allow' : 'drop'} (${r.retval})`;
+    case 'tracing': return `returned ${r.retval}`;
   }
 }
 
@@ -112,12 +113,14 @@ const DROP: Record<RunOutput['kind'], (retval: number) => boolean> = {
   xdp: (v) => v === XDP_DROP,
   socket: (v) => v === 0,
   cgroup: (v) => (v & 1) === 0,
+  tracing: () => false,
 };
 const PASS: Record<RunOutput['kind'], (retval: number) => boolean> = {
   tc: (v) => (v | 0) === TC_ACT_OK,
   xdp: (v) => v === XDP_PASS,
   socket: (v) => v !== 0,
   cgroup: (v) => (v & 1) === 1,
+  tracing: () => false,
 };
 
 function codeByName(kind: RunOutput['kind'], name: string): number | undefined {

@@ -536,6 +536,12 @@ export const BPF_F_INNER_MAP = 1 << 12;
 /** flags of bpf_perf_event_output() and friends. */
 export const BPF_F_INDEX_MASK = 0xffffffff;
 export const BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
+/** flags of bpf_get_stackid() and bpf_get_stack(). */
+export const BPF_F_SKIP_FIELD_MASK = 0xff;
+export const BPF_F_USER_STACK = 1 << 8;
+export const BPF_F_FAST_STACK_CMP = 1 << 9;
+export const BPF_F_REUSE_STACKID = 1 << 10;
+export const BPF_F_USER_BUILD_ID = 1 << 11;
 /** Upper 32 bits of bpf_perf_event_output()'s flags for skb programs: packet bytes to append. */
 export const BPF_F_CTXLEN_MASK = 0xfffff00000000n;
 

@@ -3,7 +3,7 @@
 // kernel/bpf/cgroup.c, kernel/bpf/syscall.c and net/netfilter/nf_bpf_link.c. The layouts are the uapi context structs of
 // include/uapi/linux/bpf.h (x86_64 for struct pt_regs); test/verifier/context.test.ts sweeps every
 // offset and size of every loadable type against the running kernel.
-import { bpf_attach_type as A, bpf_prog_type as P } from '../uapi/index.js';
+import { bpf_attach_type as A, bpf_prog_type as P, MAX_BPF_FUNC_ARGS, PERF_MAX_TRACE_SIZE, PT_REGS_X86_64 } from '../uapi/index.js';
 
 /** What a ctx load leaves in the destination register (bpf_insn_access_aux.reg_type). */
 export type CtxLoad =
@@ -116,14 +116,10 @@ const SOCKOPT = layout([
 const DEV = layout([['access_type', 4], ['major', 4], ['minor', 4]]);
 /** struct bpf_nf_ctx (include/net/netfilter/nf_bpf_link.h): pointers to kernel structs. */
 const NF = layout([['state', 8], ['skb', 8]]);
-/** struct pt_regs of x86_64: 21 unsigned longs. */
-const PT_REGS_SIZE = 168;
+/** struct pt_regs of x86_64. */
+const PT_REGS_SIZE = PT_REGS_X86_64.size;
 /** struct bpf_perf_event_data: regs, then sample_period and addr. */
 const PERF_EVENT = layout([['regs', PT_REGS_SIZE, 8], ['sample_period', 8], ['addr', 8]]);
-/** Tracepoint records are at most PERF_MAX_TRACE_SIZE bytes (include/linux/trace_events.h, 8192 since Linux 6.8). */
-const PERF_MAX_TRACE_SIZE = 8192;
-/** Raw tracepoint arguments: MAX_BPF_FUNC_ARGS u64s (include/linux/bpf.h). */
-const MAX_BPF_FUNC_ARGS = 12;
 
 // ---------------------------------------------------------------------------------------------
 // Range tests, as the kernel's switch cases spell them

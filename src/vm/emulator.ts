@@ -1,5 +1,6 @@
 // The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
-// packet at a time as BPF_PROG_TEST_RUN would run it.
+// packet at a time as BPF_PROG_TEST_RUN would run it; tracing programs run on a context and kernel
+// memory described as JSON (tracing.ts).
 import type { Btf, CValue } from '../btf/index.js';
 import { applyConstants, laidOutBtf, matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
@@ -16,6 +17,8 @@ import { RingBufMap } from './maps/ringbuf.js';
 import type { Program } from './decode.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
+import { isTracingType, TracingSupport, tracingInput, tracingKind, type TracingInput } from './tracing.js';
+import type { TracingEnvOptions } from './tracing-helpers.js';
 import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides, type SkbSnapshot } from './skb.js';
 import { DEFAULT_BUDGET, Vm, type HelperFn, type Tracer } from './vm.js';
 import { XdpContext, type XdpOverrides } from './xdp.js';
@@ -47,7 +50,7 @@ export interface EmulatorOptions {
   /**
    * Capture bpf_perf_event_output() records as if user space had opened a perf event for every CPU
    * (slot i on CPU i). By default, as under BPF_PROG_TEST_RUN, no event is open and the helper
-   * returns -ENOENT.
+   * returns -ENOENT. Tracing programs run as under a tracer: the events are open unless this is false.
    */
   perfEventsOpen?: boolean;
   /**
@@ -58,6 +61,13 @@ export interface EmulatorOptions {
   coverage?: boolean;
   /** `.rodata` variables (`const volatile` in C) by name, as bpfts/loader's Collection.load takes them. */
   constants?: Record<string, CValue>;
+  /**
+   * BTF of the kernel being emulated (e.g. /sys/kernel/btf/vmlinux through btfFromFile): CO-RE
+   * relocations are resolved against it and tracing programs' kernel objects laid out with it.
+   */
+  btf?: Btf;
+  /** Tracing programs: the current task, stacks, bpf_get_func_ip() and the attach cookie. */
+  tracing?: TracingEnvOptions;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
@@ -160,7 +170,7 @@ function parseType(t: string | number): number {
   return n;
 }
 
-export type ProgramKind = SkbKind | 'xdp';
+export type ProgramKind = SkbKind | 'xdp' | 'tracing';
 
 function kindOf(progType: number): ProgramKind | undefined {
   switch (progType) {
@@ -174,7 +184,7 @@ function kindOf(progType: number): ProgramKind | undefined {
     case bpf_prog_type.BPF_PROG_TYPE_XDP:
       return 'xdp';
     default:
-      return undefined;
+      return isTracingType(progType) ? 'tracing' : undefined;
   }
 }
 
@@ -340,6 +350,8 @@ export class Emulator {
   private readonly linked = new Map<unknown, LinkedProgram>();
   private readonly skb: SkbContext | undefined;
   private readonly xdp: XdpContext | undefined;
+  private readonly tracing: TracingSupport | undefined;
+  private readonly coreTarget: Btf | undefined;
   private readonly helpers: Map<number, HelperFn>;
   /** Ring buffers and perf event arrays, whose records each run hands back. */
   private readonly eventMaps: ObjectMap[];
@@ -388,14 +400,14 @@ export class Emulator {
     const kind = kindOf(this.progType);
     if (kind === undefined) {
       throw new EmulatorError(`program type ${enumName(bpf_prog_type, this.progType) ?? this.progType} cannot be run on packets`, {
-        hint: 'the emulator runs sched_cls, sched_act, xdp, socket_filter and cgroup_skb programs',
+        hint: 'the emulator runs sched_cls, sched_act, xdp, socket_filter and cgroup_skb programs, and kprobe, tracepoint, raw_tracepoint, tracing and perf_event programs on a --memory context',
       });
     }
     this.kind = kind;
     const memory = new Memory();
     this.registry = new MapRegistry(memory, options.cpus ?? 1);
     this.objectMaps = createObjectMaps(obj, this.registry);
-    this.maps = new EmulatedMaps(this.objectMaps, this.registry, options.perfEventsOpen ?? false);
+    this.maps = new EmulatedMaps(this.objectMaps, this.registry, options.perfEventsOpen ?? kind === 'tracing');
     this.eventMaps = this.objectMaps.filter((m) => m.map instanceof RingBufMap || m.map instanceof PerfEventArrayMap);
     this.env = new KernelEnv(this.registry, {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -403,8 +415,19 @@ export class Emulator {
       ...(options.clock?.tickNs !== undefined ? { tickNs: options.clock.tickNs } : {}),
     });
     this.helpers = this.env.helpers();
+    this.coreTarget = options.btf;
     let context;
-    if (kind === 'xdp') {
+    if (kind === 'tracing') {
+      const core = obj.programs.some((p) => (p === prog || p.section === '.text') && p.coreRelocations.length > 0);
+      if (options.btf === undefined && core) {
+        throw new EmulatorError(`${prog.name} has CO-RE relocations; the emulator needs the target kernel's BTF to resolve them`, {
+          hint: 'give the btf option (bpfts run --btf FILE; /sys/kernel/btf/vmlinux by default there)',
+        });
+      }
+      this.tracing = new TracingSupport(memory, options.btf, tracingKind(this.progType, prog.section), prog.section, options.tracing ?? {});
+      for (const [id, fn] of this.tracing.helpers(this.registry)) this.helpers.set(id, fn);
+      context = this.tracing.context;
+    } else if (kind === 'xdp') {
       this.xdp = new XdpContext(memory);
       for (const [id, fn] of this.xdp.helpers()) this.helpers.set(id, fn);
       context = this.xdp;
@@ -435,6 +458,7 @@ export class Emulator {
       this.vm.coverage = this.recorder = new CoverageRecorder();
       collector?.add(this);
     }
+    this.vm.probeMem = this.tracing?.btfPointers ?? false;
   }
 
   /**
@@ -491,7 +515,7 @@ export class Emulator {
   /** Each program is linked once, however many prog array slots hold it. */
   private link(prog: BpfProgram): LinkedProgram {
     for (const l of this.linked.values()) if (l.name === prog.name && l.section === prog.section) return l;
-    const linked = linkProgram(this.object, prog, this.objectMaps, this.registry);
+    const linked = linkProgram(this.object, prog, this.objectMaps, this.registry, this.coreTarget);
     this.linked.set(linked.program, linked);
     return linked;
   }
@@ -503,6 +527,7 @@ export class Emulator {
 
   /** Run the program once on `packet` (a frame starting at its Ethernet header). */
   run(packet: Uint8Array, ctx?: ContextOverrides): RunOutput {
+    if (this.tracing) throw new EmulatorError(`${this.program.name} is a tracing program; run it with runTracing() (bpfts run --memory FILE)`);
     if (packet.length < ETH_HLEN) {
       throw new EmulatorError(`the packet is ${packet.length} bytes; BPF_PROG_TEST_RUN needs at least an Ethernet header (${ETH_HLEN})`);
     }
@@ -561,6 +586,40 @@ export class Emulator {
     if (linked === undefined || pc < 0) return undefined;
     const { section, offset } = linked.origin(pc);
     return sourceLineAt(this.object.btfExt, section, offset);
+  }
+
+  /**
+   * Run a tracing program once on `input`: its kernel objects mapped, its context laid out (see
+   * TracingInput; a parsed `--memory` file is checked first).
+   */
+  runTracing(input: TracingInput): RunOutput {
+    const tracing = this.tracing;
+    if (tracing === undefined) throw new EmulatorError(`${this.program.name} is not a tracing program; run it on a packet with run()`);
+    tracing.prepare(tracingInput(input));
+    const printkStart = this.env.trace.length;
+    let executed: number;
+    try {
+      executed = this.vm.runWithPointer(tracing.context.region, 0);
+    } catch (e) {
+      if (e instanceof VmFault) this.addSourceLine(e);
+      throw e;
+    }
+    const out = new RunOutput(this.vm.lo[0]! >>> 0, new Uint8Array(0), executed, this.kind);
+    if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
+    this.drainEvents(out);
+    return out;
+  }
+
+  private drainEvents(out: RunOutput): void {
+    if (this.eventMaps.length === 0) return;
+    const ringbuf: Record<string, Uint8Array[]> = {};
+    const perf: Record<string, PerfRecord[]> = {};
+    for (const m of this.eventMaps) {
+      if (m.map instanceof RingBufMap) ringbuf[m.name] = m.map.drain();
+      else if (m.map instanceof PerfEventArrayMap) perf[m.name] = m.map.records.splice(0);
+    }
+    out.ringbuf = ringbuf;
+    out.perf = perf;
   }
 
   private addSourceLine(e: VmFault): void {

@@ -33,3 +33,8 @@ export {
 export { toLcov, type LcovOptions } from './coverage-lcov.js';
 export { toCoverageHtml, type CoverageHtmlOptions } from './coverage-html.js';
 export { TypedEmulatedMap } from './typed-map.js';
+export { StackTraceMap } from './maps/stack-trace.js';
+export type { TracingInput } from './tracing.js';
+export type { KernelObjectSpec } from './kernel-memory.js';
+export { parseTracepointFormat, registerOffset, type TracingCtxSpec, type TracepointField, type TracepointFormat, type CtxValue } from './tracing-context.js';
+export type { CurrentTask, TracingEnvOptions } from './tracing-helpers.js';

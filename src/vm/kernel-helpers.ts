@@ -2,11 +2,13 @@
 // captured trace output. Ids and names are the uapi ones (src/uapi/bpf.ts).
 import {
   BPF_F_CTXLEN_MASK,
+  BPF_FUNC_for_each_map_elem,
   BPF_FUNC_get_prandom_u32,
   BPF_FUNC_get_smp_processor_id,
   BPF_FUNC_ktime_get_boot_ns,
   BPF_FUNC_ktime_get_coarse_ns,
   BPF_FUNC_ktime_get_ns,
+  BPF_FUNC_loop,
   BPF_FUNC_map_delete_elem,
   BPF_FUNC_map_lookup_elem,
   BPF_FUNC_map_peek_elem,
@@ -25,9 +27,13 @@ import {
   BPF_RB_CONS_POS,
   BPF_RB_PROD_POS,
   BPF_RB_RING_SIZE,
+  E2BIG,
   EINVAL,
   ENOENT,
 } from '../uapi/index.js';
+import { ArrayMap } from './maps/array.js';
+import { HashMap } from './maps/hash.js';
+import { CODE_REGION } from './memory.js';
 import { PerfEventArrayMap, ProgArrayMap } from './maps/events.js';
 import type { BpfMap } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';
@@ -35,6 +41,15 @@ import { QueueStackMap } from './maps/queue.js';
 import type { MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import type { HelperFn, Vm } from './vm.js';
+
+/** kernel/bpf/bpf_iter.c: BPF_MAX_LOOPS, the most iterations bpf_loop() runs. */
+const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+
+/** The instruction a callback argument (a BPF_PSEUDO_FUNC pointer) in register `reg` names. */
+function callbackTarget(vm: Vm, reg: number): number {
+  if (vm.hi[reg] !== CODE_REGION) throw vm.fault('helper', `r${reg} is not a callback function`);
+  return (vm.lo[reg]! >>> 0) / 8;
+}
 
 export interface KernelEnvOptions {
   /** Initial clock value in nanoseconds (default 1 s). */
@@ -162,6 +177,41 @@ export class KernelEnv {
       // XDP's variant also takes a context length, which the emulator does not append.
       if ((vm.arg(3) & ~(BPF_F_CTXLEN_MASK | 0xffffffffn)) !== 0n) return -EINVAL;
       return mp.output(vm.argU32(3), vm.cpu, vm.read(vm.arg(4), Number(vm.arg(5))));
+    });
+
+    m.set(BPF_FUNC_loop, (vm) => {
+      const n = vm.argU32(1);
+      const target = callbackTarget(vm, 2);
+      const ctx = vm.arg(3);
+      if (vm.arg(4) !== 0n) return -EINVAL;
+      if (n > BPF_MAX_LOOPS) return -E2BIG;
+      for (let i = 0; i < n; i++) if (vm.callback(target, [BigInt(i), ctx]) !== 0n) return i + 1;
+      return n;
+    });
+    // bpf_for_each_map_elem(): array maps and hash maps, as kernel/bpf/arraymap.c and hashtab.c
+    // implement it; the key is passed in read-only memory of its own, the value in place.
+    m.set(BPF_FUNC_for_each_map_elem, (vm) => {
+      const mp = map(vm, 1);
+      const handle = vm.arg(1);
+      const target = callbackTarget(vm, 2);
+      const ctx = vm.arg(3);
+      if (vm.arg(4) !== 0n) return -EINVAL;
+      if (!(mp instanceof ArrayMap) && !(mp instanceof HashMap)) throw vm.fault('helper', `bpf_for_each_map_elem() on ${mp.typeName}`);
+      const keys: Uint8Array[] = [];
+      for (let k = mp.nextKey(undefined); k !== undefined && keys.length < mp.def.maxEntries; k = mp.nextKey(k)) keys.push(k);
+      let done = 0;
+      for (const key of keys) {
+        const value = mp.lookupPointer(key, vm.cpu);
+        if (value === 0n) continue;
+        const keyPtr = this.maps.memory.map(key, 'for_each_map_elem key', false);
+        done++;
+        try {
+          if (vm.callback(target, [handle, keyPtr, value, ctx]) !== 0n) break;
+        } finally {
+          this.maps.memory.unmap(keyPtr);
+        }
+      }
+      return done;
     });
 
     const ringbuf = (vm: Vm, reg: number): RingBufMap => {

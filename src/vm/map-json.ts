@@ -30,7 +30,7 @@ function bad(spec: MapJsonSpec, why: string): EmulatorError {
 }
 
 /** One key or value: the raw forms (an integer of the whole size, hex, bytes), else through the BTF codec. */
-function encode(v: unknown, codec: BtfCodec, where: string): Uint8Array {
+export function encode(v: unknown, codec: BtfCodec, where: string): Uint8Array {
   const raw = new BtfCodec(undefined, 0, codec.size);
   if (typeof v === 'number' || typeof v === 'bigint') return (codec.typed && ![1, 2, 4, 8].includes(codec.size) ? codec : raw).encode(v, { path: where });
   if (Array.isArray(v) && v.length === codec.size && v.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 255)) {

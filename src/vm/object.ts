@@ -2,11 +2,11 @@
 // definitions, global data sections as one-element array maps holding their initial contents (frozen
 // for .rodata*/.kconfig), `.text` sub-programs appended after the entry program with call offsets
 // fixed, and ld_imm64 instructions pointing at map handles or into global data.
-import type { BtfExt } from '../btf/index.js';
+import type { Btf, BtfExt } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import { sectionByName } from '../elf/index.js';
 import { BPF_INSN_SIZE, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
-import { legacyInnerMap, readMapSlotInits, type BpfObject, type BpfProgram, type MapDefinition, type ProgramRelocation } from '../object/index.js';
+import { applyCoreRelocations, CoreRelocationError, legacyInnerMap, readMapSlotInits, type BpfObject, type BpfProgram, type MapDefinition, type ProgramRelocation } from '../object/index.js';
 import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS } from '../uapi/index.js';
 import { decodeProgram, type Program } from './decode.js';
 import { ArrayMap } from './maps/array.js';
@@ -97,8 +97,12 @@ function setLdImm64(code: DataView, at: number, src: number, imm: number, nextIm
   code.setInt32(p + 12, nextImm, true);
 }
 
-/** Link entry program `prog` of `obj` against the maps made by createObjectMaps and decode it. */
-export function linkProgram(obj: BpfObject, prog: BpfProgram, maps: ObjectMap[], registry: MapRegistry): LinkedProgram {
+/**
+ * Link entry program `prog` of `obj` against the maps made by createObjectMaps and decode it. With
+ * `coreTarget`, the BTF of the kernel being emulated, CO-RE relocations are applied as libbpf
+ * applies them at load time; without it the program keeps the offsets of its own headers.
+ */
+export function linkProgram(obj: BpfObject, prog: BpfProgram, maps: ObjectMap[], registry: MapRegistry, coreTarget?: Btf): LinkedProgram {
   if (!obj.littleEndian) {
     throw new EmulatorError(`${prog.name}: the emulator runs little-endian (bpfel) objects only`, { hint: 'build with -target bpfel' });
   }
@@ -171,6 +175,18 @@ export function linkProgram(obj: BpfObject, prog: BpfProgram, maps: ObjectMap[],
     }
   };
 
+  const core = (fn: BpfProgram, at: number) => {
+    if (coreTarget === undefined || fn.coreRelocations.length === 0) return;
+    if (obj.btf === undefined) throw new EmulatorError(`${fn.name} has CO-RE relocations but the object's BTF is unusable`);
+    try {
+      applyCoreRelocations(bytes.subarray(at, at + fn.size), fn, obj.btf, coreTarget);
+    } catch (e) {
+      if (e instanceof CoreRelocationError) throw new EmulatorError(e.message, { cause: e });
+      throw e;
+    }
+  };
+  core(prog, 0);
+  if (textSection) for (const sub of text) core(sub, textBase * BPF_INSN_SIZE + sub.offset);
   apply(prog, 0);
   if (textSection) for (const sub of text) apply(sub, textBase + sub.offset / BPF_INSN_SIZE);
 

@@ -73,6 +73,29 @@ export interface RunResult {
 export const DEFAULT_BUDGET = 1_000_000;
 
 const TWO32 = 4294967296;
+
+/** What a faulting BPF_PROBE_MEM load reads, at any offset. */
+class ZeroView extends DataView<ArrayBuffer> {
+  override getInt8(): number {
+    return 0;
+  }
+  override getUint8(): number {
+    return 0;
+  }
+  override getInt16(): number {
+    return 0;
+  }
+  override getUint16(): number {
+    return 0;
+  }
+  override getInt32(): number {
+    return 0;
+  }
+  override getUint32(): number {
+    return 0;
+  }
+}
+const ZERO_VIEW: DataView = new ZeroView(new ArrayBuffer(8));
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Vm {
@@ -98,11 +121,21 @@ export class Vm {
    * tracer, compiled code runs the instrumented translation.
    */
   coverage: CoverageRecorder | undefined;
+  /**
+   * Loads outside emulator memory read 0 instead of faulting, as the kernel's BPF_PROBE_MEM loads
+   * through BTF pointers do (the exception table zeroes the destination): for fentry, fexit and
+   * tp_btf programs, whose only loads the verifier lets through unchecked are those.
+   */
+  probeMem = false;
   private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
   private traced = 0;
 
   /** @internal bpf-to-bpf call depth (0: the entry frame) */
   depth = 0;
+  /** The depth whose exit ends exec(): 0, or the frame of the callback running now. */
+  private stopDepth = 0;
+  /** Instructions callbacks (bpf_loop, bpf_for_each_map_elem) executed in this run, budgeted apart. */
+  private callbackExecuted = 0;
   /** Per frame: return pc, then r6..r9 as (hi, lo). */
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * 9);
   /** @internal for compiled programs (compile.ts) */
@@ -136,7 +169,7 @@ export class Vm {
     this.lo.fill(0);
     this.hi.fill(0);
     for (let i = 0; i < args.length && i < 5; i++) this.setReg(i + 1, args[i]!);
-    const executed = this.start();
+    const executed = this.start() + this.callbackExecuted;
     return { r0: toBigInt(this.hi[0]!, this.lo[0]!), executed };
   }
 
@@ -154,12 +187,14 @@ export class Vm {
     }
     this.hi[1] = region;
     this.lo[1] = offset;
-    return this.start();
+    return this.start() + this.callbackExecuted;
   }
 
   private start(): number {
     this.memory.clearStack();
     this.depth = 0;
+    this.stopDepth = 0;
+    this.callbackExecuted = 0;
     this.enterFrame(0);
     this.exitValue = undefined;
     this.current = this.program;
@@ -288,6 +323,36 @@ export class Vm {
     return true;
   }
 
+  /**
+   * Call the subprogram at instruction `target` of the running program for a helper (bpf_loop,
+   * bpf_for_each_map_elem) with r1..r5 = args, in a call frame of its own, and give its r0. The
+   * helper's caller finds its registers as it left them.
+   */
+  callback(target: number, args: readonly bigint[]): bigint {
+    if (!Number.isInteger(target) || target < 0 || target >= this.current.count) {
+      throw this.fault('helper', `callback at instruction ${target}, outside the program`);
+    }
+    const lo = this.lo.slice();
+    const hi = this.hi.slice();
+    const pc = this.pc;
+    const stop = this.stopDepth;
+    this.pushFrame(pc, target);
+    for (let i = 0; i < 5; i++) this.setReg(i + 1, args[i] ?? 0n);
+    this.stopDepth = this.depth;
+    const left = this.budget - this.callbackExecuted;
+    try {
+      const done = this.exec(target, left);
+      if (this.tracer === undefined) this.callbackExecuted += done - (this.budget - left);
+      return toBigInt(this.hi[0]!, this.lo[0]!);
+    } finally {
+      this.popFrame();
+      this.stopDepth = stop;
+      this.pc = pc;
+      this.lo.set(lo);
+      this.hi.set(hi);
+    }
+  }
+
   /** A fault at the current pc, for helpers to throw. */
   fault(kind: VmFaultKind, detail: string): VmFault {
     const bytes = this.current.bytes;
@@ -329,13 +394,17 @@ export class Vm {
     return a;
   }
 
-  /** The region's view if [a, a + size) lies inside region h (writable when storing), else a fault. */
+  /**
+   * The region's view if [a, a + size) lies inside region h (writable when storing), else a fault;
+   * with probeMem a load outside memory reads zeros instead.
+   */
   private access(h: number, a: number, size: number, write: boolean, pc: number): DataView {
     const mem = this.memory;
     if (h > 0 && h < mem.views.length && a + size <= mem.sizes[h]! && (!write || mem.writable[h])) {
       if (write && h === STACK_REGION_BASE) mem.stackDirty = true;
       return mem.views[h]!;
     }
+    if (this.probeMem && !write) return ZERO_VIEW;
     throw this.memFault(h, a, size, write, pc);
   }
 
@@ -1277,6 +1346,7 @@ export class Vm {
               this.pc = pc;
               return this.executedCount(startBudget, budget);
             }
+            if (this.depth === this.stopDepth) return this.executedCount(startBudget, budget);
             pc = this.popFrame();
             break;
 

@@ -48,7 +48,9 @@ describe('Emulator', () => {
     const emu = Emulator.fromObject(readObject(object('monitor.o')), { program: 'monitor_egress' });
     expect(emu.program.name).toBe('monitor_egress');
     expect(() => Emulator.fromObject(object('monitor.o'))).toThrow(expect.objectContaining({ hint: 'programs: monitor_ingress, monitor_egress' }));
-    expect(() => Emulator.fromObject(object('monitor.o'), { program: 'monitor_egress', type: 'kprobe' })).toThrow(/cannot be run on packets/);
+    expect(() => Emulator.fromObject(object('monitor.o'), { program: 'monitor_egress', type: 'lwt_in' })).toThrow(/cannot be run on packets/);
+    const traced = Emulator.fromObject(object('monitor.o'), { program: 'monitor_egress', type: 'kprobe' });
+    expect(() => traced.run(new Uint8Array(64))).toThrow(/is a tracing program; run it with runTracing\(\)/);
   });
 
   it('refuses big-endian objects with a clear error', () => {

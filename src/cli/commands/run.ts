@@ -13,6 +13,7 @@ import {
 import { flag, onePositional, str, strs, type Command, type Io, type ParsedArgs } from '../command.js';
 import { InputError, readInput } from '../files.js';
 import { requirePrivilege } from './load.js';
+import { runTracingCommand } from './run-tracing.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -254,8 +255,8 @@ function mapChanges(before: Map<string, string>, after: Map<string, string>): { 
 
 export const run: Command = {
   path: ['run'],
-  summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN',
-  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--coverage DIR [--source-root DIR]] [--kernel]',
+  summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN, or a tracing program on --memory',
+  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE | --memory FILE [--btf FILE] [--record TYPE]) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--coverage DIR [--source-root DIR]] [--kernel]',
   details: `Each packet is a whole Ethernet frame. It runs as BPF_PROG_TEST_RUN would run it: for tc programs
 the context is the skb the kernel builds on the loopback device (protocol and pkt_type from the frame),
 for XDP the frame sits after 256 bytes of headroom. Maps and global data keep their contents from one
@@ -287,7 +288,19 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
 --source-root DIR is where the relative paths in line_info start (the directory clang ran in when the
   object was built elsewhere; default the working directory). A source that is not found is still
   reported, by line number with the line text BTF carries.
---kernel loads the object with bpfts's loader and runs each packet with BPF_PROG_TEST_RUN (root).`,
+--kernel loads the object with bpfts's loader and runs each packet with BPF_PROG_TEST_RUN (root).
+
+--memory FILE runs a tracing program (kprobe, tracepoint, raw_tp, fentry/fexit, tp_btf, perf_event)
+once, on kernel objects laid out with the target BTF (--btf FILE, default /sys/kernel/btf/vmlinux,
+which CO-RE relocations are resolved against too) and the context the file describes:
+  {"objects": {"skb": {"type": "struct sk_buff", "value": {"protocol": 8, "data": "@pkt"}},
+               "pkt": {"bytes": "45000054..."}},
+   "ctx": {"kind": "raw_tp", "args": ["@skb"]}}
+It prints the return value and each perf event and ring buffer record, decoded as the object's only
+struct of the record's size or as --record 'struct NAME'; with --json one object per record,
+{"cpu": 0, "map": "events", "record": {...}, "hex": "..."}, then {"retval": N, "executed": N}.
+A file holding an array of such objects runs each in order, the maps kept (and preset by --map).
+Perf events count as open, as under a tracer.`,
   options: {
     prog: { type: 'string', valueName: 'NAME', description: 'program (function name) to run; needed when the object has several' },
     type: { type: 'string', valueName: 'TYPE', description: 'program type, e.g. sched_cls, xdp, socket_filter (default: from the section)' },
@@ -303,11 +316,15 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
     coverage: { type: 'string', valueName: 'DIR', description: 'write C source coverage to DIR/lcov.info and DIR/index.html (emulator)' },
     'source-root': { type: 'string', valueName: 'DIR', description: 'directory the source paths in line_info are relative to (with --coverage)' },
     kernel: { type: 'boolean', description: 'run in the kernel with BPF_PROG_TEST_RUN instead of the emulator (root)' },
+    memory: { type: 'string', valueName: 'FILE', description: 'run a tracing program on the kernel objects and context in FILE (JSON)' },
+    btf: { type: 'string', valueName: 'FILE', description: 'BTF of the kernel emulated (default /sys/kernel/btf/vmlinux)' },
+    record: { type: 'string', valueName: 'TYPE', description: "type of the perf/ring buffer records, e.g. 'struct event'" },
   },
   async run(args, io) {
     const path = onePositional(args, 'object file', run);
     const bytes = readInput(path);
     const obj = readObject(bytes);
+    if (str(args, 'memory') !== undefined) return runTracingCommand(obj, args, io, mapAssignments(args, obj));
     const packets = readPackets(args);
     const runner = flag(args, 'kernel') ? await kernelRunner(obj, bytes, args) : emulatorRunner(obj, args, io);
     try {

@@ -17,6 +17,7 @@ import {
   BPF_MAP_TYPE_QUEUE,
   BPF_MAP_TYPE_RINGBUF,
   BPF_MAP_TYPE_STACK,
+  BPF_MAP_TYPE_STACK_TRACE,
 } from '../../uapi/index.js';
 import { BpfError } from '../../errors.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
@@ -30,6 +31,7 @@ import type { BpfMap, MapDef } from './map.js';
 import { MapOfMapsMap, type MapFds } from './map-of-maps.js';
 import { QueueStackMap } from './queue.js';
 import { RingBufMap } from './ringbuf.js';
+import { StackTraceMap } from './stack-trace.js';
 
 /** A map definition the emulator cannot honour. */
 export class MapError extends BpfError {}
@@ -66,6 +68,9 @@ export function createMap(def: MapDef, memory: Memory, cpus = 1, fds?: MapFds): 
     case BPF_MAP_TYPE_STACK:
       if (def.keySize !== 0 || def.valueSize <= 0) throw bad('queues and stacks have no key');
       return new QueueStackMap(def, memory);
+    case BPF_MAP_TYPE_STACK_TRACE:
+      if (def.keySize !== 4 || def.valueSize < 8 || def.valueSize % 8 !== 0) throw bad('stack trace maps need 4-byte keys and values of u64 instruction pointers');
+      return new StackTraceMap(def, memory);
     case BPF_MAP_TYPE_RINGBUF: {
       const n = def.maxEntries;
       if (n % 4096 !== 0 || (n & (n - 1)) !== 0) throw bad('ring buffer size must be a power of 2 multiple of 4096');

@@ -1,0 +1,138 @@
+// Tracing programs in the emulator: which context a program type and section take, the input of one
+// run (the memory file: kernel objects, the context, the current task), and the state that ties the
+// context, the synthetic kernel memory and the tracing helpers together.
+import type { Btf } from '../btf/index.js';
+import { CORE_POISON_HELPER, matchSection } from '../object/index.js';
+import { bpf_attach_type, bpf_prog_type } from '../uapi/index.js';
+import { KernelMemory, type KernelObjectSpec } from './kernel-memory.js';
+import type { MapRegistry } from './maps/registry.js';
+import type { Memory } from './memory.js';
+import { EmulatorError } from './object.js';
+import { buildTracingCtx, TracingContext, type TracingCtxSpec, type TracingProgKind } from './tracing-context.js';
+import { TracingEnv, type CurrentTask, type TracingEnvOptions } from './tracing-helpers.js';
+import type { HelperFn } from './vm.js';
+
+/** One run of a tracing program: the `--memory` file's contents. */
+export interface TracingInput {
+  /** Kernel (and user) objects by name; `"@name"` anywhere is the address of one. */
+  objects?: Record<string, KernelObjectSpec>;
+  ctx: TracingCtxSpec;
+  /** The current task for this run, over the Emulator's `current` option. */
+  current?: CurrentTask;
+  stacks?: TracingEnvOptions['stacks'];
+  funcIp?: TracingEnvOptions['funcIp'];
+  cookie?: TracingEnvOptions['cookie'];
+}
+
+/** Whether a program type is one of the tracing types the emulator runs. */
+export function isTracingType(progType: number): boolean {
+  switch (progType) {
+    case bpf_prog_type.BPF_PROG_TYPE_KPROBE:
+    case bpf_prog_type.BPF_PROG_TYPE_TRACEPOINT:
+    case bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT:
+    case bpf_prog_type.BPF_PROG_TYPE_TRACING:
+    case bpf_prog_type.BPF_PROG_TYPE_PERF_EVENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The context a tracing program of `progType` in `section` gets; tracing programs by their attach type. */
+export function tracingKind(progType: number, section: string): TracingProgKind {
+  switch (progType) {
+    case bpf_prog_type.BPF_PROG_TYPE_KPROBE:
+      return 'kprobe';
+    case bpf_prog_type.BPF_PROG_TYPE_TRACEPOINT:
+      return 'tracepoint';
+    case bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT:
+      return 'raw_tp';
+    case bpf_prog_type.BPF_PROG_TYPE_PERF_EVENT:
+      return 'perf_event';
+    default: {
+      const attach = matchSection(section, { libbpf: 'upstream' })?.expectedAttachType;
+      if (attach === bpf_attach_type.BPF_TRACE_FEXIT) return 'fexit';
+      if (attach === bpf_attach_type.BPF_TRACE_RAW_TP) return 'tp_btf';
+      if (attach === bpf_attach_type.BPF_TRACE_FENTRY || attach === bpf_attach_type.BPF_MODIFY_RETURN) return 'fentry';
+      throw new EmulatorError(`section '${section}' is a tracing program the emulator does not run`, {
+        hint: 'the emulator runs fentry/, fexit/, fmod_ret/ and tp_btf/ tracing programs',
+      });
+    }
+  }
+}
+
+/** The attach function's argument count from the target BTF, for fentry/fexit (`fentry/FUNC`). */
+function functionArgs(btf: Btf | undefined, kind: TracingProgKind, section: string): number | undefined {
+  if (btf === undefined || (kind !== 'fentry' && kind !== 'fexit')) return undefined;
+  const name = section.slice(section.indexOf('/') + 1);
+  const fn = btf.find(name, 'FUNC');
+  if (fn?.kind !== 'FUNC') return undefined;
+  const proto = btf.type(fn.type);
+  return proto.kind === 'FUNC_PROTO' ? proto.params.length : undefined;
+}
+
+/** Check the shape of a parsed memory file. */
+export function tracingInput(v: unknown): TracingInput {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EmulatorError('--memory: the file must hold a JSON object {"objects": {...}, "ctx": {...}}');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!['objects', 'ctx', 'current', 'stacks', 'funcIp', 'cookie'].includes(k)) {
+      throw new EmulatorError(`--memory: unknown key '${k}'`, { hint: 'keys: objects, ctx, current, stacks, funcIp, cookie' });
+    }
+  }
+  const ctx = o.ctx;
+  if (typeof ctx !== 'object' || ctx === null || typeof (ctx as { kind?: unknown }).kind !== 'string') {
+    throw new EmulatorError('--memory: "ctx" must be an object with a "kind"', { hint: 'e.g. "ctx": {"kind": "raw_tp", "args": ["@skb"]}' });
+  }
+  if (o.objects !== undefined && (typeof o.objects !== 'object' || o.objects === null || Array.isArray(o.objects))) {
+    throw new EmulatorError('--memory: "objects" must be an object of named objects');
+  }
+  return o as unknown as TracingInput;
+}
+
+/** The per-emulator state of a tracing program. */
+export class TracingSupport {
+  readonly context: TracingContext;
+  readonly kmem: KernelMemory;
+  readonly env: TracingEnv;
+  private readonly nargs: number | undefined;
+
+  constructor(
+    memory: Memory,
+    btf: Btf | undefined,
+    readonly kind: TracingProgKind,
+    section: string,
+    private readonly defaults: TracingEnvOptions,
+  ) {
+    this.context = new TracingContext(memory);
+    this.kmem = new KernelMemory(memory, btf);
+    this.env = new TracingEnv(this.kmem, defaults);
+    this.nargs = functionArgs(btf, kind, section);
+  }
+
+  /** Whether the program reads through BTF-typed pointers, whose faulting loads the kernel turns into zeros. */
+  get btfPointers(): boolean {
+    return this.kind === 'fentry' || this.kind === 'fexit' || this.kind === 'tp_btf';
+  }
+
+  helpers(maps: MapRegistry): Map<number, HelperFn> {
+    const m = this.env.helpers(maps);
+    m.set(CORE_POISON_HELPER, (vm) => {
+      throw vm.fault('helper', 'this instruction needs a CO-RE relocation the target BTF has no match for (libbpf poisons it the same way)');
+    });
+    return m;
+  }
+
+  /** Map the run's objects and lay out its context. */
+  prepare(input: TracingInput): void {
+    this.kmem.load(input.objects);
+    this.env.options = {
+      ...this.defaults,
+      ...(input.current ? { current: { ...this.defaults.current, ...input.current } } : {}),
+      ...(input.stacks ? { stacks: input.stacks } : {}),
+      ...(input.funcIp !== undefined ? { funcIp: input.funcIp } : {}),
+      ...(input.cookie !== undefined ? { cookie: input.cookie } : {}),
+    };
+    this.context.reset(buildTracingCtx(this.kind, input.ctx, this.kmem.resolve, this.nargs));
+  }
+}
