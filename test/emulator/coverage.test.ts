@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, tool } from '../helpers/env.js';
+import { haveCorpus, repoRoot, tool } from '../helpers/env.js';
+import { label, wellFormedCorpusObjects } from '../helpers/objects.js';
 import { cli, ensureBuilt } from '../cli/run-cli.js';
 import { arbFrame, arbFrameOf, arbEthernet, arbIpv4, arbTcp, packet } from '../../src/testing/index.js';
 import { Emulator, mergeCoverage, summarizeCoverage, toLcov, type CoverageReport, type FileCoverage } from '../../src/vm/index.js';
@@ -170,6 +171,44 @@ describe('interpreter and compiled code count alike', () => {
     });
     expect(counts[0]).toEqual([1, 1, 0, 0, 0, 0]);
     expect(counts[1]).toEqual(counts[0]);
+  });
+});
+
+describe.skipIf(!haveCorpus())('interpreter and compiled code count alike on the corpus', () => {
+  const frames = [arp, tcp80, new Uint8Array(200).fill(0xff)];
+  it.each(wellFormedCorpusObjects().map((p) => [label(p), p]))('%s', (_, path) => {
+    const obj = readObject(readFileSync(path));
+    // Four programs an object: the translation differs by program, the counting code does not.
+    for (const p of obj.programs.filter((x) => x.kind === 'entry').slice(0, 4)) {
+      // Programs that cannot run on packets run as tc classifiers: their faults exercise the counts too.
+      const make = (compile: boolean) => {
+        for (const type of [undefined, 'sched_cls']) {
+          try {
+            return Emulator.fromObject(obj, { program: p.name, coverage: true, compile, budget: 20_000, ...(type ? { type } : {}) });
+          } catch {
+            // not runnable this way
+          }
+        }
+        return undefined;
+      };
+      const runs = [false, true].map((compile) => {
+        const emu = make(compile);
+        if (emu === undefined) return undefined;
+        let executed = 0;
+        let faulted = false;
+        for (const f of frames) {
+          try {
+            executed += emu.run(f).executed;
+          } catch {
+            faulted = true;
+          }
+        }
+        return { report: emu.coverage(), executed, faulted };
+      });
+      if (runs[0] === undefined) continue;
+      expect(runs[1]!.report, p.name).toEqual(runs[0].report);
+      if (!runs[0].faulted) expect(runs[0].report.executed, p.name).toBe(runs[0].executed);
+    }
   });
 });
 
