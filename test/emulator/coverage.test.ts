@@ -346,6 +346,14 @@ describe('bpfts run --coverage', () => {
     expect(html).toContain('if (ip-&gt;ihl &lt; 5)');
   });
 
+  it('warns when the object has no line_info to map to', () => {
+    const out = join(dir, 'nobtf');
+    const r = cli(['run', join(BPF, 'build', 'bpfel', 'tc_drop_icmp_nobtf.o'), '--packet', hex(arp), '--coverage', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('the object has no BTF line_info');
+    expect(readFileSync(join(out, 'lcov.info'), 'utf8')).toBe('');
+  });
+
   it('is refused with --kernel and --source-root alone', () => {
     expect(cli(['run', join(BPF, 'build', 'bpfel', 'tc_drop_tcp80.o'), '--packet', hex(arp), '--source-root', BPF]).stderr).toMatch(/--source-root is for --coverage/);
     expect(cli(['run', join(BPF, 'build', 'bpfel', 'tc_drop_tcp80.o'), '--packet', hex(arp), '--coverage', dir, '--kernel']).stderr).toMatch(/--coverage is for the emulator/);
