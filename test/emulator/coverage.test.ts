@@ -150,12 +150,14 @@ describe('interpreter and compiled code count alike', () => {
     const entries = entryNames(bytes);
     const frames = fc.sample(fc.oneof(arbFrame(), arbFrameOf(arbEthernet(), arbIpv4(), arbTcp({ dport: 80 }))), { numRuns: 300, seed: 11 });
     for (const name of entries) {
-      const reports = [false, true].map((compile) => {
-        const emu = Emulator.fromObject(bytes, { program: name, coverage: true, compile });
+      // undefined: the first run interpreted, the others compiled.
+      const reports = [false, true, undefined].map((compile) => {
+        const emu = Emulator.fromObject(bytes, { program: name, coverage: true, ...(compile !== undefined ? { compile } : {}) });
         for (const f of frames) emu.run(f.bytes);
         return emu.coverage();
       });
       expect(reports[1]).toEqual(reports[0]);
+      expect(reports[2]).toEqual(reports[0]);
       expect(reports[0]!.executed).toBeGreaterThan(0);
     }
   });
@@ -323,6 +325,8 @@ describe('bpfts run --coverage', () => {
     // The whole file, comments and all, is on the page.
     expect(html).toContain('Every header is bounds-checked against data_end before it is read');
     expect(html).not.toContain('Source not found');
+    // Self-contained: nothing to fetch.
+    expect(html).not.toMatch(/<(script|link|img)\b|url\(|src=/i);
     const source = readFileSync(join(BPF, 'tc_drop_tcp80.c'), 'utf8');
     const row = (text: string) => new RegExp(`<tr class="(\\w*)" id="f0-${lineOf(source, text)}">(.*)</tr>`).exec(html);
     // Never reached; reached with one edge of its jump never taken; reached with both.
