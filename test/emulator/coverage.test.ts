@@ -98,7 +98,12 @@ describe('coverage of tc_drop_tcp80.c', () => {
       expect(f.lines.find((x) => x.line === never), `line ${never} has instructions`).toMatchObject({ hits: 0 });
     }
     expect(f.functions).toEqual([{ name: 'drop_tcp80', line: start, hits: 1 }]);
+  });
 
+  it.skipIf(!objdump).each([false, true])('an ARP frame takes the jumps the C says it takes (compile: %s)', (compile) => {
+    const emu = Emulator.fromObject(object('tc_drop_tcp80.o'), { coverage: true, compile });
+    emu.run(arp);
+    const f = fileOf(emu.coverage(), 'tc_drop_tcp80.c');
     // Which way each jump went: objdump says where it goes; the C says whether the frame returns there.
     const insns = disassembly(join(BPF, 'build', 'bpfel', 'tc_drop_tcp80.o'), 'tc');
     const exitAt = [...insns].find(([, t]) => t === 'exit')![0];
