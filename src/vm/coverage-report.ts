@@ -77,22 +77,12 @@ export interface ProgramCounts {
   taken: Float64Array;
 }
 
-interface Slot {
-  program: BpfProgram;
-  insn: number;
-  count: number;
-  taken: number;
-  conditional: boolean;
-}
-
 function isConditionalJump(op: number): boolean {
   const cls = op & 7;
   if (cls !== 5 && cls !== 6) return false;
   const o = op & 0xf0;
   return o !== 0x00 && o !== 0x80 && o !== 0x90;
 }
-
-const key = (section: string, offset: number) => `${section}\0${offset}`;
 
 /** Drop a leading `./`, as clang writes paths relative to its working directory. */
 function cleanPath(p: string): string {
@@ -101,71 +91,112 @@ function cleanPath(p: string): string {
   return s;
 }
 
+/** Per instruction of one program of the object: executions and jumps, summed over the runs. */
+interface ProgramTotals {
+  program: BpfProgram;
+  counts: Float64Array;
+  taken: Float64Array;
+}
+
+/** The program of `section` holding byte `offset`, by binary search over programs sorted by offset. */
+function holder(programs: readonly ProgramTotals[], offset: number): ProgramTotals | undefined {
+  let lo = 0;
+  let hi = programs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const t = programs[mid]!;
+    if (offset < t.program.offset) hi = mid - 1;
+    else if (offset >= t.program.offset + t.program.insnCount * BPF_INSN_SIZE) lo = mid + 1;
+    else return t;
+  }
+  return undefined;
+}
+
 /** The coverage report of `obj` from the counts of the programs that ran. */
 export function buildCoverageReport(obj: BpfObject, runs: readonly ProgramCounts[]): CoverageReport {
-  const slots = new Map<string, Slot>();
-  for (const program of obj.programs) {
-    const bytes = program.bytes;
-    for (let insn = 0; insn < program.insnCount; insn++) {
-      const op = bytes[insn * BPF_INSN_SIZE]!;
-      slots.set(key(program.section, program.offset + insn * BPF_INSN_SIZE), { program, insn, count: 0, taken: 0, conditional: isConditionalJump(op) });
-      if (op === 0x18) insn++;
-    }
+  const totals = obj.programs.map((program): ProgramTotals => ({
+    program, counts: new Float64Array(program.insnCount), taken: new Float64Array(program.insnCount),
+  }));
+  const bySection = new Map<string, ProgramTotals[]>();
+  for (const t of totals) {
+    let list = bySection.get(t.program.section);
+    if (list === undefined) bySection.set(t.program.section, (list = []));
+    list.push(t);
   }
+  for (const list of bySection.values()) list.sort((a, b) => a.program.offset - b.program.offset);
   let executed = 0;
   for (const run of runs) {
+    // Only instructions that ran are looked up: most of a large object never runs in one test.
     for (let pc = 0; pc < run.counts.length; pc++) {
       const c = run.counts[pc]!;
       if (c === 0) continue;
       executed += c;
       const { section, offset } = run.origin(pc);
-      const slot = slots.get(key(section, offset));
-      if (slot === undefined) continue;
-      slot.count += c;
-      slot.taken += run.taken[pc]!;
+      const t = holder(bySection.get(section) ?? [], offset);
+      if (t === undefined || (offset - t.program.offset) % BPF_INSN_SIZE !== 0) continue;
+      const insn = (offset - t.program.offset) / BPF_INSN_SIZE;
+      t.counts[insn]! += c;
+      t.taken[insn]! += run.taken[pc]!;
     }
   }
 
   const files = new Map<string, Map<number, LineCoverage>>();
   const functions = new Map<string, FunctionCoverage[]>();
   let mapped = 0;
-  for (const program of obj.programs) {
+  for (const { program, counts, taken } of totals) {
+    const bytes = program.bytes;
     const lineInfo = [...program.lineInfo].sort((a, b) => a.insn - b.insn);
     const funcInfo = [...program.funcInfo].sort((a, b) => a.insn - b.insn);
     let li = -1;
     let fi = -1;
+    // The line and function of the instruction, looked up again only when a record starts.
+    let line: LineCoverage | undefined;
+    let fileName: string | undefined;
+    let file = '';
+    let lines: Map<number, LineCoverage> | undefined;
+    let funcName = program.name;
     for (let insn = 0; insn < program.insnCount; insn++) {
-      const slot = slots.get(key(program.section, program.offset + insn * BPF_INSN_SIZE));
-      if (slot === undefined) continue;
+      const op = bytes[insn * BPF_INSN_SIZE]!;
+      const li0 = li;
       while (li + 1 < lineInfo.length && lineInfo[li + 1]!.insn <= insn) li++;
+      if (li !== li0) {
+        const rec = lineInfo[li]!;
+        if (rec.fileName !== fileName || lines === undefined) {
+          fileName = rec.fileName;
+          file = cleanPath(fileName);
+          lines = files.get(file);
+          if (lines === undefined) files.set(file, (lines = new Map()));
+        }
+        line = lines.get(rec.lineNum);
+        if (line === undefined) {
+          line = { line: rec.lineNum, text: rec.line, hits: 0, executed: 0, instructions: 0, branches: [] };
+          lines.set(rec.lineNum, line);
+        }
+      }
+      const fi0 = fi;
       while (fi + 1 < funcInfo.length && funcInfo[fi + 1]!.insn <= insn) fi++;
-      const rec = lineInfo[li];
-      if (rec === undefined) continue;
-      const file = cleanPath(rec.fileName);
-      let lines = files.get(file);
-      if (lines === undefined) files.set(file, (lines = new Map()));
-      let line = lines.get(rec.lineNum);
-      if (line === undefined) {
-        line = { line: rec.lineNum, text: rec.line, hits: 0, executed: 0, instructions: 0, branches: [] };
-        lines.set(rec.lineNum, line);
-      }
-      line.instructions++;
-      line.executed += slot.count;
-      line.hits = Math.max(line.hits, slot.count);
-      mapped += slot.count;
       const func = funcInfo[fi];
-      const funcName = func === undefined ? program.name : obj.btf?.types[func.typeId]?.name || program.name;
-      if (func !== undefined && func.insn === insn) {
-        let list = functions.get(file);
-        if (list === undefined) functions.set(file, (list = []));
-        list.push({ name: funcName, line: rec.lineNum, hits: slot.count });
+      if (fi !== fi0 && func !== undefined) funcName = obj.btf?.types[func.typeId]?.name || program.name;
+      if (line !== undefined) {
+        const count = counts[insn]!;
+        line.instructions++;
+        line.executed += count;
+        if (count > line.hits) line.hits = count;
+        mapped += count;
+        if (func !== undefined && func.insn === insn) {
+          let list = functions.get(file);
+          if (list === undefined) functions.set(file, (list = []));
+          list.push({ name: funcName, line: line.line, hits: count });
+        }
+        if (isConditionalJump(op)) {
+          line.branches.push({
+            function: funcName, section: program.section, offset: program.offset + insn * BPF_INSN_SIZE,
+            taken: taken[insn]!, notTaken: count - taken[insn]!,
+          });
+        }
       }
-      if (slot.conditional) {
-        line.branches.push({
-          function: funcName, section: program.section, offset: program.offset + insn * BPF_INSN_SIZE,
-          taken: slot.taken, notTaken: slot.count - slot.taken,
-        });
-      }
+      // The second half of a 64-bit immediate load is no instruction of its own.
+      if (op === 0x18) insn++;
     }
   }
   return {

@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, tool } from '../helpers/env.js';
+import { haveCorpus, repoRoot, tool } from '../helpers/env.js';
+import { label, wellFormedCorpusObjects } from '../helpers/objects.js';
 import { cli, ensureBuilt } from '../cli/run-cli.js';
 import { arbFrame, arbFrameOf, arbEthernet, arbIpv4, arbTcp, packet } from '../../src/testing/index.js';
 import { Emulator, mergeCoverage, summarizeCoverage, toLcov, type CoverageReport, type FileCoverage } from '../../src/vm/index.js';
@@ -97,7 +98,12 @@ describe('coverage of tc_drop_tcp80.c', () => {
       expect(f.lines.find((x) => x.line === never), `line ${never} has instructions`).toMatchObject({ hits: 0 });
     }
     expect(f.functions).toEqual([{ name: 'drop_tcp80', line: start, hits: 1 }]);
+  });
 
+  it.skipIf(!objdump).each([false, true])('an ARP frame takes the jumps the C says it takes (compile: %s)', (compile) => {
+    const emu = Emulator.fromObject(object('tc_drop_tcp80.o'), { coverage: true, compile });
+    emu.run(arp);
+    const f = fileOf(emu.coverage(), 'tc_drop_tcp80.c');
     // Which way each jump went: objdump says where it goes; the C says whether the frame returns there.
     const insns = disassembly(join(BPF, 'build', 'bpfel', 'tc_drop_tcp80.o'), 'tc');
     const exitAt = [...insns].find(([, t]) => t === 'exit')![0];
@@ -149,12 +155,14 @@ describe('interpreter and compiled code count alike', () => {
     const entries = entryNames(bytes);
     const frames = fc.sample(fc.oneof(arbFrame(), arbFrameOf(arbEthernet(), arbIpv4(), arbTcp({ dport: 80 }))), { numRuns: 300, seed: 11 });
     for (const name of entries) {
-      const reports = [false, true].map((compile) => {
-        const emu = Emulator.fromObject(bytes, { program: name, coverage: true, compile });
+      // undefined: the first run interpreted, the others compiled.
+      const reports = [false, true, undefined].map((compile) => {
+        const emu = Emulator.fromObject(bytes, { program: name, coverage: true, ...(compile !== undefined ? { compile } : {}) });
         for (const f of frames) emu.run(f.bytes);
         return emu.coverage();
       });
       expect(reports[1]).toEqual(reports[0]);
+      expect(reports[2]).toEqual(reports[0]);
       expect(reports[0]!.executed).toBeGreaterThan(0);
     }
   });
@@ -170,6 +178,44 @@ describe('interpreter and compiled code count alike', () => {
     });
     expect(counts[0]).toEqual([1, 1, 0, 0, 0, 0]);
     expect(counts[1]).toEqual(counts[0]);
+  });
+});
+
+describe.skipIf(!haveCorpus())('interpreter and compiled code count alike on the corpus', () => {
+  const frames = [arp, tcp80, new Uint8Array(200).fill(0xff)];
+  it.each(wellFormedCorpusObjects().map((p) => [label(p), p]))('%s', (_, path) => {
+    const obj = readObject(readFileSync(path));
+    // Four programs an object: the translation differs by program, the counting code does not.
+    for (const p of obj.programs.filter((x) => x.kind === 'entry').slice(0, 4)) {
+      // Programs that cannot run on packets run as tc classifiers: their faults exercise the counts too.
+      const make = (compile: boolean) => {
+        for (const type of [undefined, 'sched_cls']) {
+          try {
+            return Emulator.fromObject(obj, { program: p.name, coverage: true, compile, budget: 20_000, ...(type ? { type } : {}) });
+          } catch {
+            // not runnable this way
+          }
+        }
+        return undefined;
+      };
+      const runs = [false, true].map((compile) => {
+        const emu = make(compile);
+        if (emu === undefined) return undefined;
+        let executed = 0;
+        let faulted = false;
+        for (const f of frames) {
+          try {
+            executed += emu.run(f).executed;
+          } catch {
+            faulted = true;
+          }
+        }
+        return { report: emu.coverage(), executed, faulted };
+      });
+      if (runs[0] === undefined) continue;
+      expect(runs[1]!.report, p.name).toEqual(runs[0].report);
+      if (!runs[0].faulted) expect(runs[0].report.executed, p.name).toBe(runs[0].executed);
+    }
   });
 });
 
@@ -284,6 +330,8 @@ describe('bpfts run --coverage', () => {
     // The whole file, comments and all, is on the page.
     expect(html).toContain('Every header is bounds-checked against data_end before it is read');
     expect(html).not.toContain('Source not found');
+    // Self-contained: nothing to fetch.
+    expect(html).not.toMatch(/<(script|link|img)\b|url\(|src=/i);
     const source = readFileSync(join(BPF, 'tc_drop_tcp80.c'), 'utf8');
     const row = (text: string) => new RegExp(`<tr class="(\\w*)" id="f0-${lineOf(source, text)}">(.*)</tr>`).exec(html);
     // Never reached; reached with one edge of its jump never taken; reached with both.
@@ -305,6 +353,14 @@ describe('bpfts run --coverage', () => {
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(html).toContain('Source not found');
     expect(html).toContain('if (ip-&gt;ihl &lt; 5)');
+  });
+
+  it('warns when the object has no line_info to map to', () => {
+    const out = join(dir, 'nobtf');
+    const r = cli(['run', join(BPF, 'build', 'bpfel', 'tc_drop_icmp_nobtf.o'), '--packet', hex(arp), '--coverage', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('the object has no BTF line_info');
+    expect(readFileSync(join(out, 'lcov.info'), 'utf8')).toBe('');
   });
 
   it('is refused with --kernel and --source-root alone', () => {

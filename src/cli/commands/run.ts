@@ -169,8 +169,10 @@ function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
     },
     finish() {
       if (coverageDir === undefined) return;
+      const report = emu.coverage();
+      if (report.files.length === 0) io.err('warning: the object has no BTF line_info, so the coverage names no source line (build it with clang -g)\n');
       try {
-        writeCoverage(coverageDir, emu.coverage(), { ...(sourceRoot !== undefined ? { sourceRoot } : {}), title: `bpfts coverage: ${emu.program.name}` });
+        writeCoverage(coverageDir, report, { ...(sourceRoot !== undefined ? { sourceRoot } : {}), title: `bpfts coverage: ${emu.program.name}` });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === undefined) throw e;
