@@ -6,13 +6,11 @@ import type { Btf, BtfComposite, BtfType } from '../btf/index.js';
 import { memberNames } from '../btf/index.js';
 import { BpfError } from '../errors.js';
 import {
-  BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
-  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, PERCPU_MAP_TYPES,
 } from '../uapi/index.js';
 import type { BpfObject } from './model.js';
 import { dataVariables, laidOutBtf } from './variables.js';
 
-const PERCPU = new Set([BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE]);
 /** Maps whose values user space reads as ids (prog arrays, maps of maps): numbers. */
 const ID_VALUES = new Set([BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS]);
 
@@ -149,7 +147,7 @@ export function generateTypes(obj: BpfObject, options: GenTypesOptions = {}): st
     mapNames.push(m.name);
     const key = m.type === BPF_MAP_TYPE_QUEUE || m.type === BPF_MAP_TYPE_STACK ? 'Uint8Array' : named(m.keyTypeId, `${m.name}_key`);
     let value = ID_VALUES.has(m.type) ? 'number' : named(m.valueTypeId, `${m.name}_value`);
-    if (PERCPU.has(m.type)) value = /^[A-Za-z0-9]+$/.test(value) ? `${value}[]` : `(${value})[]`;
+    if (PERCPU_MAP_TYPES.has(m.type)) value = /^[A-Za-z0-9]+$/.test(value) ? `${value}[]` : `(${value})[]`;
     mapLines.push(`  ${quote(m.name)}: BpfMap<${key}, ${value}>;`);
   }
   const vars = dataVariables(obj, btf);

@@ -76,6 +76,11 @@ export const BPF_MAP_TYPE_NAMES: readonly string[] = [
   'BPF_MAP_TYPE_ARENA',
 ];
 
+/** Map types whose values user space reads and writes as one roundup(value_size, 8) slot per possible CPU (kernel/bpf/syscall.c bpf_map_value_size). */
+export const PERCPU_MAP_TYPES: ReadonlySet<number> = new Set([
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
+]);
+
 /** enum bpf_func_id: helper ids (BPF_FUNC_<name>). */
 export const BPF_FUNC_unspec = 0;
 export const BPF_FUNC_map_lookup_elem = 1;

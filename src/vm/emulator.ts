@@ -1,7 +1,7 @@
 // The emulator's public face: a program of an ELF object, its maps and a packet context, run on one
 // packet at a time as BPF_PROG_TEST_RUN would run it; tracing programs run on a context and kernel
 // memory described as JSON (tracing.ts).
-import type { Btf, CValue } from '../btf/index.js';
+import { BtfCodec, type Btf, type CValue } from '../btf/index.js';
 import { applyConstants, laidOutBtf, matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
 import { ETH_HLEN } from './context-layout.js';
@@ -365,6 +365,14 @@ export class Emulator {
   }
 
   #btf: Btf | undefined | null = null;
+
+  /** A ring buffer or perf event record decoded as the object's C type `typeName` (struct, union or typedef). */
+  record(typeName: string, bytes: Uint8Array): CValue {
+    if (this.#btf === null) this.#btf = laidOutBtf(this.object);
+    const t = this.#btf?.byName(typeName).find((x) => x.kind === 'STRUCT' || x.kind === 'UNION' || x.kind === 'TYPEDEF');
+    if (!t) throw new EmulatorError(`the object's BTF has no struct, union or typedef named '${typeName}'`);
+    return new BtfCodec(this.#btf, t.id).decode(bytes);
+  }
 
   /** The map `name` with keys and values as C values through the BTF codec, like bpfts/loader's maps. */
   map(name: string): TypedEmulatedMap {

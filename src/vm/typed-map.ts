@@ -2,6 +2,7 @@
 // bpfts/loader's maps, so that a test of the emulator reads like the program that runs on the kernel.
 import { BtfCodec, type Btf, type CValue, type Encodable } from '../btf/index.js';
 import type { BpfObject } from '../object/index.js';
+import { PERCPU_MAP_TYPES } from '../uapi/index.js';
 import type { EmulatedMap } from './emulator.js';
 import { EmulatorError } from './object.js';
 
@@ -19,7 +20,7 @@ export class TypedEmulatedMap<K = CValue, V = CValue> {
   ) {
     this.#keys = new BtfCodec(btf, keyTypeId, raw.keySize);
     this.#values = new BtfCodec(btf, valueTypeId, raw.valueSize);
-    this.#perCpu = raw.type.includes('PERCPU');
+    this.#perCpu = PERCPU_MAP_TYPES.has(raw.raw.def.type);
   }
 
   get name(): string {

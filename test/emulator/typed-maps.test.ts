@@ -34,6 +34,14 @@ describe('Emulator maps as C values', () => {
     expect(emu.map('flows').has(key)).toBe(false);
   });
 
+  it('decodes records (ring buffer, perf event) by the C type the object names', () => {
+    const emu = Emulator.fromObject(object('monitor.o'), { program: 'monitor_ingress' });
+    // struct counters as monitor.c lays it out: two u64, packets then bytes.
+    const rec = new Uint8Array(new BigUint64Array([7n, 1n << 40n]).buffer);
+    expect(emu.record('counters', rec)).toEqual({ packets: 7n, bytes: 1n << 40n });
+    expect(() => emu.record('nope', rec)).toThrow(/no struct, union or typedef named 'nope'/);
+  });
+
   it('takes constants by name, and they change what the program does', () => {
     const short = Emulator.fromObject(readFileSync(globalsPath), { constants: { min_len: 100 } });
     const frame = buildPacket([{ kind: 'eth' }, { kind: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'udp', sport: 1, dport: 2 }]);

@@ -49,6 +49,9 @@ function flowValBytes(v: { packets: bigint; bytes: bigint; comm: string }): Uint
   return b;
 }
 
+const u32le = (v: number) => new Uint8Array(new Uint32Array([v]).buffer);
+const u64le = (v: bigint) => new Uint8Array(new BigUint64Array([v]).buffer);
+
 function clear(m: BpfMap): void {
   for (const k of [...m.keys()]) m.delete(k as CValue);
 }
@@ -138,6 +141,14 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
       expect(new Set(dump(lru.id).map((r) => canon([r.formatted!.key, r.formatted!.value])))).toEqual(new Set(pairs.map(([k, v]) => canon([Number(k), v]))));
     }), { numRuns: 15 });
     expect(thrown(() => counters.set(16, 1n))).toMatchObject({ errnoName: 'E2BIG' });
+    // The reverse: bpftool writes the bytes (laid out by hand), the library reads values.
+    fc.assert(fc.property(fc.integer({ min: 0, max: 15 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), u32, (i, v, lk, lv) => {
+      run(bpftool!, ['map', 'update', 'id', String(counters.id), 'key', 'hex', ...hexArgs(u32le(i)), 'value', 'hex', ...hexArgs(u64le(v))]);
+      expect(counters.get(i)).toBe(v);
+      clear(lru);
+      run(bpftool!, ['map', 'update', 'id', String(lru.id), 'key', 'hex', ...hexArgs(u64le(lk)), 'value', 'hex', ...hexArgs(u32le(lv))]);
+      expect([...lru.entries()]).toEqual([[lk, lv]]);
+    }), { numRuns: 10 });
   });
 
   it('per-CPU array and hash: one value per possible CPU, as bpftool dumps them', () => {
@@ -157,6 +168,17 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
       expect([...pcpuHash.entries()]).toEqual([[hk, wide]]);
     }), { numRuns: 15 });
     expect(thrown(() => pcpu.set(0, [{ a: 1, b: 1 }]))).toMatchObject({ name: 'MapSizeError', expected: cpus, given: 1 });
+    // The reverse: bpftool stores one value for every CPU; the library reads it back per CPU.
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), pc, u53, u32, (i, v, wide, hk) => {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setUint32(0, v.a, true);
+      new DataView(bytes.buffer).setUint16(4, v.b, true);
+      run(bpftool!, ['map', 'update', 'id', String(pcpu.id), 'key', 'hex', ...hexArgs(u32le(i)), 'value', 'hex', ...hexArgs(bytes)]);
+      expect(pcpu.get(i)).toEqual(Array.from({ length: cpus }, () => v));
+      clear(pcpuHash);
+      run(bpftool!, ['map', 'update', 'id', String(pcpuHash.id), 'key', 'hex', ...hexArgs(u32le(hk)), 'value', 'hex', ...hexArgs(u64le(wide))]);
+      expect(pcpuHash.get(hk)).toEqual(Array.from({ length: cpus }, () => wide));
+    }), { numRuns: 10 });
   });
 
   it('queue and stack: push, pop and peek agree with bpftool peek and push', () => {

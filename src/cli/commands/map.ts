@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BtfCodec, cValueToJson, type Btf, type JsonCValue } from '../../btf/index.js';
 import { UsageError } from '../../errors.js';
-import {
-  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_MAP_TYPE_NAMES,
-} from '../../uapi/index.js';
+import { BPF_MAP_TYPE_NAMES, PERCPU_MAP_TYPES } from '../../uapi/index.js';
 import {
   fetchBtf, kernelMaps, possibleCpus, mapDeleteElem, mapGetFdById, mapGetInfo, mapKeys, mapLookupElem, mapUpdateElem, objGet,
   type Fd, type MapInfo,
@@ -13,7 +10,6 @@ import { flag, intOption, str, type Command, type ParsedArgs } from '../command.
 import { json, table } from '../format.js';
 import { requirePrivilege } from './load.js';
 
-const PERCPU = new Set([BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE]);
 
 function mapTypeName(type: number): string {
   return BPF_MAP_TYPE_NAMES[type]?.replace(/^BPF_MAP_TYPE_/, '').toLowerCase() ?? `type ${type}`;
@@ -53,7 +49,7 @@ function parseHex(text: string, size: number, what: string): Uint8Array {
 interface Entry { key: string; value: string | string[]; formatted?: { key: JsonCValue; value: JsonCValue | JsonCValue[] } }
 
 function dumpOnce(fd: Fd, info: MapInfo, btf: Btf | undefined): Entry[] {
-  const percpu = PERCPU.has(info.type);
+  const percpu = PERCPU_MAP_TYPES.has(info.type);
   const stride = Math.ceil(info.valueSize / 8) * 8;
   const keyCodec = new BtfCodec(btf, info.btfKeyTypeId, info.keySize);
   const valueCodec = new BtfCodec(btf, info.btfValueTypeId, info.valueSize);
@@ -169,7 +165,7 @@ other CPUs keep what they hold, or zeros for a new element).`,
       const key = parseHex(k, info.keySize, 'key');
       const value = parseHex(v, info.valueSize, 'value');
       const cpu = intOption(args, 'cpu');
-      if (!PERCPU.has(info.type)) {
+      if (!PERCPU_MAP_TYPES.has(info.type)) {
         if (cpu !== undefined) throw new UsageError(`--cpu is for per-CPU maps; ${info.name} is a ${mapTypeName(info.type)} map`);
         mapUpdateElem(fd, key, value, flags);
       } else {

@@ -23,9 +23,7 @@ import {
   SYS_bpf,
   TEST_RUN_ATTR,
 } from '../abi/index.js';
-import {
-  BPF_ANY, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_HASH,
-} from '../../uapi/index.js';
+import { BPF_ANY, PERCPU_MAP_TYPES } from '../../uapi/index.js';
 import { possibleCpus } from './cpus.js';
 import { bpf_cmd, bpf_link_type, enumName } from '../abi/bpf-cmd.js';
 import { ENOTSUPP, ERRNO } from '../../uapi/index.js';
@@ -119,11 +117,6 @@ export function mapCreate(o: MapCreateOptions): Fd {
   return new Fd(bpf(bpf_cmd.BPF_MAP_CREATE, a), 'map');
 }
 
-/** Map types whose lookups fill one 8-byte aligned slot per possible CPU (kernel/bpf/syscall.c bpf_map_value_size). */
-const PERCPU_VALUE: ReadonlySet<number> = new Set([
-  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
-]);
-
 /** How many bytes the kernel reads and writes for one element of a map, from the map's own info. */
 export interface MapElemSizes {
   name: string;
@@ -145,7 +138,7 @@ export function mapElemSizes(map: FdLike): MapElemSizes {
   const cached = typeof map === 'number' ? undefined : sizesOfFd.get(map);
   if (cached) return cached;
   const info = mapGetInfo(map);
-  const cpus = PERCPU_VALUE.has(info.type) ? possibleCpus() : undefined;
+  const cpus = PERCPU_MAP_TYPES.has(info.type) ? possibleCpus() : undefined;
   const sizes: MapElemSizes = {
     name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize,
     valueBytes: cpus === undefined ? info.valueSize : Math.ceil(info.valueSize / 8) * 8 * cpus,
