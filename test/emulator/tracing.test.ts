@@ -356,28 +356,51 @@ function expectedEvent(f: Frame): string | undefined {
   return hex(Uint8Array.from([...ip.subarray(12, 20), 1, 0, 0, 0]));
 }
 
-function skbInput(f: Frame, kind: 'raw_tp' | 'tracepoint'): TracingInput {
+/**
+ * The skb of a received frame: the Ethernet header pulled (data at the IP header, as at
+ * netif_receive_skb), the network header set (head + network_header, as ip_rcv_core leaves it).
+ */
+function skbInput(f: Frame, program: 'icmp_raw_tp' | 'icmp_tp' | 'icmp_kretprobe'): TracingInput {
   const objects = {
-    skb: { type: 'struct sk_buff', value: { len: f.bytes.length - 14, protocol: [f.bytes[12]!, f.bytes[13]!], data: '@pkt' } },
-    pkt: { bytes: hex(f.bytes.subarray(14)) || '00' },
+    skb: {
+      type: 'struct sk_buff',
+      value: { len: f.bytes.length - 14, protocol: [f.bytes[12]!, f.bytes[13]!], head: '@frame', data: '@frame+14', network_header: 14 },
+    },
+    frame: { bytes: hex(f.bytes) },
   };
-  return kind === 'raw_tp'
-    ? { objects, ctx: { kind: 'raw_tp', args: ['@skb'] } }
-    : { objects, ctx: { kind: 'tracepoint', format: NETIF_RECEIVE_SKB_FORMAT, fields: { skbaddr: '@skb', len: f.bytes.length - 14, name: 'eth0' } } };
+  switch (program) {
+    case 'icmp_raw_tp':
+      return { objects, ctx: { kind: 'raw_tp', args: ['@skb'] } };
+    case 'icmp_tp':
+      return { objects, ctx: { kind: 'tracepoint', format: NETIF_RECEIVE_SKB_FORMAT, fields: { skbaddr: '@skb', len: f.bytes.length - 14, name: 'eth0' } } };
+    case 'icmp_kretprobe':
+      return { objects, ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { ax: '@skb' } } };
+  }
 }
 
 describe('the ICMP tracer on synthetic sk_buffs', () => {
   const frames = fc.oneof(arbFrame(), arbFrame({ l3: 'ipv4', l4: 'icmp' }), arbFrame({ l3: 'ipv4' }));
 
-  it.skipIf(!haveKernelBtf()).each(['icmp_raw_tp', 'icmp_tp'] as const)('%s: exactly the ICMP packets give one event, with their addresses', (program) => {
+  it.skipIf(!haveKernelBtf()).each(['icmp_raw_tp', 'icmp_tp', 'icmp_kretprobe'] as const)('%s: exactly the ICMP packets give one event, with their addresses', (program) => {
     const emu = Emulator.fromObject(object('icmp_tracer'), { program, btf: kernelBtf() });
+    const seen = { icmp: 0, other: 0 };
     fc.assert(fc.property(frames, (f) => {
-      const r = emu.runTracing(skbInput(f, program === 'icmp_raw_tp' ? 'raw_tp' : 'tracepoint'));
+      const r = emu.runTracing(skbInput(f, program));
       const want = expectedEvent(f);
+      seen[want === undefined ? 'other' : 'icmp']++;
       const events = r.perf.events!;
       expect(events.map((e) => hex(e.data.subarray(0, 9)) + '000000')).toEqual(want === undefined ? [] : [want]);
       expect(r.retval).toBe(want === undefined ? 0 : 1);
     }), { numRuns: 300 });
+    expect(seen.icmp).toBeGreaterThan(30);
+    expect(seen.other).toBeGreaterThan(30);
+  });
+
+  it('the kretprobe ignores a dropped packet (ip_rcv_core returned NULL)', (ctx) => {
+    if (!haveKernelBtf()) return ctx.skip();
+    const emu = Emulator.fromObject(object('icmp_tracer'), { program: 'icmp_kretprobe', btf: kernelBtf() });
+    const r = emu.runTracing({ ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { ax: 0 } } });
+    expect([r.retval, r.perf.events]).toEqual([0, []]);
   });
 
   it('a program with CO-RE relocations needs the target BTF', () => {
