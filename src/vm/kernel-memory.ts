@@ -231,7 +231,12 @@ export class KernelMemory {
       return;
     }
     const scalar = t.kind === 'INT' || t.kind === 'PTR' || t.kind === 'ENUM' || t.kind === 'ENUM64';
-    const value = scalar && typeof v === 'string' && ADDRESS.test(v) ? this.resolve(v, where) : v;
+    let value = scalar && typeof v === 'string' && ADDRESS.test(v) ? this.resolve(v, where) : v;
+    if ((t.kind === 'ENUM' || t.kind === 'ENUM64') && typeof v === 'string' && /^[A-Za-z_]\w*$/.test(v)) {
+      const e = (t.values as { name: string; value: number | bigint }[]).find((x) => x.name === v);
+      if (e === undefined) throw fail(where, `${btf.typeName(id)} has no enumerator ${v}`);
+      value = BigInt(e.value);
+    }
     try {
       out.set(encode(value, new BtfCodec(btf, id, size), where), offset);
     } catch (e) {

@@ -226,7 +226,7 @@ describe('tracepoint contexts from the tracefs format', () => {
   });
 });
 
-/** bpftool's JSON view of a struct: byte offset of each member, through anonymous members. */
+/** bpftool's JSON view of a struct: bit offset of each member, through anonymous members. */
 function bpftoolOffsets(struct: string, names: string[]): Record<string, number> {
   const json = JSON.parse(execFileSync(tool('bpftool')!, ['btf', 'dump', 'file', VMLINUX, '-j'], { maxBuffer: 1 << 28, encoding: 'utf8' })) as {
     types: { id: number; kind: string; name: string; members?: { name: string; type_id: number; bits_offset: number }[] }[];
@@ -236,7 +236,7 @@ function bpftoolOffsets(struct: string, names: string[]): Record<string, number>
   const walk = (id: number, base: number) => {
     for (const m of byId.get(id)?.members ?? []) {
       if (m.name === '(anon)') walk(m.type_id, base + m.bits_offset);
-      else if (names.includes(m.name) && out[m.name] === undefined) out[m.name] = (base + m.bits_offset) / 8;
+      else if (names.includes(m.name) && out[m.name] === undefined) out[m.name] = base + m.bits_offset;
     }
   };
   walk(json.types.find((t) => t.kind === 'STRUCT' && t.name === struct)!.id, 0);
@@ -249,13 +249,14 @@ describe('synthetic kernel memory', () => {
     const emu = Emulator.fromObject(object('tracing_helpers'), { btf: kernelBtf() });
     const input: TracingInput = {
       objects: {
-        skb: { type: 'struct sk_buff', value: { len: 0x11223344, protocol: [0x08, 0x00], data: '@pkt+2', mark: 0x55667788, dev: 0x1234 } },
+        skb: { type: 'struct sk_buff', value: { len: 0x11223344, protocol: [0x08, 0x00], data: '@pkt+2', mark: 0x55667788, dev: 0x1234, pkt_type: 5 } },
         pkt: { bytes: '4500' },
       },
       ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { di: '@skb' } },
     };
     // The program copies 8 bytes at di (kernel_bytes of its record): read the object 8 bytes a run.
-    const where = bpftoolOffsets('sk_buff', ['len', 'protocol', 'data', 'mark', 'dev']);
+    const bits = bpftoolOffsets('sk_buff', ['len', 'protocol', 'data', 'mark', 'dev', 'pkt_type']);
+    const where = Object.fromEntries(Object.entries(bits).map(([k, b]) => [k, Math.floor(b / 8)]));
     const size = kernelBtf().resolveSize(kernelBtf().find('sk_buff', 'STRUCT')!.id);
     const bytes = new Uint8Array(size);
     for (let off = 0; off < size; off += 8) {
@@ -268,9 +269,22 @@ describe('synthetic kernel memory', () => {
     expect(hex(bytes.subarray(where.protocol!, where.protocol! + 2))).toBe('0800');
     expect(v.getUint32(where.mark!, true)).toBe(0x55667788);
     expect(v.getBigUint64(where.dev!, true)).toBe(0x1234n);
+    // pkt_type is a 3-bit field.
+    expect((v.getUint16(where.pkt_type!, true) >> (bits.pkt_type! % 8)) & 7).toBe(5);
     // The data pointer points 2 bytes into pkt: the same region id as pkt, offset 2.
     const data = v.getBigUint64(where.data!, true);
     expect(data & 0xffffffffn).toBe(2n);
+  });
+
+  it('enumerators are given by name', (ctx) => {
+    if (!haveKernelBtf()) return ctx.skip();
+    const emu = Emulator.fromObject(object('tracing_helpers'), { btf: kernelBtf() });
+    const r = emu.runTracing({
+      objects: { kinds: { type: 'enum bpf_prog_type[2]', value: ['BPF_PROG_TYPE_KPROBE', 'BPF_PROG_TYPE_XDP'] } },
+      ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { di: '@kinds' } },
+    });
+    // include/uapi/linux/bpf.h: BPF_PROG_TYPE_KPROBE = 2, BPF_PROG_TYPE_XDP = 6.
+    expect(hex(r.ringbuf.out![0]!.subarray(128, 136))).toBe('0200000006000000');
   });
 
   it('unknown members and types are errors naming them', (ctx) => {
@@ -356,28 +370,51 @@ function expectedEvent(f: Frame): string | undefined {
   return hex(Uint8Array.from([...ip.subarray(12, 20), 1, 0, 0, 0]));
 }
 
-function skbInput(f: Frame, kind: 'raw_tp' | 'tracepoint'): TracingInput {
+/**
+ * The skb of a received frame: the Ethernet header pulled (data at the IP header, as at
+ * netif_receive_skb), the network header set (head + network_header, as ip_rcv_core leaves it).
+ */
+function skbInput(f: Frame, program: 'icmp_raw_tp' | 'icmp_tp' | 'icmp_kretprobe'): TracingInput {
   const objects = {
-    skb: { type: 'struct sk_buff', value: { len: f.bytes.length - 14, protocol: [f.bytes[12]!, f.bytes[13]!], data: '@pkt' } },
-    pkt: { bytes: hex(f.bytes.subarray(14)) || '00' },
+    skb: {
+      type: 'struct sk_buff',
+      value: { len: f.bytes.length - 14, protocol: [f.bytes[12]!, f.bytes[13]!], head: '@frame', data: '@frame+14', network_header: 14 },
+    },
+    frame: { bytes: hex(f.bytes) },
   };
-  return kind === 'raw_tp'
-    ? { objects, ctx: { kind: 'raw_tp', args: ['@skb'] } }
-    : { objects, ctx: { kind: 'tracepoint', format: NETIF_RECEIVE_SKB_FORMAT, fields: { skbaddr: '@skb', len: f.bytes.length - 14, name: 'eth0' } } };
+  switch (program) {
+    case 'icmp_raw_tp':
+      return { objects, ctx: { kind: 'raw_tp', args: ['@skb'] } };
+    case 'icmp_tp':
+      return { objects, ctx: { kind: 'tracepoint', format: NETIF_RECEIVE_SKB_FORMAT, fields: { skbaddr: '@skb', len: f.bytes.length - 14, name: 'eth0' } } };
+    case 'icmp_kretprobe':
+      return { objects, ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { ax: '@skb' } } };
+  }
 }
 
 describe('the ICMP tracer on synthetic sk_buffs', () => {
   const frames = fc.oneof(arbFrame(), arbFrame({ l3: 'ipv4', l4: 'icmp' }), arbFrame({ l3: 'ipv4' }));
 
-  it.skipIf(!haveKernelBtf()).each(['icmp_raw_tp', 'icmp_tp'] as const)('%s: exactly the ICMP packets give one event, with their addresses', (program) => {
+  it.skipIf(!haveKernelBtf()).each(['icmp_raw_tp', 'icmp_tp', 'icmp_kretprobe'] as const)('%s: exactly the ICMP packets give one event, with their addresses', (program) => {
     const emu = Emulator.fromObject(object('icmp_tracer'), { program, btf: kernelBtf() });
+    const seen = { icmp: 0, other: 0 };
     fc.assert(fc.property(frames, (f) => {
-      const r = emu.runTracing(skbInput(f, program === 'icmp_raw_tp' ? 'raw_tp' : 'tracepoint'));
+      const r = emu.runTracing(skbInput(f, program));
       const want = expectedEvent(f);
+      seen[want === undefined ? 'other' : 'icmp']++;
       const events = r.perf.events!;
       expect(events.map((e) => hex(e.data.subarray(0, 9)) + '000000')).toEqual(want === undefined ? [] : [want]);
       expect(r.retval).toBe(want === undefined ? 0 : 1);
     }), { numRuns: 300 });
+    expect(seen.icmp).toBeGreaterThan(30);
+    expect(seen.other).toBeGreaterThan(30);
+  });
+
+  it('the kretprobe ignores a dropped packet (ip_rcv_core returned NULL)', (ctx) => {
+    if (!haveKernelBtf()) return ctx.skip();
+    const emu = Emulator.fromObject(object('icmp_tracer'), { program: 'icmp_kretprobe', btf: kernelBtf() });
+    const r = emu.runTracing({ ctx: { kind: 'pt_regs', arch: 'x86_64', regs: { ax: 0 } } });
+    expect([r.retval, r.perf.events]).toEqual([0, []]);
   });
 
   it('a program with CO-RE relocations needs the target BTF', () => {

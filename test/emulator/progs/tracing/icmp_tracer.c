@@ -1,16 +1,22 @@
-// The ICMP tracer for kernels without kprobes: on netif_receive_skb, read the skb's IPv4 header with
-// CO-RE reads and send {saddr, daddr, protocol} of every ICMP packet to user space through a perf
-// event array. Once as a raw tracepoint (the skb is args[0]) and once as a tracepoint (the skb is the
-// record's skbaddr field).
+// The ICMP tracer: read an skb's IPv4 header with CO-RE reads and send {saddr, daddr, protocol} of
+// every ICMP packet to user space through a perf event array. For kernels without kprobes on
+// netif_receive_skb, once as a raw tracepoint (the skb is args[0], skb->data at the IP header) and
+// once as a tracepoint (the skb is the record's skbaddr field); and as originally written, a
+// kretprobe on ip_rcv_core (the skb it returns, its IP header at head + network_header).
+#define __TARGET_ARCH_x86
 #include <linux/bpf.h>
+#include <asm/ptrace.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 
 /* Only the members read here; CO-RE finds them in the target kernel's struct sk_buff. */
 struct sk_buff {
+	unsigned char *head;
 	unsigned char *data;
+	__u16 network_header;
 	__be16 protocol;
 } __attribute__((preserve_access_index));
 
@@ -53,15 +59,13 @@ struct {
 #define ETH_P_IP 0x0800
 #define IPPROTO_ICMP 1
 
-static int trace_skb(void *ctx, struct sk_buff *skb)
+static int trace_ip(void *ctx, struct sk_buff *skb, const unsigned char *network)
 {
 	struct iphdr ip;
-	unsigned char *data;
 
 	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP))
 		return 0;
-	data = BPF_CORE_READ(skb, data);
-	if (bpf_probe_read_kernel(&ip, sizeof(ip), data) < 0)
+	if (bpf_probe_read_kernel(&ip, sizeof(ip), network) < 0)
 		return 0;
 	if (ip.version != 4 || ip.protocol != IPPROTO_ICMP)
 		return 0;
@@ -73,13 +77,25 @@ static int trace_skb(void *ctx, struct sk_buff *skb)
 SEC("raw_tp/netif_receive_skb")
 int icmp_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 {
-	return trace_skb(ctx, (struct sk_buff *)ctx->args[0]);
+	struct sk_buff *skb = (struct sk_buff *)ctx->args[0];
+
+	return trace_ip(ctx, skb, BPF_CORE_READ(skb, data));
 }
 
 SEC("tracepoint/net/netif_receive_skb")
 int icmp_tp(struct netif_receive_skb_args *ctx)
 {
-	return trace_skb(ctx, ctx->skbaddr);
+	struct sk_buff *skb = ctx->skbaddr;
+
+	return trace_ip(ctx, skb, BPF_CORE_READ(skb, data));
+}
+
+SEC("kretprobe/ip_rcv_core")
+int BPF_KRETPROBE(icmp_kretprobe, struct sk_buff *skb)
+{
+	if (!skb)
+		return 0;
+	return trace_ip(ctx, skb, BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header));
 }
 
 char LICENSE[] SEC("license") = "GPL";
