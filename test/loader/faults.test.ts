@@ -37,6 +37,8 @@ interface Case {
   foreign?: boolean;
   /** A foreign program is attached where the load goes, and the load replaces it (--replace). */
   replace?: boolean;
+  /** Another program of the object was loaded with the same --pin DIR first, so the maps are reused from their pins. */
+  sharedMaps?: string;
 }
 
 function attachOf(o: ManifestObject): Attach {
@@ -48,27 +50,34 @@ function attachOf(o: ManifestObject): Attach {
 
 const icmp = manifest.objects.find((o) => o.file === 'tc_drop_icmp.o')!;
 const xdp = manifest.objects.find((o) => o.file === 'xdp_monitor.o')!;
+const monitor = manifest.objects.find((o) => o.file === 'monitor.o')!;
 const cases: Case[] = [
   ...manifest.objects.map((obj) => ({ label: obj.file, obj, prog: obj.programs[0]!.function, attach: attachOf(obj) })),
   { label: 'tc_drop_icmp.o beside a foreign clsact and filters', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tc', direction: 'ingress' }, foreign: true },
   { label: 'tc_drop_icmp.o with a tcx link', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tcx', direction: 'ingress' } },
   { label: 'tc_drop_icmp.o replacing a foreign filter', obj: icmp, prog: 'drop_icmp', attach: { kind: 'tc', direction: 'ingress' }, replace: true },
   { label: 'xdp_monitor.o replacing a foreign XDP program', obj: xdp, prog: 'xdp_monitor', attach: { kind: 'xdp' }, replace: true },
+  { label: 'monitor.o egress program reusing the maps the ingress program pinned', obj: monitor, prog: 'monitor_egress', attach: { kind: 'tc', direction: 'egress' }, sharedMaps: 'monitor_ingress' },
 ];
 
 /** The step an error must name when `kinds[i]` fails. */
 function expectedStep(kinds: readonly string[], i: number, c: Case, pinDir: string): RegExp {
   const names = [...c.obj.maps.map((m) => `map ${m.name}`), ...Object.keys(c.obj.globals).map((s) => `global data ${s}`)];
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mapStep = new RegExp(`^(${names.map(esc).join('|')})$`);
+  const loaded = kinds.slice(0, i).includes('BPF_PROG_LOAD');
   switch (kinds[i]) {
     case 'BPF_BTF_LOAD': return /^BTF$/;
-    case 'BPF_MAP_CREATE': case 'BPF_MAP_UPDATE_ELEM': case 'BPF_MAP_FREEZE': return new RegExp(`^(${names.map(esc).join('|')})$`);
-    case 'BPF_PROG_LOAD': case 'BPF_OBJ_GET_INFO_BY_FD': return new RegExp(`^program ${esc(c.prog)}$`);
+    case 'BPF_MAP_CREATE': case 'BPF_MAP_UPDATE_ELEM': case 'BPF_MAP_FREEZE': return mapStep;
+    case 'BPF_PROG_LOAD': return new RegExp(`^program ${esc(c.prog)}$`);
+    // Before the program, opening and checking a pinned map to reuse; after it, reading the program's id and tag.
+    case 'BPF_OBJ_GET_INFO_BY_FD': return loaded ? new RegExp(`^program ${esc(c.prog)}$`) : mapStep;
+    case 'BPF_OBJ_GET': return loaded ? /^tcx link$/ : mapStep;
     case 'BPF_OBJ_PIN': return new RegExp(`^pin (${esc(pinDir)}|/sys/fs/bpf/bpfts/tcx/)`);
     case 'RTM_NEWQDISC': case 'RTM_DELQDISC': return /^clsact qdisc$/;
     case 'RTM_GETTFILTER': case 'RTM_NEWTFILTER': case 'RTM_DELTFILTER': return /^tc filter$/;
     case 'RTM_SETLINK': return /^XDP$/;
-    case 'BPF_LINK_CREATE': case 'BPF_LINK_DETACH': case 'BPF_OBJ_GET': return /^tcx link$/;
+    case 'BPF_LINK_CREATE': case 'BPF_LINK_DETACH': return /^tcx link$/;
     // A device lookup, or taking hold of a program about to be replaced, belongs to the request after it.
     case 'RTM_GETLINK': case 'BPF_PROG_GET_FD_BY_ID': return expectedStep(kinds, i + 1, c, pinDir);
     default: throw new Error(`no step known for ${kinds[i]} (call ${i + 1})`);
@@ -92,7 +101,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
 
   it.each(cases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
     const ns = new TestNetns();
-    const pinDir = `${pinRoot}/${c.obj.file.replace(/\W/g, '_')}${c.foreign ? '_foreign' : ''}${c.replace ? '_replace' : ''}${c.attach.kind === 'tcx' ? '_tcx' : ''}`;
+    const pinDir = `${pinRoot}/${c.obj.file.replace(/\W/g, '_')}${c.foreign ? '_foreign' : ''}${c.replace ? '_replace' : ''}${c.sharedMaps ? '_shared' : ''}${c.attach.kind === 'tcx' ? '_tcx' : ''}`;
     const foreignPin = `${pinRoot}/foreign_${ns.name.replace(/\W/g, '_')}`;
     // nsenter changes only the network namespace, so tc and ip see the host's bpffs and its pins.
     const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${ns.name}`, cmd, ...args], { stdio: 'pipe' });
@@ -102,6 +111,10 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
       : inNs('tc', ['filter', 'replace', 'dev', DEV, 'ingress', 'prio', '1', 'handle', '1', 'bpf', 'da', 'pinned', foreignPin]);
     const tcxDir = `/sys/fs/bpf/bpfts/tcx/${ns.name}`;
     const watched = [pinRoot, tcxDir];
+    /** Removes what appeared in bpffs since `before`, innermost first. */
+    const removeNew = (before: readonly string[]) => {
+      for (const p of bpffsState(watched).filter((x) => !before.includes(x)).reverse()) rmSync(p, { recursive: true, force: true });
+    };
     try {
       if (c.foreign) {
         ns.exec('tc', ['qdisc', 'add', 'dev', DEV, 'clsact']);
@@ -115,6 +128,10 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
         attachForeign();
       }
       const ns_ = ['--netns', ns.name];
+      if (c.sharedMaps) {
+        const first = await runCommand(load, [objectPath('bpfel', c.obj.file), '--prog', c.sharedMaps, '--pin', pinDir, '--tc', 'ingress', DEV, ...ns_]);
+        expect(first.error).toBeUndefined();
+      }
       const a = c.attach;
       const loadArgs = [objectPath('bpfel', c.obj.file), '--prog', c.prog, '--pin', pinDir, ...(c.replace ? ['--replace'] : []),
         ...(a.kind === 'tc' ? ['--tc', a.direction, DEV, ...ns_] : a.kind === 'tcx' ? ['--tcx', a.direction, DEV, ...ns_] : a.kind === 'xdp' ? ['--xdp', DEV, '--mode', 'skb', ...ns_] : [])];
@@ -123,15 +140,15 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
         : a.kind === 'tcx' ? ['--tcx', a.direction, DEV, ...ns_] : a.kind === 'xdp' ? ['--xdp', DEV, ...ns_] : undefined;
 
       /** Takes off whatever a successful load or a failed detach left, with the faults off. */
-      const cleanUp = async (before: unknown) => {
+      const cleanUp = async (before: unknown, fsBefore: readonly string[]) => {
         clearFaults();
         const changed = JSON.stringify(netState(ns)) !== JSON.stringify(before);
         if (c.replace && changed) attachForeign();
         if (detachArgs && changed) await runCommand(detach, detachArgs);
         if (a.kind === 'tcx') await runCommand(detach, detachArgs!);
         const now = netState(ns) as { qdiscs: { kind: string }[] };
-        if (!c.foreign && !c.replace && now.qdiscs.some((q) => q.kind === 'clsact')) ns.exec('tc', ['qdisc', 'del', 'dev', DEV, 'clsact']);
-        rmSync(pinDir, { recursive: true, force: true });
+        if (!c.foreign && !c.replace && !c.sharedMaps && now.qdiscs.some((q) => q.kind === 'clsact')) ns.exec('tc', ['qdisc', 'del', 'dev', DEV, 'clsact']);
+        removeNew(fsBefore);
       };
 
       // One clean run, counted.
@@ -152,7 +169,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
       clearFaults();
       if (c.replace) attachForeign();
       const kinds = counter.calls.map((x) => x.kind);
-      rmSync(pinDir, { recursive: true, force: true });
+      removeNew(fs0);
       expect(netState(ns)).toEqual(net0);
       expect(bpffsState(watched)).toEqual(fs0);
       expect(await stillAlive(created0)).toEqual([]);
@@ -175,7 +192,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
         if (error === undefined) {
           // Only a call the loader retries another way may fail without failing the command.
           expect(RETRIED.has(failedKind), `${what} (${failedKind}) failed and the command still succeeded`).toBe(true);
-          await cleanUp(netBefore);
+          await cleanUp(netBefore, fsBefore);
         } else {
           expect(error, `${what} (${failedKind}): ${String(error)}`).toBeInstanceOf(BpfError);
           const step = (error as { step?: string }).step;
@@ -186,7 +203,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of load and
             expect(bpffsState(watched), `${what} (${failedKind}) left pins`).toEqual(fsBefore);
             expect(l.err, `${what}: undo failures`).not.toMatch(/could not undo/);
           }
-          await cleanUp(netBefore);
+          await cleanUp(netBefore, fsBefore);
         }
         expect(netState(ns), `${what} (${failedKind}): state after clean-up`).toEqual(netBefore);
         expect(bpffsState(watched), `${what} (${failedKind}): bpffs after clean-up`).toEqual(fsBefore);

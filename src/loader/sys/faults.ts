@@ -2,8 +2,9 @@
 // rtnetlink request path (netlink/socket.ts) ask `faults` before each call; while it is undefined
 // (always, outside tests) that one check is the whole cost. Tests arm it to count the calls an
 // operation makes, to make call N fail with an errno as if the kernel had returned it, or to hold
-// the process at call N (so that a signal can be sent there). Not part of the public API: nothing
-// re-exports this module, and the CLI arms it only from BPFTS_TEST_FAULTS.
+// the process at call N (so that a signal can be sent there). Not part of the public API: tests
+// import this module by its path, and the one name bpfts/loader passes on, faultsFromEnvironment
+// (@internal), is how the CLI arms it from BPFTS_TEST_FAULTS for tests that run it as a child.
 import { readFileSync, writeSync } from 'node:fs';
 import { BpfError } from '../../errors.js';
 import { ERRNO, errnoName } from '../../uapi/index.js';
