@@ -34,6 +34,14 @@ struct {
 	__uint(max_entries, 128);
 } events SEC(".maps");
 
+/* The event is built here rather than on the stack, which also puts its type in the object's BTF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp_event);
+} icmp_scratch SEC(".maps");
+
 /* The IPv4 header fields the tracer reads, at their offsets in struct iphdr. */
 struct ipv4_head {
 	__u8 version_ihl;
@@ -51,9 +59,10 @@ struct ipv4_head {
 static __always_inline int report(void *ctx, struct sk_buff *skb)
 {
 	struct ipv4_head ip;
-	struct icmp_event e = {};
+	__u32 zero = 0;
+	struct icmp_event *e = bpf_map_lookup_elem(&icmp_scratch, &zero);
 
-	if (!skb || BPF_CORE_READ(skb, protocol) != bpf_htons(0x0800))
+	if (!e || !skb || BPF_CORE_READ(skb, protocol) != bpf_htons(0x0800))
 		return 0;
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -62,10 +71,10 @@ static __always_inline int report(void *ctx, struct sk_buff *skb)
 		return 0;
 	if ((ip.version_ihl >> 4) != 4 || ip.protocol != 1)
 		return 0;
-	e.saddr = ip.saddr;
-	e.daddr = ip.daddr;
-	e.protocol = ip.protocol;
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	e->saddr = ip.saddr;
+	e->daddr = ip.daddr;
+	e->protocol = ip.protocol;
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e));
 	return 0;
 }
 

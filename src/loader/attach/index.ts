@@ -11,3 +11,4 @@ export { attachUprobe, resolveUprobe, resolveBinary, probePmu, type UprobeOption
 export { attachKprobe, resolveKernelFunction, readKallsyms, kprobeAlternatives, type KprobeOptions, type KallsymsEntry, type ResolvedFunction } from './kprobe.js';
 export { tracefsRoot, tracepointId, availableEvents, TRACEFS } from './tracefs.js';
 export { TracingError, AmbiguousSymbolError, KprobesUnavailableError, TracingUnsupportedError } from './tracing-errors.js';
+export { parseAttachSpec, attachFromSection, attachSpec, ATTACH_KINDS, type AttachKind, type AttachSpec } from './auto.js';
