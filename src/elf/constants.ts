@@ -17,6 +17,7 @@ export const SHT_STRTAB = 3;
 export const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
+export const SHT_DYNSYM = 11;
 export const SHT_LLVM_ADDRSIG = 0x6fff4c03;
 
 export const SHF_WRITE = 0x1;
@@ -37,6 +38,14 @@ export const STT_OBJECT = 1;
 export const STT_FUNC = 2;
 export const STT_SECTION = 3;
 export const STT_FILE = 4;
+export const STT_GNU_IFUNC = 10;
+
+export const ET_EXEC = 2;
+export const ET_DYN = 3;
+
+/** Program header types and flags. */
+export const PT_LOAD = 1;
+export const PF_X = 1;
 
 export const STV_DEFAULT = 0;
 export const STV_HIDDEN = 2;

@@ -91,9 +91,11 @@ function cString(bytes: Uint8Array, start: number, table: string, tableOffset: n
 
 /**
  * Read an ELF64 BPF relocatable object. Every offset and size is checked against the file before
- * it is used, so malformed input gives an ElfError naming the structure and offset.
+ * it is used, so malformed input gives an ElfError naming the structure and offset. `native` reads
+ * another machine's executable or library instead (what uprobes attach to): any e_machine, and its
+ * dynamic relocations, which name no section, are left out of relocationSections.
  */
-export function parseElf(input: Uint8Array): ElfFile {
+export function parseElf(input: Uint8Array, opts: { native?: boolean } = {}): ElfFile {
   const bytes = input;
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
     throw new ElfError('not an ELF file (bad magic)', 0, 'e_ident');
@@ -106,7 +108,7 @@ export function parseElf(input: Uint8Array): ElfFile {
 
   const type = view.getUint16(16, le);
   const machine = view.getUint16(18, le);
-  if (machine !== EM_BPF && machine !== EM_NONE) {
+  if (!opts.native && machine !== EM_BPF && machine !== EM_NONE) {
     throw new ElfError(`e_machine is ${machine}, not EM_BPF (${EM_BPF}): this is not a BPF object`, 18, 'Elf64_Ehdr');
   }
   const flags = view.getUint32(48, le);
@@ -164,14 +166,15 @@ export function parseElf(input: Uint8Array): ElfFile {
 
   const symtab = sections.find((s) => s.type === SHT_SYMTAB);
   const symbols = symtab ? readSymbols(symtab, sections, view, le) : [];
-  const relocationSections = sections
+  const relocationSections = opts.native ? [] : sections
     .filter((s) => s.type === SHT_REL || s.type === SHT_RELA)
     .map((s) => readRelocations(s, sections, symbols.length, view, le));
 
   return { bytes, littleEndian: le, machine, type, flags, sections, symbols, symtab, relocationSections };
 }
 
-function readSymbols(symtab: ElfSection, sections: ElfSection[], view: DataView, le: boolean): ElfSymbol[] {
+/** The symbols of a SHT_SYMTAB or SHT_DYNSYM section. */
+export function readSymbols(symtab: ElfSection, sections: ElfSection[], view: DataView, le: boolean): ElfSymbol[] {
   const structure = `symbol table ${symtab.name}`;
   if (symtab.entsize !== 0 && symtab.entsize !== ELF64_SYM_SIZE) throw new ElfError(`sh_entsize is ${symtab.entsize}, expected ${ELF64_SYM_SIZE}`, symtab.offset, structure);
   if (symtab.size % ELF64_SYM_SIZE !== 0) throw new ElfError(`size ${symtab.size} is not a multiple of ${ELF64_SYM_SIZE}`, symtab.offset, structure);

@@ -7,3 +7,4 @@ export * from './netlink/index.js';
 export * from './object/index.js';
 export * from './attach/index.js';
 export * from './probe/helpers.js';
+export * from './readers/index.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { repoRoot } from '../helpers/env.js';
 
 export type BpfTarget = 'bpfel' | 'bpfeb';
-export type AttachPoint = 'tc' | 'tc-ingress' | 'tc-egress' | 'xdp' | 'socket';
+export type AttachPoint = 'tc' | 'tc-ingress' | 'tc-egress' | 'xdp' | 'socket' | 'tracepoint' | 'raw_tp' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'perf_event';
 
 export interface ManifestProgram {
   section: string;

@@ -622,6 +622,10 @@ export function mapGetFdById(id: number, openFlags = 0): Fd {
   return new Fd(bpf(bpf_cmd.BPF_MAP_GET_FD_BY_ID, attr(GET_ID_ATTR).set('map_id', id).set('open_flags', openFlags)), 'map');
 }
 
+export function linkGetFdById(id: number): Fd {
+  return new Fd(bpf(bpf_cmd.BPF_LINK_GET_FD_BY_ID, attr(GET_ID_ATTR).set('link_id', id)), 'link');
+}
+
 export function btfGetFdById(id: number): Fd {
   return new Fd(bpf(bpf_cmd.BPF_BTF_GET_FD_BY_ID, attr(GET_ID_ATTR).set('btf_id', id)), 'btf');
 }

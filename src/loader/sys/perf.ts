@@ -3,7 +3,9 @@
 // that unmap exactly once.
 import { readSync, writeSync } from 'node:fs';
 import { BpfError } from '../../errors.js';
-import { EFD, EPOLL, EPOLL_EVENT, MMAP, PERF_EVENT_ATTR, SYS_perf_event_open } from '../abi/perf-event.js';
+import {
+  EFD, EPOLL, EPOLL_EVENT, MMAP, PERF_ATTR_FLAG, PERF_EVENT_ATTR, PERF_EVENT_ATTR_FLAGS_OFFSET, SYS_perf_event_open,
+} from '../abi/perf-event.js';
 import { StructView } from '../abi/layout.js';
 import { errnoName } from '../../uapi/index.js';
 import { SyscallError } from './errors.js';
@@ -22,6 +24,7 @@ interface PerfLibc {
     async: (epfd: number, events: bigint, max: number, timeout: number, cb: (err: unknown, n: number) => void) => void;
   };
   eventfd: (initval: number, flags: number) => number;
+  mount: (source: string, target: string, fstype: string, flags: number, data: null) => number;
 }
 
 let bound: PerfLibc | undefined;
@@ -39,6 +42,7 @@ function perfLibc(): PerfLibc {
     epollCtl: lib.func('int epoll_ctl(int, int, int, void *)') as unknown as PerfLibc['epollCtl'],
     epollWait: lib.func('int epoll_wait(int, void *, int, int)') as unknown as PerfLibc['epollWait'],
     eventfd: lib.func('int eventfd(unsigned int, int)') as unknown as PerfLibc['eventfd'],
+    mount: lib.func('int mount(const char *, const char *, const char *, unsigned long, const void *)') as unknown as PerfLibc['mount'],
   };
   return bound;
 }
@@ -85,9 +89,23 @@ export function perfEventAttr(): StructView<keyof typeof PERF_EVENT_ATTR.fields>
   return new StructView(PERF_EVENT_ATTR, pinned(PERF_EVENT_ATTR.size)).set('size', PERF_EVENT_ATTR.size);
 }
 
+/** Sets bits of perf_event_attr's bitfield word (disabled, watermark, freq, ...). */
+export function setAttrFlags(attr: StructView<keyof typeof PERF_EVENT_ATTR.fields>, ...flags: (keyof typeof PERF_ATTR_FLAG)[]): void {
+  const dv = new DataView(attr.bytes.buffer, attr.bytes.byteOffset, attr.bytes.byteLength);
+  let word = dv.getBigUint64(PERF_EVENT_ATTR_FLAGS_OFFSET, true);
+  for (const f of flags) word |= 1n << BigInt(PERF_ATTR_FLAG[f]);
+  dv.setBigUint64(PERF_EVENT_ATTR_FLAGS_OFFSET, word, true);
+}
+
 /** ioctl(fd, request, arg) with an integer argument. */
 export function ioctl(fd: FdLike, request: number, arg: number, what: string, explain: (errno: number) => string): void {
   check(what, Number(perfLibc().ioctl(fdNumber(fd), request, 'unsigned long', arg)), explain);
+}
+
+/** mount(2) of a pseudo file system such as tracefs (no flags, no options). */
+export function mountFs(fstype: string, target: string): void {
+  check('mount', perfLibc().mount(fstype, target, fstype, 0, null), (errno) =>
+    errnoName(errno) === 'EPERM' ? `mounting ${fstype} at ${target} needs root (CAP_SYS_ADMIN)` : `could not mount ${fstype} at ${target}`);
 }
 
 /** The system page size. */

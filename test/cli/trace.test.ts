@@ -1,0 +1,175 @@
+// `bpfts trace` and `bpfts trace-log` as a user runs them, as root against the running kernel: the
+// ICMP tracer (raw tracepoint, no kprobes) sees exactly the pings sent between two namespaces
+// this test makes, --count/--duration/SIGINT end it with nothing left attached or loaded
+// (bpftool's link and prog lists), and the kprobe and fentry paths give their clear errors.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadObject, progTestRun } from '../../src/loader/raw.js';
+import { TestNetns } from '../loader/fixtures.js';
+import { buildTestObject } from '../loader/clang.js';
+import { haveRoot, tool } from '../helpers/env.js';
+import { cli, cliPath, ensureBuilt } from './run-cli.js';
+
+const root = haveRoot();
+const bpftool = tool('bpftool');
+const ping = tool('ping');
+const clang = tool('clang-19');
+const ICMP = 'bpf/build/bpfel/icmp_trace.o';
+
+beforeAll(() => ensureBuilt());
+
+describe('bpfts trace --help', () => {
+  it('documents trace and trace-log', () => {
+    const t = cli(['trace', '--help']);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toContain("Usage: bpfts trace OBJ [--attach PROG=KIND:TARGET]... [--events MAP [--type 'struct NAME']]");
+    expect(t.stdout).toContain('--kretprobe FUNC');
+    const l = cli(['trace-log', '--help']);
+    expect(l.status).toBe(0);
+    expect(l.stdout).toContain('trace_pipe');
+  });
+
+  it('refuses --attach for a program the object lacks, and a section without a target', () => {
+    if (!root) return;
+    const r = cli(['trace', ICMP, '--attach', 'nope=raw-tp:netif_receive_skb']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--attach names program 'nope'");
+    const s = cli(['trace', 'bpf/build/bpfel/trace_probes.o']);
+    expect(s.status).toBe(1);
+    expect(s.stderr).toContain("program 'sum_enter' is in section 'uprobe', which names no uprobe target");
+    expect(s.stderr).toContain('hint: say where to attach it: --attach sum_enter=uprobe:');
+  });
+});
+
+interface Running { stdout: string; stderr: string; done: Promise<number> ; kill(sig: NodeJS.Signals): void; attached: Promise<void> }
+
+function start(args: string[]): Running {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r: Running = {
+    stdout: '', stderr: '',
+    done: new Promise((res) => child.on('close', (code) => res(code ?? -1))),
+    kill: (sig) => child.kill(sig),
+    attached: new Promise((res, rej) => {
+      child.stderr.on('data', (d: Buffer) => {
+        r.stderr += d.toString();
+        if (r.stderr.includes(' attached: ')) res();
+      });
+      child.on('spawn', () => { if (args[0] === 'trace-log') res(); });
+      child.on('close', () => rej(new Error(`bpfts trace ended before attaching: ${r.stderr}`)));
+    }),
+  };
+  child.stdout.on('data', (d: Buffer) => { r.stdout += d.toString(); });
+  return r;
+}
+
+const progsNamed = (name: string) =>
+  (JSON.parse(execFileSync(bpftool!, ['-j', 'prog', 'list'], { encoding: 'utf8' })) as { id: number; name?: string }[]).filter((p) => p.name === name).map((p) => p.id);
+const linksOfProgs = (ids: number[]) =>
+  (JSON.parse(execFileSync(bpftool!, ['-j', 'link', 'list'], { encoding: 'utf8' }) || '[]') as { prog_id: number }[]).filter((l) => ids.includes(l.prog_id));
+
+describe.skipIf(!root || !bpftool || !ping)('bpfts trace with the ICMP tracer (raw tracepoint netif_receive_skb)', () => {
+  let a: TestNetns;
+  let b: TestNetns;
+  const net = `10.${200 + randomBytes(1)[0]! % 50}.${randomBytes(1)[0]}`;
+  const addrA = `${net}.1`;
+  const addrB = `${net}.2`;
+  const le32 = (ip: string) => ip.split('.').reduce((v, o, i) => v + Number(o) * 256 ** i, 0);
+  beforeAll(() => {
+    a = new TestNetns(['ta0', 'ta1']);
+    b = new TestNetns(['tb0', 'tb1']);
+    a.ip(['link', 'set', 'ta1', 'netns', b.name]);
+    a.ip(['addr', 'add', `${addrA}/24`, 'dev', 'ta0']);
+    b.ip(['addr', 'add', `${addrB}/24`, 'dev', 'ta1']);
+    b.ip(['link', 'set', 'ta1', 'up']);
+  });
+  afterAll(() => {
+    a?.destroy();
+    b?.destroy();
+  });
+  const before = () => progsNamed('icmp_netif_rx');
+
+  it('prints one JSON line per ICMP packet received, decoded, and exactly the pings between the namespaces', async () => {
+    const existing = before();
+    const t = start(['trace', ICMP, '--type', 'struct icmp_event', '--json', '--duration', '3']);
+    await t.attached;
+    a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', addrB]);
+    expect(await t.done).toBe(0);
+    const lines = t.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cpu: number; map: string; record: { saddr: number; daddr: number; protocol: number }; hex: string });
+    const ours = lines.filter((l) => [le32(addrA), le32(addrB)].includes(l.record.saddr));
+    // Three echo requests arrive in B, three replies in A.
+    expect(ours.filter((l) => l.record.saddr === le32(addrA) && l.record.daddr === le32(addrB)).length).toBe(3);
+    expect(ours.filter((l) => l.record.saddr === le32(addrB) && l.record.daddr === le32(addrA)).length).toBe(3);
+    for (const l of ours) {
+      expect(l.map).toBe('events');
+      expect(l.record.protocol).toBe(1);
+      expect(l.hex.length).toBe(24);
+      expect(typeof l.cpu).toBe('number');
+    }
+    expect(t.stderr).toContain('icmp_netif_rx attached: raw_tp netif_receive_skb');
+    expect(progsNamed('icmp_netif_rx')).toEqual(existing);
+  });
+
+  it('--count N stops after N records; SIGINT stops it too; neither leaves a link or program', async () => {
+    const existing = before();
+    const t = start(['trace', ICMP, '--count', '2']);
+    await t.attached;
+    a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', addrB]);
+    expect(await t.done).toBe(0);
+    expect(t.stdout.trim().split('\n').length).toBe(2);
+    expect(t.stdout).toMatch(/^cpu \d+ events: [0-9a-f]{24}$/m);
+    const s = start(['trace', ICMP]);
+    await s.attached;
+    const ids = progsNamed('icmp_netif_rx').filter((id) => !existing.includes(id));
+    expect(ids.length).toBe(1);
+    expect(linksOfProgs(ids).length).toBe(1);
+    s.kill('SIGINT');
+    expect(await s.done).toBe(0);
+    expect(linksOfProgs(ids)).toEqual([]);
+    expect(progsNamed('icmp_netif_rx')).toEqual(existing);
+  });
+});
+
+describe.skipIf(!root || !bpftool)('bpfts trace on a kernel without kprobes or trampolines', () => {
+  it('the kretprobe tracer fails with the CONFIG_KPROBES message, names what works, and leaves nothing loaded', () => {
+    const r = cli(['trace', 'bpf/build/bpfel/icmp_trace_kretprobe.o']);
+    if (r.status === 0) return;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('this kernel has no kprobes (CONFIG_KPROBES is not set');
+    expect(r.stderr).toMatch(/hint: what works instead: fentry:ip_rcv_core/);
+    expect(progsNamed('icmp_ip_rcv')).toEqual([]);
+  });
+
+  it.skipIf(!clang)('an fentry program fails with the EPERM message', () => {
+    const build = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="fentry/tcp_connect"']);
+    try {
+      const r = cli(['trace', build.path]);
+      if (r.status === 0) return;
+      expect(r.stderr).toContain('bpfts trace: error: this kernel refuses fentry programs (tcp_connect) with EPERM');
+      expect(r.stderr).toContain('hint: this kernel cannot run BPF trampolines');
+    } finally {
+      build.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!root)('bpfts trace-log', () => {
+  it('prints the bpf_printk line of a program run while it reads trace_pipe', async () => {
+    // A frame length no other test uses marks the line as this run's (trace_pipe is shared).
+    const len = 200 + (randomBytes(2).readUInt16LE(0) % 1000);
+    const t = start(['trace-log', '--duration', '4']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const loaded = loadObject(readFileSync('bpf/build/bpfel/printk.o'), { objectName: 'printk' });
+    try {
+      const frame = new Uint8Array(len);
+      frame.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+      progTestRun(loaded.programs[0]!.fd, { dataIn: frame });
+    } finally {
+      loaded.close();
+    }
+    expect(await t.done).toBe(0);
+    expect(t.stdout).toMatch(new RegExp(`bpf_trace_printk: pkt len=${len} proto=0x0800`));
+  });
+});
