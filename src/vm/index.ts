@@ -23,3 +23,4 @@ export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD } from './context-layout.js';
 /** The CLI's names for return codes; they are src/uapi's. */
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
+export { parseContextJson } from './ctx-json.js';

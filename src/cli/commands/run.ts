@@ -5,6 +5,7 @@ import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type, TC_ACT_NAMES, XDP_ACTION_NAMES 
 import {
   Emulator,
   formatInsn,
+  parseContextJson,
   parseMapJson,
   readInsn,
   type ContextOverrides,
@@ -110,14 +111,12 @@ function tailCalls(args: ParsedArgs, obj: BpfObject): TailCall[] {
 function contextOverrides(args: ParsedArgs): ContextOverrides {
   const text = str(args, 'ctx');
   if (text === undefined) return {};
-  let v: unknown;
   try {
-    v = JSON.parse(text);
+    return parseContextJson(text);
   } catch (e) {
-    throw new UsageError(`--ctx: not JSON: ${(e as Error).message}`);
+    if (e instanceof BpfError) throw new UsageError(e.message, e.hint ? { hint: e.hint } : {});
+    throw e;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError('--ctx wants an object such as {"mark": 5, "cb": [1, 2, 3, 4, 5]}');
-  return v as ContextOverrides;
 }
 
 function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
