@@ -15,6 +15,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 /** A worker silent for this long is stuck in one input. */
 const HANG_MS = 30_000;
+/** Seeds whose unmutated pass takes more than this share of the per-input time limit are left out. */
+const CALIBRATE_SHARE = 0.25;
 
 if (isMainThread) await main();
 else work(workerData);
@@ -63,7 +65,10 @@ async function main() {
   worker.on('message', (m) => {
     last = Date.now();
     if (m.type === 'start') current = m.iteration;
-    else if (m.type === 'seeds') console.log(`seeds: ${m.objects} objects, ${m.fields} mutable fields`);
+    else if (m.type === 'seeds') {
+      console.log(`seeds: ${m.objects} objects, ${m.fields} mutable fields`);
+      if (m.slow.length) console.log(`left out, slower than ${CALIBRATE_SHARE * 100}% of the time limit unmutated: ${m.slow.join(', ')}`);
+    }
     else if (m.type === 'failure') {
       const f = m.failure;
       console.log(`FAIL ${f.layer}: seed ${f.seed} iteration ${f.iteration} (replay: npm run fuzz -- --seed ${f.seed} --only ${f.iteration}${values.layer ? ` --layer ${values.layer}` : ''})\n  input: ${f.input}\n  ${f.error.split('\n').slice(0, 8).join('\n  ')}`);
@@ -79,8 +84,11 @@ async function main() {
 }
 
 function work({ dirs, maxSize, seed, first, count, want, timeLimitMs, write }) {
-  const seeds = prepareSeeds(findObjects(dirs, maxSize));
-  parentPort.postMessage({ type: 'seeds', objects: seeds.objects.length, fields: seeds.objects.reduce((n, o) => n + o.layout.fields.length, 0) });
+  const seeds = prepareSeeds(findObjects(dirs, maxSize), timeLimitMs * CALIBRATE_SHARE);
+  parentPort.postMessage({
+    type: 'seeds', objects: seeds.objects.length, fields: seeds.objects.reduce((n, o) => n + o.layout.fields.length, 0),
+    slow: seeds.slow.map((s) => `${s.path.replace(/.*\/(ebpf-samples|bpf\/build)\//, '')} (${s.ms.toFixed(0)} ms)`),
+  });
   const stats = emptyStats();
   for (let i = first; i < first + count; i++) {
     parentPort.postMessage({ type: 'start', iteration: i });
