@@ -17,5 +17,5 @@ export { doctor, verify, checkBtf, formatReport, formatVerifyReport } from './do
 export type { Report, VerifyReport, Finding } from './doctor/index.js';
 export { fixObject, FixError } from './fix/index.js';
 export type { FixOptions, FixResult } from './fix/index.js';
-export { Emulator, EmulatorError, Vm, VmFault, parseMapJson, parseContextJson } from './vm/index.js';
+export { Emulator, EmulatorError, LimitError, Vm, VmFault, parseMapJson, parseContextJson } from './vm/index.js';
 export type { EmulatorOptions, ContextOverrides, RunOutput } from './vm/index.js';

@@ -11,7 +11,7 @@ import {
   type ContextOverrides,
   type MapJsonSpec,
 } from '../../vm/index.js';
-import { flag, onePositional, str, strs, type Command, type Io, type ParsedArgs } from '../command.js';
+import { flag, intOption, onePositional, str, strs, type Command, type Io, type ParsedArgs } from '../command.js';
 import { InputError, readInput } from '../files.js';
 import { requirePrivilege } from './load.js';
 
@@ -122,8 +122,11 @@ function contextOverrides(args: ParsedArgs): ContextOverrides {
 function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
   const program = str(args, 'prog');
   const type = str(args, 'type');
+  const budget = intOption(args, 'budget');
+  const mapMemory = intOption(args, 'map-memory');
   const emu = Emulator.fromObject(obj, {
     ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), perfEventsOpen: flag(args, 'perf-open'),
+    ...(budget !== undefined ? { budget } : {}), ...(mapMemory !== undefined ? { mapMemory } : {}),
   });
   for (const { name, entries } of mapAssignments(args, obj)) for (const [k, v] of entries) emu.maps.get(name).update(k, v);
   for (const t of tailCalls(args, obj)) emu.setTailCall(t.map, t.index, t.program);
@@ -167,6 +170,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (flag(args, 'trace')) throw new UsageError('--trace is for the emulator; the kernel does not trace instructions');
   if (str(args, 'ctx') !== undefined) throw new UsageError('--ctx is for the emulator only');
   if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
+  for (const o of ['budget', 'map-memory']) if (str(args, o) !== undefined) throw new UsageError(`--${o} is for the emulator only`);
   requirePrivilege('--kernel');
   const loader = await import('../../loader/index.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
@@ -241,7 +245,7 @@ function mapChanges(before: Map<string, string>, after: Map<string, string>): { 
 export const run: Command = {
   path: ['run'],
   summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN',
-  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--kernel]',
+  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--budget N] [--map-memory BYTES] [--trace] [--kernel]',
   details: `Each packet is a whole Ethernet frame. It runs as BPF_PROG_TEST_RUN would run it: for tc programs
 the context is the skb the kernel builds on the loopback device (protocol and pkt_type from the frame),
 for XDP the frame sits after 256 bytes of headroom. Maps and global data keep their contents from one
@@ -264,6 +268,9 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
 --ctx JSON sets __sk_buff / xdp_md fields (e.g. {"mark": 7, "pkt_type": 4}); emulator only.
 --perf-open captures bpf_perf_event_output() records ("perf") as if user space had opened a perf event
   on every CPU; without it, as under BPF_PROG_TEST_RUN, the helper returns -ENOENT (-2). Emulator only.
+--budget N stops a run after N instructions (default 1000000) with an error naming the budget; emulator only.
+--map-memory BYTES caps what all maps together may hold when full (max_entries x (key + value), per-CPU
+  values per CPU; default 536870912, 512 MiB); an object past it fails at set-up. Emulator only.
 --trace writes every executed instruction, with the non-zero registers before it, to stderr.
 --kernel loads the object with bpfts's loader and runs each packet with BPF_PROG_TEST_RUN (root).`,
   options: {
@@ -277,6 +284,8 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
     'tail-call': { type: 'string', multiple: true, valueName: 'MAP=INDEX:PROGRAM', description: 'put a program into a prog array slot (repeatable)' },
     ctx: { type: 'string', valueName: 'JSON', description: 'context field values, e.g. {"mark": 1}' },
     'perf-open': { type: 'boolean', description: 'capture bpf_perf_event_output() as if perf events were open (emulator)' },
+    budget: { type: 'string', valueName: 'N', description: 'instructions a run may execute (emulator; default 1000000)' },
+    'map-memory': { type: 'string', valueName: 'BYTES', description: 'cap on the memory of all maps (emulator; default 512 MiB)' },
     trace: { type: 'boolean', description: 'print every executed instruction with its registers to stderr' },
     kernel: { type: 'boolean', description: 'run in the kernel with BPF_PROG_TEST_RUN instead of the emulator (root)' },
   },
