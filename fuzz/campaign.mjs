@@ -13,7 +13,7 @@ import {
 import {
   packet, parseHex, parseHexPackets, readCapture, readPacketsFile, readPcap, readPcapng, writePcap,
 } from '../dist/testing/index.js';
-import { iterationRng, layoutOf, mutateBytes, mutateObject, randomJson } from './mutate.mjs';
+import { iterationRng, layoutOf, mutateBytes, mutateHexText, mutateObject, randomJson } from './mutate.mjs';
 
 /** Every layer, in the order an input reaches them. */
 export const LAYERS = [
@@ -203,7 +203,9 @@ function captureLayers(stats, r, seeds) {
     layer(stats, 'capture', () => readCapture(bytes));
     layer(stats, 'capture', () => readPacketsFile(bytes));
   } else if (choice === 1) {
-    const text = mutateBytes(r, new TextEncoder().encode(frames.map((f) => Buffer.from(f).toString('hex')).join(r.pick(['\n', ' ', ':', '\r\n']))));
+    const clean = new TextEncoder().encode(frames.map((f) => Buffer.from(f).toString('hex')).join(r.pick(['\n', ' ', ':', '\r\n'])));
+    // Half the time only hex digits and separators change, so that the readers' accepting paths run too.
+    const text = r.chance(0.5) ? mutateBytes(r, clean) : mutateHexText(r, clean);
     const s = Buffer.from(text).toString('latin1');
     layer(stats, 'hex', () => parseHex(s));
     layer(stats, 'hex', () => parseHexPackets(s));

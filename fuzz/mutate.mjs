@@ -269,6 +269,14 @@ export function mutateBytes(r, seed) {
   return bytes;
 }
 
+/** Edits of hex text that keep it made of hex digits, separators and comments. */
+export function mutateHexText(r, seed) {
+  const alphabet = Buffer.from('0123456789abcdefABCDEF :\n\r\t#x');
+  const bytes = Uint8Array.from(seed);
+  for (let k = 1 + r.int(3); k > 0 && bytes.length > 0; k--) bytes[r.int(bytes.length)] = r.pick(alphabet);
+  return bytes;
+}
+
 /** A random JSON value of small depth, for --map and --ctx. */
 export function randomJson(r, depth = 0) {
   const roll = r.int(depth > 2 ? 5 : 8);
