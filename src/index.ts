@@ -20,7 +20,7 @@ export type { Report, VerifyReport, Finding } from './doctor/index.js';
 export { fixObject, FixError } from './fix/index.js';
 export type { FixOptions, FixResult } from './fix/index.js';
 export {
-  Emulator, EmulatorError, Vm, VmFault, parseMapJson, parseTracepointFormat, mergeCoverage, summarizeCoverage, toLcov, toCoverageHtml,
+  Emulator, EmulatorError, LimitError, Vm, VmFault, parseMapJson, parseContextJson, parseTracepointFormat, mergeCoverage, summarizeCoverage, toLcov, toCoverageHtml,
 } from './vm/index.js';
 export type {
   EmulatorOptions, ContextOverrides, RunOutput, TracingInput, TracingCtxSpec, KernelObjectSpec, CurrentTask, TracingEnvOptions,

@@ -7,6 +7,14 @@ import type { BtfComposite, BtfEnum, BtfEnum64, BtfType } from './types.js';
 // types inlined, explicit bit padding, and packed structs detected from their layout.
 
 const POINTER_SIZE = 8;
+/**
+ * Bounds for corrupt BTF: chains of references far deeper than any C code has, and padding lines,
+ * which a member at a huge bit offset or a struct of 4 GiB would have the dump write by the hundred
+ * million (a string longer than V8 allows, after a minute of work).
+ */
+const MAX_TYPE_DEPTH = 2000;
+const MAX_PADDING_LINES = 1 << 20;
+const MAX_ORDER_STEPS = 50_000_000;
 
 const enum Order { None, Ordering, Ordered }
 const enum Emit { None, Emitting, Emitted }
@@ -32,6 +40,8 @@ class CDumper {
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private queue: number[] = [];
+  private paddingLines = 0;
+  private orderSteps = 0;
 
   constructor(private readonly btf: Btf, private readonly types: BtfType[] = btf.types) {
     const n = types.length;
@@ -57,8 +67,12 @@ class CDumper {
     return this.out.join('');
   }
 
-  /** Returns whether the type is a "strong" (must be defined first) dependency. */
-  private orderType(id: number, throughPtr: boolean): boolean {
+  /**
+   * Returns whether the type is a "strong" (must be defined first) dependency. Only corrupt BTF has
+   * a loop that no named struct behind a pointer breaks: the walk would recurse without end, so its
+   * depth is bounded, and so is its total work, which a web of function prototypes makes exponential.
+   */
+  private orderType(id: number, throughPtr: boolean, depth = 0): boolean {
     const state = this.order[id];
     if (state === Order.Ordered) return true;
     const t = this.types[id]!;
@@ -66,21 +80,24 @@ class CDumper {
       if ((t.kind === 'STRUCT' || t.kind === 'UNION') && throughPtr && t.name) return false;
       throw new BtfError('unsatisfiable type cycle', undefined, id);
     }
+    if (depth > MAX_TYPE_DEPTH) throw new BtfError(`type chain deeper than ${MAX_TYPE_DEPTH} types (or a loop)`, undefined, id);
+    if (++this.orderSteps > MAX_ORDER_STEPS) throw new BtfError(`ordering the types took more than ${MAX_ORDER_STEPS} steps`, undefined, id);
+    const next = depth + 1;
     switch (t.kind) {
       case 'INT': case 'FLOAT':
         this.order[id] = Order.Ordered;
         return false;
       case 'PTR': {
-        const strong = this.orderType(t.type, true);
+        const strong = this.orderType(t.type, true, next);
         this.order[id] = Order.Ordered;
         return strong;
       }
       case 'ARRAY':
-        return this.orderType(t.type, false);
+        return this.orderType(t.type, false, next);
       case 'STRUCT': case 'UNION':
         if (throughPtr && t.name) return false;
         this.order[id] = Order.Ordering;
-        for (const m of t.members) this.orderType(m.type, false);
+        for (const m of t.members) this.orderType(m.type, false, next);
         if (t.name) this.queue.push(id);
         this.order[id] = Order.Ordered;
         return true;
@@ -90,17 +107,17 @@ class CDumper {
         this.order[id] = Order.Ordered;
         return true;
       case 'TYPEDEF': {
-        const strong = this.orderType(t.type, throughPtr);
+        const strong = this.orderType(t.type, throughPtr, next);
         if (throughPtr && !strong) return false;
         this.queue.push(id);
         this.order[id] = Order.Ordered;
         return true;
       }
       case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
-        return this.orderType(t.type, throughPtr);
+        return this.orderType(t.type, throughPtr, next);
       case 'FUNC_PROTO': {
-        const strong = this.orderType(t.returnType, throughPtr);
-        for (const p of t.params) this.orderType(p.type, throughPtr);
+        const strong = this.orderType(t.returnType, throughPtr, next);
+        for (const p of t.params) this.orderType(p.type, throughPtr, next);
         return strong;
       }
       default:
@@ -262,8 +279,12 @@ class CDumper {
     }
   }
 
-  private bitPadding(curOff: number, nextOff: number, nextAlign: number, inBitfield: boolean, lvl: number): string {
+  private bitPadding(id: number, curOff: number, nextOff: number, nextAlign: number, inBitfield: boolean, lvl: number): string {
     if (curOff >= nextOff) return '';
+    this.paddingLines += Math.ceil((nextOff - curOff) / (POINTER_SIZE * 8));
+    if (this.paddingLines > MAX_PADDING_LINES) {
+      throw new BtfError(`${nextOff - curOff} bits of padding: the C dump stops at ${MAX_PADDING_LINES} padding lines`, undefined, id);
+    }
     const pads: [string, number][] = [['long', POINTER_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
     let s = '';
     let padType = 'char';
@@ -309,7 +330,7 @@ class CDumper {
     for (const m of t.members) {
       const mAlign = packed ? 1 : this.alignOf(m.type);
       const inBitfield = prevBitfield && m.bitfieldSize !== 0;
-      s += this.bitPadding(off, m.bitOffset, mAlign, inBitfield, lvl + 1);
+      s += this.bitPadding(t.id, off, m.bitOffset, mAlign, inBitfield, lvl + 1);
       s += `\n${pfx(lvl + 1)}${this.typeDecl(m.type, m.name, lvl + 1)}`;
       if (m.bitfieldSize) {
         s += `: ${m.bitfieldSize}`;
@@ -321,7 +342,7 @@ class CDumper {
       }
       s += ';';
     }
-    if (isStruct) s += this.bitPadding(off, t.size * 8, align, false, lvl + 1);
+    if (isStruct) s += this.bitPadding(t.id, off, t.size * 8, align, false, lvl + 1);
     s += t.members.length || t.size ? `\n${pfx(lvl)}}` : '}';
     if (packed) s += ' __attribute__((packed))';
     return s;

@@ -278,6 +278,8 @@ export interface VerifyOptions extends DoctorOptions {
   type?: string;
   /** Keep each program's per-instruction state log. */
   log?: boolean;
+  /** Processed-instruction limit per program (default the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000). */
+  limit?: number;
 }
 
 function forcedType(text: string): string {
@@ -386,6 +388,7 @@ export function verify(obj: BpfObject, options: VerifyOptions = {}): VerifyRepor
         expectedAttachType: forced ? 0 : matchSection(p.section, { libbpf: 'upstream' })?.expectedAttachType ?? 0,
         helperCheck: helperCheck(obj, progType),
         ...(options.log ? { log: true } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
       });
       processed = result.processed;
       if (result.error) {

@@ -4,7 +4,7 @@
 // as it was; with nothing to do the output is the input, byte for byte.
 import { parseElf, writeElf, sectionByName, SHT_REL, SHT_RELA, type ElfFile, type ElfEdits } from '../elf/index.js';
 import {
-  parseBtf, btfContent, encodeBtf, sanitizeBtf, btfFeaturesOf, BtfStringTable, type Btf, type BtfContent,
+  parseBtf, parseBtfExt, btfContent, encodeBtf, sanitizeBtf, btfFeaturesOf, BtfStringTable, type Btf, type BtfContent,
 } from '../btf/index.js';
 import { fixupBtf, readObject } from '../object/index.js';
 import { BpfError, UsageError } from '../errors.js';
@@ -190,6 +190,14 @@ function editBtf(
 
   const ext = sectionByName(elf, '.BTF.ext');
   if (ext && offsets.size > 0) {
+    // The rewrite below walks the blocks the header points at: read them first, so that a header or
+    // block length pointing outside the section is a typed error naming it, not an out-of-range read.
+    try {
+      parseBtfExt(ext.data, btf);
+    } catch (e) {
+      if (e instanceof BpfError) throw new FixError(`cannot edit .BTF.ext: ${e.message}`, { cause: e });
+      throw e;
+    }
     const renamed = renameExtSections(ext.data, btf, offsets);
     if (renamed.count > 0) {
       edits.replace.push({ section: '.BTF.ext', data: renamed.bytes });

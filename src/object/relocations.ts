@@ -92,6 +92,11 @@ function classify(
     diagnostics.push({ severity: 'error', code: 'relocation-bad-insn', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name} patches opcode 0x${opcode.toString(16)}, which is neither ld_imm64 nor call` });
     return kind('unknown');
   }
+  // An ld_imm64 is two slots; the relocation patches both, so both must be in the program.
+  if (offset + 2 * BPF_INSN_SIZE > program.offset + program.size) {
+    diagnostics.push({ severity: 'error', code: 'relocation-bad-insn', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name} patches an ld_imm64 whose second half is past the end of ${program.name}` });
+    return kind('unknown');
+  }
   if (symbol.shndx === SHN_UNDEF) return kind('extern');
   if (symbol.shndx === SHN_ABS || symbol.shndx === SHN_COMMON || !targetSection) {
     diagnostics.push({ severity: 'error', code: 'relocation-bad-symbol', section: section.name, program: program.name, insn: base.insn, message: `relocation against ${name}, which is not in a section bpfts understands` });

@@ -12,7 +12,7 @@ import { KernelEnv } from './kernel-helpers.js';
 import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
 import type { BpfMap, MapDef } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';
-import { MapError, MapRegistry } from './maps/registry.js';
+import { DEFAULT_MAP_MEMORY, MapError, MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import type { Program } from './decode.js';
 import { Memory } from './memory.js';
@@ -41,8 +41,14 @@ export interface EmulatorOptions {
   seed?: number;
   /** bpf_ktime_get_ns(): start value and advance per read. */
   clock?: { startNs?: bigint; tickNs?: bigint };
-  /** Instruction budget per run (default 1,000,000). */
+  /** Instruction budget per run (default 1,000,000): past it the run fails with a VmFault of kind 'budget'. */
   budget?: number;
+  /**
+   * Cap in bytes on what all maps and global data sections may hold when full (max_entries times
+   * key and value size, per-CPU values once per CPU; default 512 MiB): past it set-up, or
+   * EmulatedMaps.create, fails with a LimitError.
+   */
+  mapMemory?: number;
   /** ifindexes bpf_clone_redirect() accepts (default [1], the loopback device). */
   interfaces?: readonly number[];
   /** Compile the program to JavaScript (see VmOptions.compile): by default from the second run on. */
@@ -413,7 +419,7 @@ export class Emulator {
     }
     this.kind = kind;
     const memory = new Memory();
-    this.registry = new MapRegistry(memory, options.cpus ?? 1);
+    this.registry = new MapRegistry(memory, options.cpus ?? 1, options.mapMemory ?? DEFAULT_MAP_MEMORY);
     this.objectMaps = createObjectMaps(obj, this.registry);
     this.maps = new EmulatedMaps(this.objectMaps, this.registry, options.perfEventsOpen ?? kind === 'tracing');
     this.eventMaps = this.objectMaps.filter((m) => m.map instanceof RingBufMap || m.map instanceof PerfEventArrayMap);
@@ -556,7 +562,10 @@ export class Emulator {
     try {
       executed = vm.runWithPointer(context.region, 0);
     } catch (e) {
-      if (e instanceof VmFault) this.addSourceLine(e);
+      if (e instanceof VmFault) {
+        this.addSourceLine(e);
+        if (e.kind === 'budget') e.hint ??= 'raise it with the budget option (bpfts run --budget N)';
+      }
       throw e;
     }
     const retval = vm.lo[0]! >>> 0;

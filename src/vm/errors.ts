@@ -38,3 +38,18 @@ export class VmFault extends BpfError {
     this.insnText = insnText;
   }
 }
+
+/**
+ * A resource limit of the emulator was hit. `limit` is the name of the option that sets it
+ * (EmulatorOptions.mapMemory), `value` its value; the message says both.
+ */
+export class LimitError extends BpfError {
+  constructor(
+    readonly limit: 'mapMemory',
+    readonly value: number,
+    message: string,
+    options?: { hint?: string },
+  ) {
+    super(message, options);
+  }
+}

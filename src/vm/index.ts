@@ -2,7 +2,7 @@ export { Vm, DEFAULT_BUDGET, type HelperFn, type RunResult, type VmOptions } fro
 export { decodeProgram, type DecodeOptions, type LdImm64Request, type Program } from './decode.js';
 export { Memory, CODE_REGION, type RegionInfo } from './memory.js';
 export { MAX_CALL_FRAMES } from '../isa/opcodes.js';
-export { VmFault, type VmFaultKind } from './errors.js';
+export { LimitError, VmFault, type VmFaultKind } from './errors.js';
 export { formatInsn, readInsn, type RawInsn } from './insn.js';
 export { conformanceHelpers, CONFORMANCE_UNWIND_HELPER } from './conformance-helpers.js';
 export { conformancePlugin, parseHexBytes, type PluginResult } from './conformance-plugin.js';
@@ -15,7 +15,7 @@ export { QueueStackMap } from './maps/queue.js';
 export { RingBufMap } from './maps/ringbuf.js';
 export { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
 export { MapOfMapsMap, innerMapFits, type MapFds } from './maps/map-of-maps.js';
-export { MapRegistry, MapError, createMap } from './maps/registry.js';
+export { MapRegistry, MapError, createMap, mapMemory, DEFAULT_MAP_MEMORY } from './maps/registry.js';
 export {
   Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, COVERAGE_COLLECTOR,
   type EmulatorOptions, type ContextOverrides, type ProgramKind, type CoverageCollector,
@@ -38,3 +38,4 @@ export type { TracingInput } from './tracing.js';
 export type { KernelObjectSpec } from './kernel-memory.js';
 export { parseTracepointFormat, registerOffset, type TracingCtxSpec, type TracepointField, type TracepointFormat, type CtxValue } from './tracing-context.js';
 export type { CurrentTask, TracingEnvOptions } from './tracing-helpers.js';
+export { parseContextJson } from './ctx-json.js';

@@ -244,7 +244,7 @@ export class SkbContext implements ContextAccess {
         continue;
       }
       const field = name as Exclude<keyof SkbOverrides, 'cb'>;
-      if (!(field in SK_BUFF) || UNSETTABLE.has(field)) throw new EmulatorError(`struct __sk_buff has no field '${name}' to set`, { hint: 'len and the packet and socket pointers follow from the packet' });
+      if (!Object.hasOwn(SK_BUFF, field) || UNSETTABLE.has(field)) throw new EmulatorError(`struct __sk_buff has no field '${name}' to set`, { hint: 'len and the packet and socket pointers follow from the packet' });
       const [off, size] = SK_BUFF[field];
       if (size === 8) f.setBigUint64(off, BigInt.asUintN(64, BigInt(value as number | bigint)), true);
       else this.set(field, Number(value));

@@ -5,12 +5,13 @@ import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type, TC_ACT_NAMES, XDP_ACTION_NAMES 
 import {
   Emulator,
   formatInsn,
+  parseContextJson,
   parseMapJson,
   readInsn,
   type ContextOverrides,
   type MapJsonSpec,
 } from '../../vm/index.js';
-import { flag, onePositional, str, strs, type Command, type Io, type ParsedArgs } from '../command.js';
+import { flag, intOption, onePositional, str, strs, type Command, type Io, type ParsedArgs } from '../command.js';
 import { InputError, readInput } from '../files.js';
 import { requirePrivilege } from './load.js';
 import { runTracingCommand } from './run-tracing.js';
@@ -113,14 +114,12 @@ function tailCalls(args: ParsedArgs, obj: BpfObject): TailCall[] {
 function contextOverrides(args: ParsedArgs): ContextOverrides {
   const text = str(args, 'ctx');
   if (text === undefined) return {};
-  let v: unknown;
   try {
-    v = JSON.parse(text);
+    return parseContextJson(text);
   } catch (e) {
-    throw new UsageError(`--ctx: not JSON: ${(e as Error).message}`);
+    if (e instanceof BpfError) throw new UsageError(e.message, e.hint ? { hint: e.hint } : {});
+    throw e;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError('--ctx wants an object such as {"mark": 5, "cb": [1, 2, 3, 4, 5]}');
-  return v as ContextOverrides;
 }
 
 function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
@@ -129,8 +128,11 @@ function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
   const coverageDir = str(args, 'coverage');
   const sourceRoot = str(args, 'source-root');
   if (sourceRoot !== undefined && coverageDir === undefined) throw new UsageError('--source-root is for --coverage DIR');
+  const budget = intOption(args, 'budget');
+  const mapMemory = intOption(args, 'map-memory');
   const emu = Emulator.fromObject(obj, {
     ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), perfEventsOpen: flag(args, 'perf-open'),
+    ...(budget !== undefined ? { budget } : {}), ...(mapMemory !== undefined ? { mapMemory } : {}),
     coverage: coverageDir !== undefined,
   });
   for (const { name, entries } of mapAssignments(args, obj)) for (const [k, v] of entries) emu.maps.get(name).update(k, v);
@@ -188,6 +190,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (str(args, 'ctx') !== undefined) throw new UsageError('--ctx is for the emulator only');
   if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
   if (str(args, 'coverage') !== undefined) throw new UsageError('--coverage is for the emulator; the kernel does not count lines');
+  for (const o of ['budget', 'map-memory']) if (str(args, o) !== undefined) throw new UsageError(`--${o} is for the emulator only`);
   requirePrivilege('--kernel');
   const loader = await import('../../loader/raw.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
@@ -258,7 +261,7 @@ function mapChanges(before: Map<string, string>, after: Map<string, string>): { 
 export const run: Command = {
   path: ['run'],
   summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN, or a tracing program on --memory',
-  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE | --memory FILE [--btf FILE] [--record TYPE]) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--coverage DIR [--source-root DIR]] [--kernel]',
+  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE | --memory FILE [--btf FILE] [--record TYPE]) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--budget N] [--map-memory BYTES] [--trace] [--coverage DIR [--source-root DIR]] [--kernel]',
   details: `Each packet is a whole Ethernet frame. It runs as BPF_PROG_TEST_RUN would run it: for tc programs
 the context is the skb the kernel builds on the loopback device (protocol and pkt_type from the frame),
 for XDP the frame sits after 256 bytes of headroom. Maps and global data keep their contents from one
@@ -281,6 +284,9 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
 --ctx JSON sets __sk_buff / xdp_md fields (e.g. {"mark": 7, "pkt_type": 4}); emulator only.
 --perf-open captures bpf_perf_event_output() records ("perf") as if user space had opened a perf event
   on every CPU; without it, as under BPF_PROG_TEST_RUN, the helper returns -ENOENT (-2). Emulator only.
+--budget N stops a run after N instructions (default 1000000) with an error naming the budget; emulator only.
+--map-memory BYTES caps what all maps together may hold when full (max_entries x (key + value), per-CPU
+  values per CPU; default 536870912, 512 MiB); an object past it fails at set-up. Emulator only.
 --trace writes every executed instruction, with the non-zero registers before it, to stderr.
 --coverage DIR writes the C source coverage of all the packets together, through BTF line_info:
   DIR/lcov.info (lcov tracefile: per line hit counts, per conditional jump its taken and fall-through
@@ -314,6 +320,8 @@ Perf events count as open, as under a tracer.`,
     'tail-call': { type: 'string', multiple: true, valueName: 'MAP=INDEX:PROGRAM', description: 'put a program into a prog array slot (repeatable)' },
     ctx: { type: 'string', valueName: 'JSON', description: 'context field values, e.g. {"mark": 1}' },
     'perf-open': { type: 'boolean', description: 'capture bpf_perf_event_output() as if perf events were open (emulator)' },
+    budget: { type: 'string', valueName: 'N', description: 'instructions a run may execute (emulator; default 1000000)' },
+    'map-memory': { type: 'string', valueName: 'BYTES', description: 'cap on the memory of all maps (emulator; default 512 MiB)' },
     trace: { type: 'boolean', description: 'print every executed instruction with its registers to stderr' },
     coverage: { type: 'string', valueName: 'DIR', description: 'write C source coverage to DIR/lcov.info and DIR/index.html (emulator)' },
     'source-root': { type: 'string', valueName: 'DIR', description: 'directory the source paths in line_info are relative to (with --coverage)' },

@@ -20,6 +20,7 @@ import {
   BPF_MAP_TYPE_STACK_TRACE,
 } from '../../uapi/index.js';
 import { BpfError } from '../../errors.js';
+import { LimitError } from '../errors.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
 import type { LdImm64Request } from '../decode.js';
 import type { Memory } from '../memory.js';
@@ -40,6 +41,36 @@ export class MapError extends BpfError {}
 const MAX_VALUE_SIZE = 4 * 1024 * 1024;
 /** Arrays are allocated up front; past this a corrupt max_entries must not exhaust the host. */
 const MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Default cap on what the maps of one emulator may hold: the largest object of the corpus
+ * (cilium's bpf_xdp_dsr_linux.o) declares 249 MiB, so that real objects fit while a corrupt
+ * max_entries cannot have the host allocate gigabytes.
+ */
+export const DEFAULT_MAP_MEMORY = 512 * 2 ** 20;
+
+/**
+ * Bytes a map may come to hold when full: arrays are allocated whole at creation, hashes, tries,
+ * queues and ring buffers grow up to max_entries; per-CPU values count once per CPU.
+ */
+export function mapMemory(def: MapDef, cpus: number): number {
+  const percpu = def.type === BPF_MAP_TYPE_PERCPU_ARRAY || def.type === BPF_MAP_TYPE_PERCPU_HASH || def.type === BPF_MAP_TYPE_LRU_PERCPU_HASH ? cpus : 1;
+  // Sizes createMap refuses count as nothing here, so that its error, not this one, names them.
+  const n = Math.max(def.maxEntries, 0);
+  const key = Math.max(def.keySize, 0);
+  const value = Math.max(def.valueSize, 0) * percpu;
+  switch (def.type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+      return n * value;
+    case BPF_MAP_TYPE_RINGBUF:
+      return n;
+    default:
+      return n * (key + value);
+  }
+}
 
 /** `fds` resolves the map fds map-in-map types store; without it they cannot be created. */
 export function createMap(def: MapDef, memory: Memory, cpus = 1, fds?: MapFds): BpfMap {
@@ -105,14 +136,28 @@ export class MapRegistry implements MapFds {
   private readonly byFd: BpfMap[] = [];
   private readonly fds = new Map<BpfMap, number>();
 
+  /** Bytes the maps created so far may hold (mapMemory of each). */
+  private charged = 0;
+
   constructor(
     readonly memory: Memory,
     readonly cpus = 1,
+    readonly memoryLimit = DEFAULT_MAP_MEMORY,
   ) {}
 
-  /** Create a map; its fd is its index in creation order (what BPF_PSEUDO_MAP_IDX refers to as well). */
+  /**
+   * Create a map; its fd is its index in creation order (what BPF_PSEUDO_MAP_IDX refers to as well).
+   * Throws a LimitError when the maps together would pass memoryLimit.
+   */
   create(def: MapDef): { fd: number; map: BpfMap } {
+    const bytes = mapMemory(def, this.cpus);
+    if (this.charged + bytes > this.memoryLimit) {
+      throw new LimitError('mapMemory', this.memoryLimit,
+        `map '${def.name ?? ''}' (${def.maxEntries} entries of ${def.keySize}+${def.valueSize} bytes) would take the maps to ${this.charged + bytes} bytes, over the map memory limit of ${this.memoryLimit} bytes`,
+        { hint: 'raise it with the mapMemory option (bpfts run --map-memory BYTES)' });
+    }
     const map = createMap(def, this.memory, this.cpus, this);
+    this.charged += bytes;
     this.byRegion.set(Number(map.handle >> 32n), map);
     this.fds.set(map, this.byFd.length);
     this.byFd.push(map);
