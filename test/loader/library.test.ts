@@ -1,7 +1,8 @@
 // The typed library (Collection, BpfMap, Program, Link) against the real kernel, with bpftool as
 // the oracle for map contents and tc/ip for attachments, in the test's own network namespace.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -338,6 +339,24 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
         child.kill('SIGKILL');
       }
     });
+  });
+
+  it('pins every map and program under pinDir with pinAll, and the pins outlive close()', () => {
+    const pinDir = `/sys/fs/bpf/bpfts-test-${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      const c = Collection.load(build.path, { pinDir, pinAll: true, programs: ['tail_target'] });
+      const ids = { flows: c.map('flows').id, prog: c.program('tail_target').id };
+      c.close();
+      expect(json<{ id: number }>(bpftool!, ['map', 'show', 'pinned', `${pinDir}/flows`, '-j']).id).toBe(ids.flows);
+      expect(json<{ id: number }>(bpftool!, ['prog', 'show', 'pinned', `${pinDir}/tail_target`, '-j']).id).toBe(ids.prog);
+      // bpffs refuses dots in names: the data maps are pinned as libbpf pins them.
+      expect(json<{ name: string }>(bpftool!, ['map', 'show', 'pinned', `${pinDir}/library_rodata`, '-j']).name).toBe('library.rodata');
+      // A second load shares the pinned maps.
+      using again = Collection.load(build.path, { pinDir, pinAll: true, programs: ['ret_config'] });
+      expect(again.map('flows').id).toBe(ids.flows);
+    } finally {
+      rmSync(pinDir, { recursive: true, force: true });
+    }
   });
 
   it('reads the object from bytes as well as from a path', () => {

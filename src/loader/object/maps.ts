@@ -174,7 +174,8 @@ export function planMaps(obj: BpfObject, o: MapPlanOptions): MapSpec[] {
   for (const data of datas) {
     if (data.size === 0) continue;
     const spec = fromData(data, o.objectName, obj.btf);
-    if (o.pinAll && o.pinDir) spec.pinPath = `${o.pinDir}/${spec.name}`;
+    // bpffs refuses names with a dot (EPERM), so libbpf pins "obj.rodata" as "obj_rodata".
+    if (o.pinAll && o.pinDir) spec.pinPath = `${o.pinDir}/${spec.name.replace(/\./g, '_')}`;
     specs.push(spec);
   }
   return specs;
