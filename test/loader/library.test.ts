@@ -309,6 +309,22 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
       expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth1'])[0]!.xdp).toBeUndefined();
     });
 
+    it('close() detaches every link made through the collection', () => {
+      const c = Collection.load(build.path, { programs: ['ret_config', 'xdp_pass'] });
+      try {
+        c.program('ret_config').attachTc({ dev: 'veth0', direction: 'ingress', netns: ns.name });
+        c.program('ret_config').attachTcx({ dev: 'veth0', direction: 'egress', netns: ns.name });
+        c.program('xdp_pass').attachXdp({ dev: 'veth0', mode: 'generic', netns: ns.name });
+        expect(filters('ingress')).toMatch(new RegExp(`"id":${c.program('ret_config').id}`));
+        expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth0'])[0]!.xdp).toBeDefined();
+      } finally {
+        c.close();
+      }
+      expect(qdiscs()).not.toContain('clsact');
+      expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth0'])[0]!.xdp).toBeUndefined();
+      expect(thrown(() => c.program('ret_config').fd.value)).toMatchObject({ message: expect.stringMatching(/used after close/) });
+    });
+
     it('closeOnExit: SIGINT detaches everything and the process still dies of SIGINT', async () => {
       const script = join(build.dir, 'exit.mjs');
       writeFileSync(script, `
