@@ -115,7 +115,7 @@ async function programsPhase({ programs, scratch, dist }) {
   const { helperCheck } = await import(`${dist}/doctor/index.js`);
   const { bpf_prog_type } = await import(`${dist}/uapi/index.js`);
   const kernel = scratch !== undefined;
-  const loader = kernel ? await import(`${dist}/loader/index.js`) : undefined;
+  const loader = kernel ? await import(`${dist}/loader/raw.js`) : undefined;
   if (kernel) mkdirSync(scratch, { recursive: true });
 
   // verify()'s own helper check: without it the walk would go on past a call verify stops at, and

@@ -3,8 +3,7 @@
 import { BpfError } from '../errors.js';
 import { bpf_attach_type } from '../uapi/index.js';
 import { XDP_FLAGS } from './abi/index.js';
-import { attachTc } from './attach/tc.js';
-import { detachTc, tcFilters, type TcDetachResult } from './attach/tc.js';
+import { attachTc, detachTc, tcFilters, type TcDetachResult } from './attach/tc.js';
 import { netnsPath } from './attach/devices.js';
 import { clsactDelete, inNetns, linkIndex, tcFilterDelete, withNetlink, type Direction } from './netlink/index.js';
 import { linkCreate, linkDetach, linkGetInfo } from './sys/bpf.js';

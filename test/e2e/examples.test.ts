@@ -44,22 +44,24 @@ function resolveToB(addr: string): void {
   sh('ip', ['-n', nsA, 'neigh', 'replace', addr, 'lladdr', mac, 'dev', devA]);
 }
 
-/** What is attached to a device: clsact, bpf filters on either hook, an XDP program. */
-function attached(ns: string, dev: string): { clsact: boolean; filters: number; xdp: boolean } {
+/** What is attached to a device: clsact, bpf filters on either hook, an XDP program, and the programs' ids. */
+function attached(ns: string, dev: string): { clsact: boolean; filters: number; xdp: boolean; progs: number[] } {
   const qdiscs = JSON.parse(sh('tc', ['-n', ns, '-j', 'qdisc', 'show', 'dev', dev])) as { kind: string }[];
   // tc lists each filter twice: its chain entry, then the entry with its options.
-  const filters = ['ingress', 'egress'].flatMap((d) => JSON.parse(sh('tc', ['-n', ns, '-j', 'filter', 'show', 'dev', dev, d]) || '[]') as { options?: unknown }[])
+  const filters = ['ingress', 'egress'].flatMap((d) => JSON.parse(sh('tc', ['-n', ns, '-j', 'filter', 'show', 'dev', dev, d]) || '[]') as { options?: { prog?: { id: number } } }[])
     .filter((f) => f.options !== undefined);
-  const link = (JSON.parse(sh('ip', ['-n', ns, '-j', '-d', 'link', 'show', dev])) as { xdp?: unknown }[])[0]!;
-  return { clsact: qdiscs.some((q) => q.kind === 'clsact'), filters: filters.length, xdp: link.xdp !== undefined };
+  const link = (JSON.parse(sh('ip', ['-n', ns, '-j', '-d', 'link', 'show', dev])) as { xdp?: { prog?: { id: number } } }[])[0]!;
+  const progs = [...filters.map((f) => f.options?.prog?.id), link.xdp?.prog?.id].filter((id): id is number => id !== undefined);
+  return { clsact: qdiscs.some((q) => q.kind === 'clsact'), filters: filters.length, xdp: link.xdp !== undefined, progs };
 }
 
 function programIds(): number[] {
   return (JSON.parse(sh(bpftool!, ['prog', 'show', '-j'])) as { id: number }[]).map((p) => p.id);
 }
 
-function linkCount(): number {
-  return (JSON.parse(sh(bpftool!, ['link', 'show', '-j'])) as unknown[]).length;
+/** The programs of the bpf links in the kernel (other tests on the machine may have some too). */
+function linkedPrograms(): number[] {
+  return (JSON.parse(sh(bpftool!, ['link', 'show', '-j'])) as { prog_id: number }[]).map((l) => l.prog_id);
 }
 
 /** An example run as a child process; `until` waits for its output to match. */
@@ -137,19 +139,22 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
     return e;
   };
 
-  /** Stops `e` with SIGINT and checks that it took down everything it attached and loaded. */
-  async function stopAndCheck(e: Example, devices: [string, string][], before: { links: number; progs: number[] }): Promise<void> {
+  /**
+   * Stops `e` with SIGINT and checks that it took down everything it attached and loaded: nothing
+   * on its devices, and neither links nor programs left of the programs it had attached.
+   */
+  async function stopAndCheck(e: Example, devices: [string, string][]): Promise<void> {
+    const ours = devices.flatMap(([ns, dev]) => attached(ns, dev).progs);
+    expect(ours.length).toBeGreaterThan(0);
     expect(await e.interrupt()).toBe('SIGINT');
-    for (const [ns, dev] of devices) expect(attached(ns, dev)).toEqual({ clsact: false, filters: 0, xdp: false });
-    expect(linkCount()).toBe(before.links);
-    // The kernel frees the programs once their last descriptor has gone, after an RCU grace period.
-    const added = () => programIds().filter((p) => !before.progs.includes(p));
-    for (let i = 0; i < 50 && added().length > 0; i++) await sleep(100);
-    expect(added()).toEqual([]);
+    for (const [ns, dev] of devices) expect(attached(ns, dev)).toEqual({ clsact: false, filters: 0, xdp: false, progs: [] });
+    // The kernel frees links and programs once their last descriptor has gone, after an RCU grace period.
+    const left = () => [...programIds(), ...linkedPrograms()].filter((p) => ours.includes(p));
+    for (let i = 0; i < 50 && left().length > 0; i++) await sleep(100);
+    expect(left()).toEqual([]);
   }
 
   it('monitor: counts the datagrams sent, per direction and flow; Ctrl-C leaves nothing', async () => {
-    const before = { links: linkCount(), progs: programIds() };
     const e = start('monitor', [devB, '--netns', nsB]);
     await e.until(/monitoring/);
     expect(attached(nsB, devB)).toMatchObject({ clsact: true, filters: 2 });
@@ -157,21 +162,20 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
     // B answers each datagram to a closed port with an ICMP port unreachable.
     await e.until(new RegExp(`flow ${addrA.replace(/\./g, '\\.')}:40000 > ${addrB.replace(/\./g, '\\.')}:9999 proto 17 ingress: 5 packets, 215 bytes`));
     await e.until(new RegExp(`flow ${addrB.replace(/\./g, '\\.')}:0 > ${addrA.replace(/\./g, '\\.')}:0 proto 1 egress: 5 packets`));
-    await stopAndCheck(e, [[nsB, devB]], before);
+    await stopAndCheck(e, [[nsB, devB]]);
   });
 
   it('proxy: the client reaches the backend through the target address; both maps are printed', async () => {
     const virtual = `10.198.${subnet}.99`;
     resolveToB(virtual);
     expect(connects(80, virtual)).toBe(false);
-    const before = { links: linkCount(), progs: programIds() };
     const e = start('proxy', [devA, '--netns', nsA, '--target', `${virtual}:80`, '--to', `${addrB}:8080`]);
     await e.until(/proxying/);
     expect(connects(80, virtual)).toBe(true);
     await e.until(new RegExp(`target ${virtual.replace(/\./g, '\\.')}:80 -> ${addrB.replace(/\./g, '\\.')}:8080`));
     const [, local] = await e.until(new RegExp(`reverse ${addrB.replace(/\./g, '\\.')}:8080 > ${addrA.replace(/\./g, '\\.')}:(\\d+) proto 6 as ${virtual.replace(/\./g, '\\.')}:80`));
     expect(Number(local)).toBeGreaterThan(1023);
-    await stopAndCheck(e, [[nsA, devA]], before);
+    await stopAndCheck(e, [[nsA, devA]]);
     expect(connects(80, virtual)).toBe(false);
     sh('ip', ['-n', nsA, 'neigh', 'del', virtual, 'dev', devA]);
   });
@@ -179,7 +183,6 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
   it('DNAT + XDP monitor: the translated address answers, conn_track and the protocol counts are printed', async () => {
     const virtual = `10.198.${subnet}.98`;
     resolveToB(virtual);
-    const before = { links: linkCount(), progs: programIds() };
     const e = start('dnat', [devB, '--netns', nsB, '--rule', `${virtual}:80`, '--backend', `${addrB}:8080`]);
     await e.until(/translating/);
     expect(attached(nsB, devB)).toMatchObject({ clsact: true, filters: 2, xdp: true });
@@ -187,7 +190,7 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
     await e.until(new RegExp(`conn ${addrB.replace(/\./g, '\\.')}:8080 > ${addrA.replace(/\./g, '\\.')}:\\d+ from ${virtual.replace(/\./g, '\\.')}:80`));
     const [, tcp] = await e.until(/proto 6: (\d+) packets/);
     expect(Number(tcp)).toBeGreaterThanOrEqual(3);
-    await stopAndCheck(e, [[nsB, devB]], before);
+    await stopAndCheck(e, [[nsB, devB]]);
     expect(connects(80, virtual)).toBe(false);
     sh('ip', ['-n', nsA, 'neigh', 'del', virtual, 'dev', devA]);
   });

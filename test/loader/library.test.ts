@@ -1,7 +1,8 @@
 // The typed library (Collection, BpfMap, Program, Link) against the real kernel, with bpftool as
 // the oracle for map contents and tc/ip for attachments, in the test's own network namespace.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -308,6 +309,22 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
       expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth1'])[0]!.xdp).toBeUndefined();
     });
 
+    it('close() detaches every link made through the collection', () => {
+      const c = Collection.load(build.path, { programs: ['ret_config', 'xdp_pass'] });
+      try {
+        c.program('ret_config').attachTc({ dev: 'veth0', direction: 'ingress', netns: ns.name });
+        c.program('ret_config').attachTcx({ dev: 'veth0', direction: 'egress', netns: ns.name });
+        c.program('xdp_pass').attachXdp({ dev: 'veth0', mode: 'generic', netns: ns.name });
+        expect(filters('ingress')).toMatch(new RegExp(`"id":${c.program('ret_config').id}`));
+        expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth0'])[0]!.xdp).toBeDefined();
+      } finally {
+        c.close();
+      }
+      expect(qdiscs()).not.toContain('clsact');
+      expect(json<{ xdp?: unknown }[]>('ip', ['-n', ns.name, '-j', '-d', 'link', 'show', 'veth0'])[0]!.xdp).toBeUndefined();
+      expect(thrown(() => c.program('ret_config').fd.value)).toMatchObject({ message: expect.stringMatching(/used after close/) });
+    });
+
     it('closeOnExit: SIGINT detaches everything and the process still dies of SIGINT', async () => {
       const script = join(build.dir, 'exit.mjs');
       writeFileSync(script, `
@@ -338,6 +355,24 @@ describe.skipIf(!root || !bpftool || !clang)('the library against the kernel (or
         child.kill('SIGKILL');
       }
     });
+  });
+
+  it('pins every map and program under pinDir with pinAll, and the pins outlive close()', () => {
+    const pinDir = `/sys/fs/bpf/bpfts-test-${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      const c = Collection.load(build.path, { pinDir, pinAll: true, programs: ['tail_target'] });
+      const ids = { flows: c.map('flows').id, prog: c.program('tail_target').id };
+      c.close();
+      expect(json<{ id: number }>(bpftool!, ['map', 'show', 'pinned', `${pinDir}/flows`, '-j']).id).toBe(ids.flows);
+      expect(json<{ id: number }>(bpftool!, ['prog', 'show', 'pinned', `${pinDir}/tail_target`, '-j']).id).toBe(ids.prog);
+      // bpffs refuses dots in names: the data maps are pinned as libbpf pins them.
+      expect(json<{ name: string }>(bpftool!, ['map', 'show', 'pinned', `${pinDir}/library_rodata`, '-j']).name).toBe('library.rodata');
+      // A second load shares the pinned maps.
+      using again = Collection.load(build.path, { pinDir, pinAll: true, programs: ['ret_config'] });
+      expect(again.map('flows').id).toBe(ids.flows);
+    } finally {
+      rmSync(pinDir, { recursive: true, force: true });
+    }
   });
 
   it('reads the object from bytes as well as from a path', () => {
