@@ -71,21 +71,77 @@ function functionArgs(btf: Btf | undefined, kind: TracingProgKind, section: stri
   return proto.kind === 'FUNC_PROTO' ? proto.params.length : undefined;
 }
 
-/** Check the shape of a parsed memory file. */
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function check(ok: boolean, what: string, hint?: string): void {
+  if (!ok) throw new EmulatorError(`--memory: ${what}`, hint ? { hint } : {});
+}
+
+function onlyKeys(o: Record<string, unknown>, where: string, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) check(keys.includes(k), `${where} has no key '${k}'`, `keys: ${keys.join(', ')}`);
+}
+
+const OBJECT_TYPES: Record<string, (v: unknown) => boolean> = {
+  type: (v) => typeof v === 'string',
+  value: () => true,
+  bytes: (v) => typeof v === 'string' || (Array.isArray(v) && v.every((b) => typeof b === 'number')),
+  string: (v) => typeof v === 'string',
+  size: (v) => typeof v === 'number',
+  user: (v) => typeof v === 'boolean',
+};
+
+const CTX_KEYS: Record<string, readonly string[]> = {
+  pt_regs: ['arch', 'regs'],
+  perf_event: ['arch', 'regs', 'sample_period', 'addr'],
+  tracepoint: ['format', 'fields'],
+  raw_tp: ['args'],
+  tp_btf: ['args'],
+  fentry: ['args'],
+  fexit: ['args', 'ret'],
+};
+
+/** Check the shape of a parsed memory file, so that what is wrong in it is said in its terms. */
 export function tracingInput(v: unknown): TracingInput {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EmulatorError('--memory: the file must hold a JSON object {"objects": {...}, "ctx": {...}}');
+  check(isObject(v), 'the file must hold a JSON object {"objects": {...}, "ctx": {...}}');
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['objects', 'ctx', 'current', 'stacks', 'funcIp', 'cookie'].includes(k)) {
-      throw new EmulatorError(`--memory: unknown key '${k}'`, { hint: 'keys: objects, ctx, current, stacks, funcIp, cookie' });
+  onlyKeys(o, 'the file', ['objects', 'ctx', 'current', 'stacks', 'funcIp', 'cookie']);
+  if (o.objects !== undefined) {
+    check(isObject(o.objects), '"objects" must be an object of named objects');
+    for (const [name, spec] of Object.entries(o.objects as Record<string, unknown>)) {
+      check(isObject(spec), `object '${name}' must be a JSON object`);
+      for (const [k, x] of Object.entries(spec as Record<string, unknown>)) {
+        const ok = OBJECT_TYPES[k];
+        check(ok !== undefined, `object '${name}' has no key '${k}'`, `keys: ${Object.keys(OBJECT_TYPES).join(', ')}`);
+        check(ok!(x), `object '${name}': "${k}" has the wrong type`);
+      }
     }
   }
   const ctx = o.ctx;
-  if (typeof ctx !== 'object' || ctx === null || typeof (ctx as { kind?: unknown }).kind !== 'string') {
-    throw new EmulatorError('--memory: "ctx" must be an object with a "kind"', { hint: 'e.g. "ctx": {"kind": "raw_tp", "args": ["@skb"]}' });
+  check(isObject(ctx) && typeof ctx.kind === 'string', '"ctx" must be an object with a "kind"', 'e.g. "ctx": {"kind": "raw_tp", "args": ["@skb"]}');
+  const c = ctx as Record<string, unknown>;
+  const keys = CTX_KEYS[c.kind as string];
+  check(keys !== undefined, `unknown "ctx" kind '${String(c.kind)}'`, `kinds: ${Object.keys(CTX_KEYS).join(', ')}`);
+  onlyKeys(c, `a "${String(c.kind)}" ctx`, ['kind', ...keys!]);
+  check(c.args === undefined || Array.isArray(c.args), '"ctx.args" must be an array');
+  check(c.regs === undefined || isObject(c.regs), '"ctx.regs" must be an object of registers');
+  check(c.fields === undefined || isObject(c.fields), '"ctx.fields" must be an object of field values');
+  check(c.arch === undefined || typeof c.arch === 'string', '"ctx.arch" must be "x86_64" or "arm64"');
+  const f = c.format;
+  const field = (x: unknown) => isObject(x) && typeof x.name === 'string' && typeof x.type === 'string' && typeof x.offset === 'number' && typeof x.size === 'number';
+  check(f === undefined || typeof f === 'string' || (Array.isArray(f) && f.every(field)) || (isObject(f) && Array.isArray(f.fields) && f.fields.every(field)),
+    '"ctx.format" must be the text of a tracefs format file or a list of {name, type, offset, size, signed} fields');
+  if (o.current !== undefined) {
+    check(isObject(o.current), '"current" must be an object');
+    const cur = o.current as Record<string, unknown>;
+    onlyKeys(cur, '"current"', ['pid', 'tgid', 'uid', 'gid', 'comm', 'task', 'cgroupId']);
+    for (const k of ['pid', 'tgid', 'uid', 'gid']) check(cur[k] === undefined || Number.isInteger(cur[k]), `"current.${k}" must be an integer`);
+    check(cur.comm === undefined || typeof cur.comm === 'string', '"current.comm" must be a string');
   }
-  if (o.objects !== undefined && (typeof o.objects !== 'object' || o.objects === null || Array.isArray(o.objects))) {
-    throw new EmulatorError('--memory: "objects" must be an object of named objects');
+  if (o.stacks !== undefined) {
+    check(isObject(o.stacks), '"stacks" must be an object {"kernel": [...], "user": [...]}');
+    const st = o.stacks as Record<string, unknown>;
+    onlyKeys(st, '"stacks"', ['kernel', 'user']);
+    for (const k of ['kernel', 'user']) check(st[k] === undefined || Array.isArray(st[k]), `"stacks.${k}" must be an array of addresses`);
   }
   return o as unknown as TracingInput;
 }

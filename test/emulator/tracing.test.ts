@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { btfFromFile, type Btf } from '../../src/btf/index.js';
+import { BpfError } from '../../src/errors.js';
 import { arbFrame, type Frame } from '../../src/testing/index.js';
 import { PT_REGS_X86_64 } from '../../src/uapi/index.js';
 import { loadObject, ProgramRejectedError } from '../../src/loader/raw.js';
@@ -294,6 +295,38 @@ describe('synthetic kernel memory', () => {
     expect(run({ s: { type: 'struct sk_buff', value: { nope: 1 } } })).toThrow(/struct sk_buff has no member 'nope'/);
     expect(run({ s: { type: 'struct no_such_struct' } })).toThrow(/no type 'struct no_such_struct'/);
     expect(run({ s: { type: 'struct sk_buff', value: { data: '@missing' } } })).toThrow(/no object named 'missing'/);
+  });
+});
+
+describe('malformed memory files', () => {
+  const scalar = fc.oneof(fc.integer(), fc.constantFrom('@a', '@b+4', '@nope', '0x10', 'zz', '-1', 1e300), fc.jsonValue());
+  const objectSpec = fc.oneof(
+    fc.uint8Array({ maxLength: 16 }).map((b) => ({ bytes: hex(b) })),
+    fc.record({ type: fc.constantFrom('struct sk_buff', 'u32', 'char[4]', 'struct nope', 'int[2]', 'enum bpf_prog_type'), value: fc.jsonValue() }, { requiredKeys: ['type'] }),
+    fc.record({ string: fc.string(), size: fc.integer({ min: -2, max: 40 }) }, { requiredKeys: ['string'] }),
+    fc.jsonValue(),
+  );
+  const input = fc.record({
+    objects: fc.dictionary(fc.constantFrom('a', 'b', 'c'), objectSpec),
+    ctx: fc.oneof(
+      fc.record({ kind: fc.constant('pt_regs'), arch: fc.constantFrom('x86_64', 'arm64', 'mips'), regs: fc.dictionary(fc.constantFrom('di', 'si', 'dx', 'x0', 'parm1', 'nope'), scalar) }),
+      fc.record({ kind: fc.constantFrom('raw_tp', 'fexit', 'tracepoint'), args: fc.array(scalar, { maxLength: 14 }), fields: fc.jsonValue() }, { requiredKeys: ['kind'] }),
+      fc.jsonValue(),
+    ),
+    current: fc.jsonValue(),
+    stacks: fc.jsonValue(),
+  }, { requiredKeys: ['ctx'] });
+
+  it('either run or fail with a BpfError, never a crash', (ctx) => {
+    if (!haveKernelBtf()) return ctx.skip();
+    const emu = Emulator.fromObject(object('tracing_helpers'), { btf: kernelBtf() });
+    fc.assert(fc.property(input, (v) => {
+      try {
+        emu.runTracing(v as unknown as TracingInput);
+      } catch (e) {
+        if (!(e instanceof BpfError)) throw e;
+      }
+    }), { numRuns: 500 });
   });
 });
 

@@ -44,7 +44,7 @@ interface Runner {
 
 function readPackets(args: ParsedArgs): Uint8Array[] {
   const given = ['packet', 'packets', 'pcap'].filter((o) => args.values[o] !== undefined);
-  if (given.length !== 1) throw new UsageError('give exactly one of --packet HEX, --packets FILE and --pcap FILE');
+  if (given.length !== 1) throw new UsageError('give exactly one of --packet HEX, --packets FILE and --pcap FILE', { hint: 'tracing programs run on --memory FILE' });
   const packet = strs(args, 'packet');
   if (packet.length > 0) {
     return packet.map((h) => {
