@@ -173,3 +173,36 @@ describe.skipIf(!root)('bpfts trace-log', () => {
     expect(t.stdout).toMatch(new RegExp(`bpf_trace_printk: pkt len=${len} proto=0x0800`));
   });
 });
+
+describe.skipIf(!root || !bpftool)('bpfts load --tracepoint --pin and bpfts detach --pin', () => {
+  it('keeps the program attached after bpfts exits, until detach --pin removes the link and every pin', () => {
+    const dir = `/sys/fs/bpf/bpfts_trace_${process.pid}_${randomBytes(4).toString('hex')}`;
+    try {
+      const r = cli(['load', 'bpf/build/bpfel/trace_events.o', '--prog', 'emit_perf', '--tracepoint', 'syscalls:sys_enter_getppid', '--pin', dir]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`attached tracepoint syscalls:sys_enter_getppid with a link pinned at ${dir}/link_emit_perf`);
+      const prog = JSON.parse(execFileSync(bpftool!, ['-j', 'prog', 'show', 'pinned', `${dir}/emit_perf`], { encoding: 'utf8' })) as { id: number };
+      expect(linksOfProgs([prog.id]).length).toBe(1);
+      // Point the program at this process through its pinned map and make it run.
+      const le = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24].map(String);
+      execFileSync(bpftool!, ['map', 'update', 'pinned', `${dir}/trace_config`, 'key', ...le(0), 'value', ...le(process.pid), ...le(1), ...le(16), ...le(0)]);
+      for (let i = 0; i < 7; i++) void process.ppid;
+      const seq = JSON.parse(execFileSync(bpftool!, ['-j', 'map', 'lookup', 'pinned', `${dir}/counters`, 'key', ...le(5)], { encoding: 'utf8' })) as { formatted: { value: number } };
+      expect(seq.formatted.value).toBe(7);
+      const d = cli(['detach', '--pin', dir]);
+      expect(d.status).toBe(0);
+      expect(d.stdout).toContain(`detached the link pinned at ${dir}/link_emit_perf`);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+      expect(execFileSync('ls', ['/sys/fs/bpf'], { encoding: 'utf8' })).not.toContain(dir.split('/').pop());
+    } finally {
+      execFileSync('rm', ['-rf', dir]);
+    }
+  });
+
+  it('refuses a tracing attachment without --pin', () => {
+    const r = cli(['load', 'bpf/build/bpfel/trace_events.o', '--prog', 'emit_perf', '--tracepoint', 'syscalls:sys_enter_getppid']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--tracepoint needs --pin DIR');
+  });
+});
