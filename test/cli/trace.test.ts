@@ -2,9 +2,8 @@
 // ICMP tracer (raw tracepoint, no kprobes) sees exactly the pings sent between two namespaces
 // this test makes, --count/--duration/SIGINT end it with nothing left attached or loaded
 // (bpftool's link and prog lists), and the kprobe and fentry paths give their clear errors.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadObject, progTestRun } from '../../src/loader/index.js';
@@ -44,7 +43,7 @@ describe('bpfts trace --help', () => {
   });
 });
 
-interface Running { stdout: string; stderr: string; done: Promise<number> ; kill(sig: NodeJS.Signals): void; attached: Promise<void> }
+interface Running { stdout: string; stderr: string; done: Promise<number>; kill(sig: NodeJS.Signals): void; attached: Promise<void> }
 
 function start(args: string[]): Running {
   const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -134,7 +133,7 @@ describe.skipIf(!root || !bpftool || !ping)('bpfts trace with the ICMP tracer (r
 
 describe.skipIf(!root || !bpftool)('bpfts trace on a kernel without kprobes or trampolines', () => {
   it('the kretprobe tracer fails with the CONFIG_KPROBES message, names what works, and leaves nothing loaded', () => {
-    const r = cli(['trace', 'bpf/build/bpfel/icmp_trace_kretprobe.o']);
+    const r = cli(['trace', 'bpf/build/bpfel/icmp_trace_kretprobe.o', '--duration', '1']);
     if (r.status === 0) return;
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('this kernel has no kprobes (CONFIG_KPROBES is not set');
@@ -145,7 +144,7 @@ describe.skipIf(!root || !bpftool)('bpfts trace on a kernel without kprobes or t
   it.skipIf(!clang)('an fentry program fails with the EPERM message', () => {
     const build = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="fentry/tcp_connect"']);
     try {
-      const r = cli(['trace', build.path]);
+      const r = cli(['trace', build.path, '--duration', '1']);
       if (r.status === 0) return;
       expect(r.stderr).toContain('bpfts trace: error: this kernel refuses fentry programs (tcp_connect) with EPERM');
       expect(r.stderr).toContain('hint: this kernel cannot run BPF trampolines');
