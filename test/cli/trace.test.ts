@@ -2,9 +2,8 @@
 // ICMP tracer (raw tracepoint, no kprobes) sees exactly the pings sent between two namespaces
 // this test makes, --count/--duration/SIGINT end it with nothing left attached or loaded
 // (bpftool's link and prog lists), and the kprobe and fentry paths give their clear errors.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadObject, progTestRun } from '../../src/loader/raw.js';
@@ -44,7 +43,7 @@ describe('bpfts trace --help', () => {
   });
 });
 
-interface Running { stdout: string; stderr: string; done: Promise<number> ; kill(sig: NodeJS.Signals): void; attached: Promise<void> }
+interface Running { stdout: string; stderr: string; done: Promise<number>; kill(sig: NodeJS.Signals): void; attached: Promise<void> }
 
 function start(args: string[]): Running {
   const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -134,7 +133,7 @@ describe.skipIf(!root || !bpftool || !ping)('bpfts trace with the ICMP tracer (r
 
 describe.skipIf(!root || !bpftool)('bpfts trace on a kernel without kprobes or trampolines', () => {
   it('the kretprobe tracer fails with the CONFIG_KPROBES message, names what works, and leaves nothing loaded', () => {
-    const r = cli(['trace', 'bpf/build/bpfel/icmp_trace_kretprobe.o']);
+    const r = cli(['trace', 'bpf/build/bpfel/icmp_trace_kretprobe.o', '--duration', '1']);
     if (r.status === 0) return;
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('this kernel has no kprobes (CONFIG_KPROBES is not set');
@@ -145,7 +144,7 @@ describe.skipIf(!root || !bpftool)('bpfts trace on a kernel without kprobes or t
   it.skipIf(!clang)('an fentry program fails with the EPERM message', () => {
     const build = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="fentry/tcp_connect"']);
     try {
-      const r = cli(['trace', build.path]);
+      const r = cli(['trace', build.path, '--duration', '1']);
       if (r.status === 0) return;
       expect(r.stderr).toContain('bpfts trace: error: this kernel refuses fentry programs (tcp_connect) with EPERM');
       expect(r.stderr).toContain('hint: this kernel cannot run BPF trampolines');
@@ -171,5 +170,38 @@ describe.skipIf(!root)('bpfts trace-log', () => {
     }
     expect(await t.done).toBe(0);
     expect(t.stdout).toMatch(new RegExp(`bpf_trace_printk: pkt len=${len} proto=0x0800`));
+  });
+});
+
+describe.skipIf(!root || !bpftool)('bpfts load --tracepoint --pin and bpfts detach --pin', () => {
+  it('keeps the program attached after bpfts exits, until detach --pin removes the link and every pin', () => {
+    const dir = `/sys/fs/bpf/bpfts_trace_${process.pid}_${randomBytes(4).toString('hex')}`;
+    try {
+      const r = cli(['load', 'bpf/build/bpfel/trace_events.o', '--prog', 'emit_perf', '--tracepoint', 'syscalls:sys_enter_getppid', '--pin', dir]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`attached tracepoint syscalls:sys_enter_getppid with a link pinned at ${dir}/link_emit_perf`);
+      const prog = JSON.parse(execFileSync(bpftool!, ['-j', 'prog', 'show', 'pinned', `${dir}/emit_perf`], { encoding: 'utf8' })) as { id: number };
+      expect(linksOfProgs([prog.id]).length).toBe(1);
+      // Point the program at this process through its pinned map and make it run.
+      const le = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24].map(String);
+      execFileSync(bpftool!, ['map', 'update', 'pinned', `${dir}/trace_config`, 'key', ...le(0), 'value', ...le(process.pid), ...le(1), ...le(16), ...le(0)]);
+      for (let i = 0; i < 7; i++) void process.ppid;
+      const seq = JSON.parse(execFileSync(bpftool!, ['-j', 'map', 'lookup', 'pinned', `${dir}/counters`, 'key', ...le(5)], { encoding: 'utf8' })) as { formatted: { value: number } };
+      expect(seq.formatted.value).toBe(7);
+      const d = cli(['detach', '--pin', dir]);
+      expect(d.status).toBe(0);
+      expect(d.stdout).toContain(`detached the link pinned at ${dir}/link_emit_perf`);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+      expect(execFileSync('ls', ['/sys/fs/bpf'], { encoding: 'utf8' })).not.toContain(dir.split('/').pop());
+    } finally {
+      execFileSync('rm', ['-rf', dir]);
+    }
+  });
+
+  it('refuses a tracing attachment without --pin', () => {
+    const r = cli(['load', 'bpf/build/bpfel/trace_events.o', '--prog', 'emit_perf', '--tracepoint', 'syscalls:sys_enter_getppid']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--tracepoint needs --pin DIR');
   });
 });

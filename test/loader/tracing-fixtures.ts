@@ -85,3 +85,13 @@ export function buildSumBinary(): { path: string; cleanup(): void } {
   execFileSync('cc', ['-O1', '-o', join(dir, 'sum'), join(dir, 'sum.c')], { stdio: 'pipe' });
   return { path: join(dir, 'sum'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The same program with h_sum in a shared library beside it (libsum.so, found through the rpath), linked at 0x10000 so that its addresses are not its file offsets. */
+export function buildSharedSumBinary(): { path: string; library: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfts-libsum-'));
+  writeFileSync(join(dir, 'libsum.c'), '__attribute__((noinline)) int h_sum(int a, int b) { __asm__ volatile("" ::: "memory"); return a + b; }\n');
+  writeFileSync(join(dir, 'main.c'), SUM_C.replace(/__attribute__\(\(noinline\)\) int h_sum[^\n]*\n/, 'int h_sum(int a, int b);\n'));
+  execFileSync('cc', ['-O1', '-shared', '-fPIC', '-Wl,-Ttext-segment=0x10000', '-o', join(dir, 'libsum.so'), join(dir, 'libsum.c')], { stdio: 'pipe' });
+  execFileSync('cc', ['-O1', '-o', join(dir, 'sum'), join(dir, 'main.c'), `-L${dir}`, '-lsum', `-Wl,-rpath,${dir}`], { stdio: 'pipe' });
+  return { path: join(dir, 'sum'), library: join(dir, 'libsum.so'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -135,6 +135,23 @@ describe.skipIf(!root || !bpftool)('perf event array reader', () => {
     expect(await pending).toEqual({ value: undefined, done: true });
   });
 
+  it('with wakeupBytes the kernel wakes the reader only once that many bytes wait in a ring', async () => {
+    configure(obj, { perHit: 1, size: 36 });
+    reader = PerfEventArrayReader.open(mapFd(obj, 'perf_events'), { wakeupBytes: 2048 });
+    link = attachTracepoint(obj.programs[0]!.fd, 'syscalls:sys_enter_getppid');
+    const pending = reader.next();
+    await new Promise((r) => setTimeout(r, 50));
+    getppid(1);
+    // One 48-byte record is below the watermark: no wake-up, the record waits in the ring.
+    expect(await Promise.race([pending, new Promise((r) => setTimeout(() => r('still waiting'), 300))])).toBe('still waiting');
+    // 100 more: at least one ring passes 2048 bytes.
+    getppid(100);
+    const first = await pending;
+    expect(first.done).toBe(false);
+    const recs = records([first.value!, ...reader.drain()]);
+    expect(recs.length).toBe(101);
+  });
+
   it('decodes records through the object BTF', async () => {
     configure(obj, { perHit: 1, size: 36 });
     reader = PerfEventArrayReader.open(mapFd(obj, 'perf_events'));

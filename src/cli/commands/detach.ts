@@ -2,18 +2,21 @@ import { UsageError } from '../../errors.js';
 import { checkDeviceName, detachTc, detachTcx, detachXdp, netnsPath } from '../../loader/raw.js';
 import { flag, intOption, str, type Command } from '../command.js';
 import { json } from '../format.js';
-import { direction, requirePrivilege } from './load.js';
+import { checkPinDir, direction, requirePrivilege } from './load.js';
+import { detachPinDir } from './tracing-pins.js';
 
 export const detach: Command = {
   path: ['detach'],
   summary: 'Detach BPF programs from tc, tcx or XDP',
-  usage: '(--tc ingress|egress DEV [--prio N --handle H] | --tcx ingress|egress DEV | --xdp DEV) [--netns NAME] [--json]',
+  usage: '(--tc ingress|egress DEV [--prio N --handle H] | --tcx ingress|egress DEV | --xdp DEV | --pin DIR) [--netns NAME] [--json]',
   details: `
 --tc removes the bpf filter at --prio/--handle, or every bpf filter of that hook when neither is
 given. The clsact qdisc is removed as well once neither of its hooks has a filter left: an empty
 clsact does nothing, and a qdisc that still holds a filter is never removed.
 --tcx detaches and unpins the tcx links bpfts pinned for that hook (under /sys/fs/bpf/bpfts/tcx).
---xdp detaches the device's XDP program.`,
+--xdp detaches the device's XDP program.
+--pin DIR detaches the tracing links \`bpfts load ... --pin DIR\` pinned there and removes the
+directory's other pins (programs, maps) and the directory.`,
   options: {
     tc: { type: 'string', valueName: 'DIR', description: 'a tc hook: ingress or egress, then DEV' },
     tcx: { type: 'string', valueName: 'DIR', description: 'a tcx hook: ingress or egress, then DEV' },
@@ -22,8 +25,14 @@ clsact does nothing, and a qdisc that still holds a filter is never removed.
     handle: { type: 'string', valueName: 'H', description: 'only the tc filter with this handle' },
     netns: { type: 'string', valueName: 'NAME', description: 'inside the network namespace /var/run/netns/NAME' },
     json: { type: 'boolean', description: 'print what was removed as JSON' },
+    pin: { type: 'string', valueName: 'DIR', description: 'the tracing links and pins `bpfts load --pin DIR` made' },
   },
   run(args, io) {
+    const pinDir = str(args, 'pin');
+    if (pinDir !== undefined) {
+      requirePrivilege('bpfts detach');
+      return detachPinDir(checkPinDir(pinDir), args, io);
+    }
     const tc = str(args, 'tc');
     const tcx = str(args, 'tcx');
     const xdp = str(args, 'xdp');

@@ -8,6 +8,7 @@ import type { AttachIntent } from '../../object/index.js';
 import { flag, intOption, str, type Command, type ParsedArgs } from '../command.js';
 import { readInput } from '../files.js';
 import { json } from '../format.js';
+import { TRACING_LOAD_OPTIONS, pinTracing, tracingAttachOf } from './tracing-pins.js';
 
 /** bpf() and rtnetlink changes need root; say so plainly instead of failing with EPERM halfway. */
 export function requirePrivilege(what: string): void {
@@ -22,7 +23,7 @@ export function direction(value: string, option: string): 'ingress' | 'egress' {
 }
 
 /** Pin directories must be on bpffs and must not climb out of it. */
-function checkPinDir(dir: string): string {
+export function checkPinDir(dir: string): string {
   if (!dir.startsWith('/sys/fs/bpf/') || dir.split('/').includes('..')) {
     throw new UsageError(`--pin wants a directory under /sys/fs/bpf, got '${dir}'`);
   }
@@ -101,7 +102,7 @@ function holdSignals() {
 export const load: Command = {
   path: ['load'],
   summary: 'Load a BPF object into the kernel and attach a program to tc, tcx or XDP',
-  usage: 'OBJ (--tc ingress|egress DEV | --tcx ingress|egress DEV | --xdp DEV [--mode skb|native]) [--prog NAME] [--type TYPE] [--pin DIR] [--replace] [--netns NAME] [--json]',
+  usage: 'OBJ (--tc ingress|egress DEV | --tcx ingress|egress DEV | --xdp DEV [--mode skb|native] | --tracepoint CAT:NAME --pin DIR) [--prog NAME] [--type TYPE] [--pin DIR] [--replace] [--netns NAME] [--json]',
   details: `
 The program stays attached after bpfts exits: tc filters and XDP programs are held by the device,
 tcx links by a pin under /sys/fs/bpf/bpfts/tcx. Without an attach point the programs are only
@@ -132,6 +133,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
     netns: { type: 'string', valueName: 'NAME', description: 'attach inside the network namespace /var/run/netns/NAME' },
     verbose: { type: 'boolean', short: 'v', description: 'print the verifier log of successful loads too' },
     json: { type: 'boolean', description: 'print what was done as JSON' },
+    ...TRACING_LOAD_OPTIONS,
   },
   async run(args, io) {
     const [path, ...rest] = args.positionals;
@@ -141,6 +143,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
     const type = str(args, 'type');
     const pinOpt = str(args, 'pin');
     const pin = pinOpt === undefined ? undefined : checkPinDir(pinOpt);
+    const tracing = tracingAttachOf(args, pin);
     const netnsName = str(args, 'netns');
     const netns = netnsPath(netnsName);
     const prio = intOption(args, 'prio');
@@ -190,6 +193,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
           attached = { kind: 'xdp', ...attachXdp(p.fd, { dev: attach.dev, ...(attach.mode ? { mode: attach.mode } : {}), ...(flag(args, 'replace') ? { replace: true } : {}), ...ns }, undo) };
         }
       }
+      const linkPin = tracing ? pinTracing(loaded, tracing, pin!, undo) : undefined;
       await signals.check();
       undo.commit();
       signals.release();
@@ -201,7 +205,7 @@ and a verifier rejection prints the verifier log with the C source lines.`,
       const externs = Object.fromEntries(loaded.externs);
       const maps = loaded.maps.map((m) => ({ name: m.spec.name, reused: m.reused, pinned: m.pinnedAt ?? m.spec.pinPath ?? null }));
       if (flag(args, 'json')) {
-        io.out(json({ programs, maps, externs, attached: attached ?? null, netns: netnsName ?? null, warnings: loaded.warnings }));
+        io.out(json({ programs, maps, externs, attached: attached ?? (tracing ? { kind: tracing.kind, target: tracing.target, linkPin } : null), netns: netnsName ?? null, warnings: loaded.warnings }));
         return 0;
       }
       for (const p of loaded.programs) {
@@ -222,6 +226,8 @@ and a verifier rejection prints the verifier log with the C source lines.`,
           `${attached.createdQdisc ? ' (clsact qdisc added)' : ''}${attached.replacedProgId !== undefined ? ` (replaced program id ${attached.replacedProgId})` : ''}\n`);
       } else if (attached?.kind === 'tcx') {
         io.out(`attached to ${attached.dev} ${attached.direction} with a tcx link pinned at ${attached.linkPin}\n`);
+      } else if (tracing) {
+        io.out(`attached ${tracing.kind} ${tracing.target} with a link pinned at ${linkPin} (bpfts detach --pin ${pin} removes it)\n`);
       } else if (attached?.kind === 'xdp') {
         io.out(`attached to ${attached.dev} as XDP (${attached.mode} mode)${attached.replacedProgId !== undefined ? ` (replaced program id ${attached.replacedProgId})` : ''}\n`);
       }

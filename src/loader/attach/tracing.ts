@@ -382,6 +382,9 @@ export function attachBtfTracing(prog: FdLike, kind: BtfTracingKind, target: str
 /**
  * Removes an attachment pinned by another process: the pin goes, and with it the last reference to
  * the link (BPF_LINK_DETACH first where the link type supports it, so open descriptors see it end).
+ * It returns once the kernel has dropped the link's id; a perf event link is released by the same
+ * kernel work item just after that, so its program may still run until the kernel's workqueue
+ * gets to it (milliseconds, longer on a loaded machine).
  */
 export function detachPinnedLink(path: string): void {
   const link = objGet(path, 0, 'link');
@@ -395,8 +398,8 @@ export function detachPinnedLink(path: string): void {
     link.close();
   }
   rmSync(path, { force: true });
-  // Dropping the last reference through an unlink frees the link from a kernel workqueue; the
-  // attachment ends then, so wait for it to be gone before saying it is.
+  // Dropping the last reference through an unlink frees the link from a kernel workqueue (after an
+  // RCU grace period for the bpffs inode), so wait for its id to go before saying it is gone.
   const deadline = Date.now() + 2000;
   for (;;) {
     let still: Fd;

@@ -51,9 +51,9 @@ export abstract class RingReader implements AsyncIterableIterator<ReaderEvent>, 
   /** What the rings hold now, without waiting. */
   drain(): ReaderEvent[] {
     if (this.#closed) return [];
-    const out = [...this.#queue.splice(0), ...this.read('all')];
-    this.#count(out);
-    return out;
+    const fresh = this.read('all');
+    this.#count(fresh);
+    return [...this.#queue.splice(0), ...fresh];
   }
 
   #count(events: ReaderEvent[]): void {
