@@ -6,6 +6,10 @@
 export const MAX_BPF_FUNC_ARGS = 12;
 /** include/linux/trace_events.h: largest tracepoint record (8192 since Linux 6.8). */
 export const PERF_MAX_TRACE_SIZE = 8192;
+/** include/linux/bpf.h: the most iterations bpf_loop() runs. */
+export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+/** include/linux/sched.h: task->comm's size, NUL included. */
+export const TASK_COMM_LEN = 16;
 
 export type PtRegsArch = 'x86_64' | 'arm64';
 

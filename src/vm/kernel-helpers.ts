@@ -3,6 +3,7 @@
 import {
   BPF_F_CTXLEN_MASK,
   BPF_FUNC_for_each_map_elem,
+  BPF_MAX_LOOPS,
   BPF_FUNC_get_prandom_u32,
   BPF_FUNC_get_smp_processor_id,
   BPF_FUNC_ktime_get_boot_ns,
@@ -41,9 +42,6 @@ import { QueueStackMap } from './maps/queue.js';
 import type { MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
 import type { HelperFn, Vm } from './vm.js';
-
-/** kernel/bpf/bpf_iter.c: BPF_MAX_LOOPS, the most iterations bpf_loop() runs. */
-const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 
 /** The instruction a callback argument (a BPF_PSEUDO_FUNC pointer) in register `reg` names. */
 function callbackTarget(vm: Vm, reg: number): number {

@@ -28,6 +28,7 @@ import {
   BPF_FUNC_probe_read_user_str,
   EFAULT,
   EINVAL,
+  TASK_COMM_LEN,
 } from '../uapi/index.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { PerfEventArrayMap } from './maps/events.js';
@@ -57,9 +58,6 @@ export interface TracingEnvOptions {
   /** What bpf_get_attach_cookie() returns (the bpf_cookie of the attachment). */
   cookie?: bigint | number | string;
 }
-
-/** include/linux/sched.h */
-const TASK_COMM_LEN = 16;
 
 type Space = 'kernel' | 'user' | 'any';
 

@@ -46,8 +46,9 @@ describe.skipIf(!haveRoot())('raw_tp programs: the emulator agrees with BPF_PROG
         // bpf_prog_test_run_raw_tp() refuses data, ctx_out, duration and repeat: the run happens once.
         const k = progTestRun(prog.fd, { ctxIn: ctx, repeat: 0 });
         const e = emu.runTracing({ ctx: { kind: 'raw_tp', args: values } });
-        expect(e.retval, `retval for ${values.map((v) => `0x${v.toString(16)}`).join(', ')}`).toBe(k.retval);
-        expect(emulatorMaps()).toEqual(kernelMaps());
+        const given = values.map((v) => `0x${v.toString(16)}`).join(', ');
+        expect(e.retval, `retval for ${given}`).toBe(k.retval);
+        expect(emulatorMaps(), `maps after ${given}`).toEqual(kernelMaps());
         runs++;
       }), { numRuns: RUNS });
       expect(runs).toBe(RUNS);
