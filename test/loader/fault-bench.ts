@@ -80,16 +80,17 @@ export function aliveIds(): Record<ObjectKind, Map<number, string>> {
 }
 
 /**
- * The objects of `created` the kernel still has after up to `ms` milliseconds: programs taken off
- * a tc hook are released after an RCU grace period, not at once.
+ * The objects of `created` the kernel still has after up to `ms` milliseconds: a program taken off
+ * a tc hook is released after an RCU grace period, and its maps and BTF only when a workqueue has
+ * freed the program, which takes seconds on a loaded machine.
  */
-export async function stillAlive(created: readonly Created[], ms = 3000): Promise<string[]> {
+export async function stillAlive(created: readonly Created[], ms = 20_000): Promise<string[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const alive = aliveIds();
     const left = created.filter((c) => alive[c.kind].has(c.id)).map((c) => `${c.kind} ${c.id} (${alive[c.kind].get(c.id)}, from ${c.call})`);
     if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
