@@ -2,7 +2,9 @@
 // state of a test's own device (read with tc and ip), the bpffs directories the command may write,
 // and which of the kernel objects a command created are still alive (read with bpftool).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/env.js';
 import { createdObject, type FaultCall } from '../../src/loader/sys/faults.js';
@@ -125,11 +127,18 @@ export interface ChildResult {
   stderr: string;
 }
 
+/** A file whose removal lets a child held by the fault hook go on (BPFTS_TEST_FAULTS release=FILE). */
+export function holdFile(): string {
+  const path = join(tmpdir(), `bpfts-hold-${process.pid}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(path, '');
+  return path;
+}
+
 /**
- * Runs the CLI with the fault hook armed by `faults`; when `signal` is given it is sent as soon as
- * the child says it is paused.
+ * Runs the CLI with the fault hook armed by `faults`. Once the child says it is paused, `onPause`
+ * runs, then `signal` is sent, then the hold file `release` (if any) is removed so the child goes on.
  */
-export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>): Promise<ChildResult> {
+export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>, release?: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, BPFTS_TEST_FAULTS: faults }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -140,7 +149,10 @@ export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, 
       stderr += d.toString();
       if (!paused && /test fault hook: paused at call/.test(stderr)) {
         paused = true;
-        void Promise.resolve(onPause?.()).then(() => { if (signal) child.kill(signal); });
+        void Promise.resolve(onPause?.()).then(() => {
+          if (signal) child.kill(signal);
+          if (release) rmSync(release, { force: true });
+        });
       }
     });
     child.on('error', reject);
