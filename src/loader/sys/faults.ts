@@ -39,7 +39,8 @@ export class FaultInjector {
   /** Every call so far, in order. */
   readonly calls: FaultCall[] = [];
   private matching = 0;
-  private pending: { kind: string; injected: boolean } | undefined;
+  /** The kind of the call between enter and leave. */
+  private pending: string | undefined;
 
   constructor(readonly plan: FaultPlan) {}
 
@@ -56,17 +57,17 @@ export class FaultInjector {
       while (Date.now() < until && (release === undefined || existsSync(release))) Atomics.wait(cell, 0, 0, release === undefined ? until - Date.now() : 20);
     }
     const errno = hit && this.plan.pauseMs === undefined ? (this.plan.errno ?? ERRNO.EPERM) : 0;
-    this.pending = { kind, injected: errno !== 0 };
+    this.pending = kind;
     if (errno !== 0) this.leave(-errno);
     return errno;
   }
 
   /** Called with the result of the call `enter` let through. */
   leave(result: number): void {
-    const p = this.pending;
-    if (!p) return;
+    const kind = this.pending;
+    if (kind === undefined) return;
     this.pending = undefined;
-    const call = { n: this.calls.length + 1, kind: p.kind, result };
+    const call = { n: this.calls.length + 1, kind, result };
     this.calls.push(call);
     this.plan.onCall?.(call);
   }
