@@ -72,10 +72,14 @@ const describeObject = {
   link: (l) => `link id ${l.id}: ${l.type} of program id ${l.prog_id}`,
 };
 
-/** Objects that appeared during the run and are still there; programs taken off tc hooks are freed after an RCU grace period, so a few seconds are allowed. */
+/**
+ * Objects that appeared during the run and are still there. Programs taken off tc hooks are freed
+ * after an RCU grace period and their maps after a workqueue runs, which can take seconds on a
+ * busy machine, so up to 20 s are allowed.
+ */
 function leakedObjects(objectsBefore) {
   let left = [];
-  for (let attempt = 0; attempt < 10; attempt++) {
+  for (let attempt = 0; attempt < 40; attempt++) {
     const now = kernelObjects();
     if (!now) return [];
     const held = heldIds(now);

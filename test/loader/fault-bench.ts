@@ -2,7 +2,9 @@
 // state of a test's own device (read with tc and ip), the bpffs directories the command may write,
 // and which of the kernel objects a command created are still alive (read with bpftool).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/env.js';
 import { createdObject, type FaultCall } from '../../src/loader/sys/faults.js';
@@ -80,16 +82,17 @@ export function aliveIds(): Record<ObjectKind, Map<number, string>> {
 }
 
 /**
- * The objects of `created` the kernel still has after up to `ms` milliseconds: programs taken off
- * a tc hook are released after an RCU grace period, not at once.
+ * The objects of `created` the kernel still has after up to `ms` milliseconds: a program taken off
+ * a tc hook is released after an RCU grace period, and its maps and BTF only when a workqueue has
+ * freed the program, which takes seconds on a loaded machine.
  */
-export async function stillAlive(created: readonly Created[], ms = 3000): Promise<string[]> {
+export async function stillAlive(created: readonly Created[], ms = 20_000): Promise<string[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const alive = aliveIds();
     const left = created.filter((c) => alive[c.kind].has(c.id)).map((c) => `${c.kind} ${c.id} (${alive[c.kind].get(c.id)}, from ${c.call})`);
     if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -124,11 +127,18 @@ export interface ChildResult {
   stderr: string;
 }
 
+/** A file whose removal lets a child held by the fault hook go on (BPFTS_TEST_FAULTS release=FILE). */
+export function holdFile(): string {
+  const path = join(tmpdir(), `bpfts-hold-${process.pid}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(path, '');
+  return path;
+}
+
 /**
- * Runs the CLI with the fault hook armed by `faults`; when `signal` is given it is sent as soon as
- * the child says it is paused.
+ * Runs the CLI with the fault hook armed by `faults`. Once the child says it is paused, `onPause`
+ * runs, then `signal` is sent, then the hold file `release` (if any) is removed so the child goes on.
  */
-export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>): Promise<ChildResult> {
+export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>, release?: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, BPFTS_TEST_FAULTS: faults }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -139,7 +149,10 @@ export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, 
       stderr += d.toString();
       if (!paused && /test fault hook: paused at call/.test(stderr)) {
         paused = true;
-        void Promise.resolve(onPause?.()).then(() => { if (signal) child.kill(signal); });
+        void Promise.resolve(onPause?.()).then(() => {
+          if (signal) child.kill(signal);
+          if (release) rmSync(release, { force: true });
+        });
       }
     });
     child.on('error', reject);

@@ -9,7 +9,7 @@ import { objectPath } from '../bpf/manifest.js';
 import { arpFrame, ipv4Frame, IPPROTO_ICMP } from '../bpf/packets.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { ensureBuilt } from '../cli/run-cli.js';
-import { DEV, netState, reportedCreated, runCli, stillAlive, type ChildResult } from './fault-bench.js';
+import { DEV, holdFile, netState, reportedCreated, runCli, stillAlive, type ChildResult } from './fault-bench.js';
 import { TestNetns } from './fixtures.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,8 +54,10 @@ describe.skipIf(!root || !tools)('bpfts commands running at the same time', () =
     const net0 = netState(ns);
     let other: ChildResult | undefined;
     // A holds just after adding the clsact qdisc; B attaches at the same priority meanwhile.
-    const a = await runCli(load(ns, 'tc_drop_arp.o'), 'report,kind=RTM_GETTFILTER,at=1,pause=6000', undefined, async () => {
+    const gate = holdFile();
+    const a = await runCli(load(ns, 'tc_drop_arp.o'), `report,kind=RTM_GETTFILTER,at=1,pause=60000,release=${gate}`, undefined, async () => {
       other = await runCli(load(ns, 'tc_drop_icmp.o'), '');
+      rmSync(gate);
     });
     expect(other?.code, other?.stderr).toBe(0);
     expect(other?.stdout).not.toContain('clsact qdisc added');
@@ -76,8 +78,10 @@ describe.skipIf(!root || !tools)('bpfts commands running at the same time', () =
   it('two loads at different priorities both attach although one was held inside the other\'s qdisc window', async () => {
     const net0 = netState(ns);
     let other: ChildResult | undefined;
-    const a = await runCli(load(ns, 'tc_drop_arp.o', ['--prio', '1']), 'kind=RTM_GETTFILTER,at=1,pause=6000', undefined, async () => {
+    const gate = holdFile();
+    const a = await runCli(load(ns, 'tc_drop_arp.o', ['--prio', '1']), `kind=RTM_GETTFILTER,at=1,pause=60000,release=${gate}`, undefined, async () => {
       other = await runCli(load(ns, 'tc_drop_icmp.o', ['--prio', '2']), '');
+      rmSync(gate);
     });
     expect(other?.code, other?.stderr).toBe(0);
     expect(a.code, a.stderr).toBe(0);

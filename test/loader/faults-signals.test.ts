@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectPath } from '../bpf/manifest.js';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { ensureBuilt } from '../cli/run-cli.js';
-import { DEV, bpffsState, netState, reportedCreated, runCli, stillAlive } from './fault-bench.js';
+import { DEV, bpffsState, holdFile, netState, reportedCreated, runCli, stillAlive } from './fault-bench.js';
 import { TestNetns } from './fixtures.js';
 
 const root = haveRoot();
@@ -63,7 +63,8 @@ describe.skipIf(!root || !tools)('a signal during bpfts load leaves nothing behi
     const net0 = netState(ns);
     const fs0 = bpffsState(watched);
     try {
-      const r = await runCli(['load', objectPath('bpfel', p.file), ...p.args(ns, pinDir)], `report,kind=${p.kind},at=${p.at ?? 1},pause=1500`, p.signal);
+      const gate = holdFile();
+      const r = await runCli(['load', objectPath('bpfel', p.file), ...p.args(ns, pinDir)], `report,kind=${p.kind},at=${p.at ?? 1},pause=60000,release=${gate}`, p.signal, undefined, gate);
       expect(r.stderr).toMatch(new RegExp(`paused at call \\d+ \\(${p.kind}\\)`));
       expect(r.signal, r.stderr).toBeNull();
       expect(r.code, r.stderr).toBe(p.signal === 'SIGINT' ? 130 : 143);
@@ -97,9 +98,10 @@ describe.skipIf(!root || !tools)('a signal during bpfts load leaves nothing behi
       }
       const net0 = netState(other);
       const fs0 = bpffsState([pinRoot]);
+      const gate = holdFile();
       const where = kind === 'xdp' ? ['--xdp', DEV, '--mode', 'skb'] : ['--tc', 'ingress', DEV];
       const r = await runCli(['load', objectPath('bpfel', kind === 'xdp' ? 'xdp_monitor.o' : 'tc_drop_icmp.o'), ...where, '--netns', other.name, '--replace'],
-        `report,kind=${call},at=1,pause=1500`, signal);
+        `report,kind=${call},at=1,pause=60000,release=${gate}`, signal, undefined, gate);
       expect(r.stderr).toMatch(new RegExp(`paused at call \\d+ \\(${call}\\)`));
       expect(r.code, r.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(r.stderr).toContain(`interrupted by ${signal}; what this command created was removed`);

@@ -5,7 +5,7 @@
 // the process at call N (so that a signal can be sent there). Not part of the public API: tests
 // import this module by its path, and the one name bpfts/loader passes on, faultsFromEnvironment
 // (@internal), is how the CLI arms it from BPFTS_TEST_FAULTS for tests that run it as a child.
-import { readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { BpfError } from '../../errors.js';
 import { ERRNO, errnoName } from '../../uapi/index.js';
 
@@ -28,6 +28,8 @@ export interface FaultPlan {
   errno?: number;
   /** Instead of failing call `at`, block this many milliseconds before making it, after telling stderr. */
   pauseMs?: number;
+  /** With pauseMs: stop blocking as soon as this file no longer exists, so a test decides when to go on. */
+  releaseFile?: string;
   /** Sees every call after it is made (or failed). */
   onCall?: (call: FaultCall) => void;
 }
@@ -37,7 +39,8 @@ export class FaultInjector {
   /** Every call so far, in order. */
   readonly calls: FaultCall[] = [];
   private matching = 0;
-  private pending: { kind: string; injected: boolean } | undefined;
+  /** The kind of the call between enter and leave. */
+  private pending: string | undefined;
 
   constructor(readonly plan: FaultPlan) {}
 
@@ -48,20 +51,23 @@ export class FaultInjector {
     const hit = at !== undefined && this.matching >= at && this.matching < at + count && (this.plan.kind === undefined || this.plan.kind === kind);
     if (hit && this.plan.pauseMs !== undefined) {
       writeSync(2, `bpfts: test fault hook: paused at call ${this.calls.length + 1} (${kind})\n`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.plan.pauseMs);
+      const cell = new Int32Array(new SharedArrayBuffer(4));
+      const until = Date.now() + this.plan.pauseMs;
+      const release = this.plan.releaseFile;
+      while (Date.now() < until && (release === undefined || existsSync(release))) Atomics.wait(cell, 0, 0, release === undefined ? until - Date.now() : 20);
     }
     const errno = hit && this.plan.pauseMs === undefined ? (this.plan.errno ?? ERRNO.EPERM) : 0;
-    this.pending = { kind, injected: errno !== 0 };
+    this.pending = kind;
     if (errno !== 0) this.leave(-errno);
     return errno;
   }
 
   /** Called with the result of the call `enter` let through. */
   leave(result: number): void {
-    const p = this.pending;
-    if (!p) return;
+    const kind = this.pending;
+    if (kind === undefined) return;
     this.pending = undefined;
-    const call = { n: this.calls.length + 1, kind: p.kind, result };
+    const call = { n: this.calls.length + 1, kind, result };
     this.calls.push(call);
     this.plan.onCall?.(call);
   }
@@ -99,7 +105,7 @@ export function clearFaults(): void {
 
 /**
  * @internal Arms the hook from BPFTS_TEST_FAULTS, for tests that run the CLI as a child process:
- * comma-separated `at=N`, `kind=KIND`, `count=N`, `errno=NAME`, `pause=MS`, and `report` to print the calls
+ * comma-separated `at=N`, `kind=KIND`, `count=N`, `errno=NAME`, `pause=MS`, `release=FILE`, and `report` to print the calls
  * made and the ids of the objects they created to stderr at exit. Does nothing when the variable is unset.
  */
 export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): void {
@@ -113,8 +119,9 @@ export function faultsFromEnvironment(value = process.env.BPFTS_TEST_FAULTS): vo
     else if (key === 'count' && /^\d+$/.test(v)) plan.count = Number(v);
     else if (key === 'errno' && v in ERRNO) plan.errno = ERRNO[v as keyof typeof ERRNO];
     else if (key === 'pause' && /^\d+$/.test(v)) plan.pauseMs = Number(v);
+    else if (key === 'release' && v) plan.releaseFile = v;
     else if (key === 'report' && v === '') report = true;
-    else throw new BpfError(`BPFTS_TEST_FAULTS: cannot read '${part}'`, { hint: 'at=N, kind=KIND, count=N, errno=NAME, pause=MS, report' });
+    else throw new BpfError(`BPFTS_TEST_FAULTS: cannot read '${part}'`, { hint: 'at=N, kind=KIND, count=N, errno=NAME, pause=MS, release=FILE, report' });
   }
   const created: string[] = [];
   if (report) {
