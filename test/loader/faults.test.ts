@@ -44,8 +44,9 @@ interface Case {
 function attachOf(o: ManifestObject): Attach {
   const a = o.programs[0]!.attach;
   if (a === 'xdp') return { kind: 'xdp' };
-  if (a === 'socket') return { kind: 'none' };
-  return { kind: 'tc', direction: a === 'tc-egress' ? 'egress' : 'ingress' };
+  if (a === 'tc' || a === 'tc-ingress' || a === 'tc-egress') return { kind: 'tc', direction: a === 'tc-egress' ? 'egress' : 'ingress' };
+  // Socket filters and tracing programs: the load and its pins (tracing attaches go through perf_event_open, which the hook does not count).
+  return { kind: 'none' };
 }
 
 const icmp = manifest.objects.find((o) => o.file === 'tc_drop_icmp.o')!;
