@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyStats, findObjects, formatStats, prepareSeeds, runIteration } from '../../fuzz/campaign.mjs';
 import { corpusDir, haveCorpus, repoRoot } from '../helpers/env.js';
 
-const SEEDS = [1, 2];
+const SEEDS = [1, 2, 3];
 const ITERATIONS = 1000;
 /** Objects up to this size: the large ones make each iteration slow, and the long campaign has them. */
 const MAX_SEED_SIZE = 32 * 1024;

@@ -11,7 +11,7 @@ import { fixObject, FixError } from '../../src/fix/index.js';
 import { readObject } from '../../src/object/index.js';
 import { Emulator, EmulatorError, parseContextJson } from '../../src/vm/index.js';
 import { BtfBuilder, KIND } from '../btf/builder.js';
-import { haveRoot, repoRoot } from '../helpers/env.js';
+import { corpusDir, haveCorpus, haveRoot, repoRoot } from '../helpers/env.js';
 import { kernelBtfVerdict } from '../helpers/kernel-btf.js';
 
 const project = (name: string) => Uint8Array.from(readFileSync(join(repoRoot, 'bpf/build/bpfel', name)));
@@ -99,23 +99,30 @@ describe('fix of an object whose .BTF.ext header points outside it', () => {
 });
 
 describe('a map relocation on an ld_imm64 cut in half by the end of its program', () => {
-  // xdp_monitor_kern.o with a function symbol's st_size shortened: the emulator's linker wrote the
-  // second slot of the ld_imm64 past the program (RangeError from a DataView).
-  it('is an error diagnostic of the program model, and the emulator refuses the program', () => {
-    const bytes = project('dnat.o');
+  // The linux/trace_output_kern.o, and xdp_monitor_kern.o, with a function symbol's st_size
+  // shortened: the emulator's linker wrote the second slot of the ld_imm64 past the program
+  // (RangeError: Offset is outside the bounds of the DataView).
+  function cutAfterFirstRelocation(bytes: Uint8Array, program: string): { insn: number } {
     const elf = parseElf(bytes);
-    const sym = elf.symbols.find((s) => s.name === 'dnat_egress')!;
-    const first = readObject(bytes).programs.find((p) => p.name === 'dnat_egress')!.relocations[0]!;
+    const sym = elf.symbols.find((s) => s.name === program)!;
+    const first = readObject(bytes).programs.find((p) => p.name === program)!.relocations[0]!;
     expect(first.kind).toBe('map');
     // Elf64_Sym.st_size, the u64 at offset 16 of the symbol's entry, ends the program after the first slot.
     const symtab = elf.sections.find((s) => s.type === 2)!;
-    const v = new DataView(bytes.buffer);
-    v.setBigUint64(symtab.offset + sym.index * 24 + 16, BigInt((first.insn + 1) * 8), true);
+    new DataView(bytes.buffer).setBigUint64(symtab.offset + sym.index * 24 + 16, BigInt((first.insn + 1) * 8), true);
+    return first;
+  }
+
+  it.each([
+    ['bpf/build/bpfel/dnat.o', 'dnat_egress', true],
+    ['linux/trace_output_kern.o', 'bpf_prog1', false],
+  ])('%s: an error diagnostic of the program model, and the emulator refuses the program', (file, program, own) => {
+    if (!own && !haveCorpus()) return;
+    const bytes = Uint8Array.from(readFileSync(own ? join(repoRoot, file) : join(corpusDir, 'ebpf-samples', file)));
+    const { insn } = cutAfterFirstRelocation(bytes, program);
     const obj = readObject(bytes);
-    expect(obj.diagnostics).toContainEqual(expect.objectContaining({
-      severity: 'error', code: 'relocation-bad-insn', program: 'dnat_egress', insn: first.insn,
-    }));
-    expect(() => Emulator.fromObject(obj, { program: 'dnat_egress' })).toThrow(EmulatorError);
+    expect(obj.diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', code: 'relocation-bad-insn', program, insn }));
+    expect(() => Emulator.fromObject(obj, { program, type: 'sched_cls' })).toThrow(EmulatorError);
   });
 });
 
