@@ -3,7 +3,7 @@ export { attachTcx, detachTcx, listTcx, tcxPinDir, TCX_PIN_ROOT, type TcxAttachm
 export { attachXdp, detachXdp, queryXdp, type XdpAttachment, type XdpUserMode } from './xdp.js';
 export { checkDeviceName, netnsPath, listDevices, InvalidNameError, IFNAMSIZ } from './devices.js';
 export {
-  TracingLink, Cleanup, attachTracepoint, attachRawTracepoint, attachPerfEvent, attachBtfTracing, bindPerfEvent, detachPinnedLink,
+  TracingLink, attachTracepoint, attachRawTracepoint, attachPerfEvent, attachBtfTracing, bindPerfEvent, detachPinnedLink,
   parseTracepoint, onlineCpus, trampolineHint, btfTracingKind, explainTracingLoadFailure, SOFTWARE_EVENTS,
   type TracingKind, type Binding, type BindOptions, type PerfEventOptions, type BtfTracingKind,
 } from './tracing.js';
