@@ -2,12 +2,13 @@
 // ICMP tracer (raw tracepoint, no kprobes) sees exactly the pings sent between two namespaces
 // this test makes, --count/--duration/SIGINT end it with nothing left attached or loaded
 // (bpftool's link and prog lists), and the kprobe and fentry paths give their clear errors.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadObject, progTestRun } from '../../src/loader/index.js';
 import { TestNetns } from '../loader/fixtures.js';
+import { buildSumBinary } from '../loader/tracing-fixtures.js';
 import { buildTestObject } from '../loader/clang.js';
 import { haveRoot, tool } from '../helpers/env.js';
 import { cli, cliPath, ensureBuilt } from './run-cli.js';
@@ -203,5 +204,27 @@ describe.skipIf(!root || !bpftool)('bpfts load --tracepoint --pin and bpfts deta
     const r = cli(['load', 'bpf/build/bpfel/trace_events.o', '--prog', 'emit_perf', '--tracepoint', 'syscalls:sys_enter_getppid']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--tracepoint needs --pin DIR');
+  });
+});
+
+describe.skipIf(!root || !bpftool || !tool('cc'))('bpfts trace with a uprobe and uretprobe pair', () => {
+  it('sees every call of the test binary with its arguments and every return with its result', async () => {
+    const sum = buildSumBinary();
+    try {
+      const t = start(['trace', 'bpf/build/bpfel/trace_probes.o', '--attach', `sum_enter=uprobe:${sum.path}:h_sum`,
+        '--attach', `sum_exit=uretprobe:${sum.path}:h_sum`, '--type', 'struct call_event', '--json', '--count', '40', '--duration', '20']);
+      await t.attached;
+      while (!(t.stderr.includes('sum_enter attached') && t.stderr.includes('sum_exit attached'))) await new Promise((r) => setTimeout(r, 20));
+      const run = spawnSync(sum.path, ['20'], { encoding: 'utf8' });
+      expect(run.stdout.trim()).toBe(String(3 * 190));
+      expect(await t.done).toBe(0);
+      const events = t.stdout.trim().split('\n').map((l) => JSON.parse(l) as { cpu: null; map: string; record: { kind: number; pid: number; a: number; b: number; ret: number } });
+      expect(events.every((e) => e.cpu === null && e.map === 'calls' && e.record.pid === run.pid)).toBe(true);
+      expect(events.filter((e) => e.record.kind === 0).map((e) => [e.record.a, e.record.b])).toEqual(Array.from({ length: 20 }, (_, i) => [i, 2 * i]));
+      expect(events.filter((e) => e.record.kind === 1).map((e) => e.record.ret)).toEqual(Array.from({ length: 20 }, (_, i) => 3 * i));
+      expect(t.stderr).toMatch(/sum_enter: .*:h_sum is at file offset 0x[0-9a-f]+/);
+    } finally {
+      sum.cleanup();
+    }
   });
 });
