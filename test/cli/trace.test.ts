@@ -32,8 +32,7 @@ describe('bpfts trace --help', () => {
     expect(l.stdout).toContain('trace_pipe');
   });
 
-  it('refuses --attach for a program the object lacks, and a section without a target', () => {
-    if (!root) return;
+  it.skipIf(!root)('refuses --attach for a program the object lacks, and a section without a target', () => {
     const r = cli(['trace', ICMP, '--attach', 'nope=raw-tp:netif_receive_skb']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--attach names program 'nope'");

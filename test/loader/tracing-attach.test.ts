@@ -3,6 +3,7 @@
 // /proc/self/fd whether anything is left after detach or after a failed attach. This kernel has
 // no kprobes and refuses fentry/fexit with EPERM: those paths must say so.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +12,7 @@ import {
   explainTracingLoadFailure, loadObject, mapLookupElem, readKallsyms, resolveKernelFunction, resolveUprobe,
   type LoadedObject,
 } from '../../src/loader/index.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
 import { COUNTER, buildSharedSumBinary, buildSumBinary, configure, counter, getppid, linksOf, loadTracing, mapFd, perfFds, uniqueName } from './tracing-fixtures.js';
 
@@ -93,6 +94,16 @@ describe.skipIf(!root || !bpftool)('tracepoints', () => {
     expect(counter(obj, COUNTER.PERF_SEQ)).toBe(settled);
     expect(existsSync(pin)).toBe(false);
     expect(linksOf([prog().id])).toEqual([]);
+  });
+
+  it.skipIf(!tool('unshare'))('mounts tracefs at /sys/kernel/tracing when it is not mounted (in a mount namespace of its own)', () => {
+    const loader = join(repoRoot, 'dist', 'loader', 'index.js');
+    const script = `while umount /sys/kernel/tracing 2>/dev/null; do :; done; grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts; ` +
+      `node -e 'import("${loader}").then((m) => console.log(m.tracefsRoot(), m.tracepointId("syscalls", "sys_enter_getppid")))'; ` +
+      `grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts`;
+    const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' }).trim().split('\n');
+    const id = readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id', 'utf8').trim();
+    expect(out).toEqual(['0', `/sys/kernel/tracing ${id}`, '1']);
   });
 
   it('names a tracepoint the kernel lacks, with similar ones', () => {
