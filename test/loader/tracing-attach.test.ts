@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AmbiguousSymbolError, KprobesUnavailableError, LoadError, TracingError, TracingUnsupportedError, attachBtfTracing,
+  AmbiguousSymbolError, KprobesUnavailableError, attachFromSection, parseAttachSpec, LoadError, TracingError, TracingUnsupportedError, attachBtfTracing,
   attachKprobe, attachPerfEvent, attachRawTracepoint, attachTracepoint, attachUprobe, detachPinnedLink,
   explainTracingLoadFailure, loadObject, mapLookupElem, readKallsyms, resolveKernelFunction, resolveUprobe,
   type LoadedObject,
@@ -354,5 +354,29 @@ describe.skipIf(!root || !clang)('BTF-attached programs', () => {
     } finally {
       build.cleanup();
     }
+  });
+});
+
+describe('attach points from section names (libbpf auto-attach) and KIND:TARGET', () => {
+  it('reads the target out of each tracing section', () => {
+    expect(attachFromSection('p', 'tracepoint/syscalls/sys_enter_getppid')).toEqual({ kind: 'tracepoint', target: 'syscalls:sys_enter_getppid' });
+    expect(attachFromSection('p', 'tp/net/netif_receive_skb')).toEqual({ kind: 'tracepoint', target: 'net:netif_receive_skb' });
+    expect(attachFromSection('p', 'raw_tp/netif_receive_skb')).toEqual({ kind: 'raw-tp', target: 'netif_receive_skb' });
+    expect(attachFromSection('p', 'raw_tracepoint/sched_switch')).toEqual({ kind: 'raw-tp', target: 'sched_switch' });
+    expect(attachFromSection('p', 'kretprobe/ip_rcv_core')).toEqual({ kind: 'kretprobe', target: 'ip_rcv_core' });
+    expect(attachFromSection('p', 'uprobe//usr/bin/bash:readline')).toEqual({ kind: 'uprobe', target: '/usr/bin/bash:readline' });
+    expect(attachFromSection('p', 'fentry/tcp_connect')).toEqual({ kind: 'fentry', target: 'tcp_connect' });
+    expect(attachFromSection('p', 'tp_btf/sched_switch')).toEqual({ kind: 'tp-btf', target: 'sched_switch' });
+    expect(attachFromSection('p', 'tc')).toBeUndefined();
+    expect(attachFromSection('p', 'xdp')).toBeUndefined();
+    expect(() => attachFromSection('sum_enter', 'uprobe')).toThrow(/names no uprobe target/);
+  });
+
+  it('parses KIND:TARGET as the CLI takes it', () => {
+    expect(parseAttachSpec('uprobe:./app:h_sum')).toEqual({ kind: 'uprobe', target: './app:h_sum' });
+    expect(parseAttachSpec('tracepoint:syscalls:sys_enter_openat')).toEqual({ kind: 'tracepoint', target: 'syscalls:sys_enter_openat' });
+    expect(parseAttachSpec('raw_tp:sched_switch')).toEqual({ kind: 'raw-tp', target: 'sched_switch' });
+    expect(() => parseAttachSpec('kprobe')).toThrow(/names no target/);
+    expect(() => parseAttachSpec('bogus:x')).toThrow(/unknown attach kind 'bogus'/);
   });
 });
