@@ -50,7 +50,7 @@ export function cleanupAtExit(c: Undo): () => void {
 
 export interface TracingLinkParts {
   kind: TracingKind;
-  /** The target as resolved ("syscalls:sys_enter_getppid", "/usr/bin/app:h_sum+0 (file offset 0x1139)"). */
+  /** The target as resolved ("syscalls:sys_enter_getppid", "/usr/bin/app:h_sum+4", "ip_rcv_core.isra.0"). */
   target: string;
   binding: Binding;
   link?: Fd;
