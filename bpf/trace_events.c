@@ -148,7 +148,8 @@ int emit_perf(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
+/* libbpf's short form of the same section, so each program has a section of its own. */
+SEC("tp/syscalls/sys_enter_getppid")
 int emit_ringbuf(void *ctx)
 {
 	struct trace_config *cfg = config();

@@ -3,15 +3,16 @@
 // /proc/self/fd whether anything is left after detach or after a failed attach. This kernel has
 // no kprobes and refuses fentry/fexit with EPERM: those paths must say so.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AmbiguousSymbolError, KprobesUnavailableError, LoadError, TracingError, TracingUnsupportedError, attachBtfTracing,
+  AmbiguousSymbolError, KprobesUnavailableError, attachFromSection, parseAttachSpec, LoadError, TracingError, TracingUnsupportedError, attachBtfTracing,
   attachKprobe, attachPerfEvent, attachRawTracepoint, attachTracepoint, attachUprobe, detachPinnedLink,
   explainTracingLoadFailure, loadObject, mapLookupElem, readKallsyms, resolveKernelFunction, resolveUprobe,
   type LoadedObject,
 } from '../../src/loader/raw.js';
-import { haveRoot, tool } from '../helpers/env.js';
+import { haveRoot, repoRoot, tool } from '../helpers/env.js';
 import { buildTestObject } from './clang.js';
 import { COUNTER, buildSharedSumBinary, buildSumBinary, configure, counter, getppid, linksOf, loadTracing, mapFd, perfFds, uniqueName } from './tracing-fixtures.js';
 
@@ -93,6 +94,16 @@ describe.skipIf(!root || !bpftool)('tracepoints', () => {
     expect(counter(obj, COUNTER.PERF_SEQ)).toBe(settled);
     expect(existsSync(pin)).toBe(false);
     expect(linksOf([prog().id])).toEqual([]);
+  });
+
+  it.skipIf(!tool('unshare'))('mounts tracefs at /sys/kernel/tracing when it is not mounted (in a mount namespace of its own)', () => {
+    const loader = join(repoRoot, 'dist', 'loader', 'index.js');
+    const script = `while umount /sys/kernel/tracing 2>/dev/null; do :; done; grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts; ` +
+      `node -e 'import("${loader}").then((m) => console.log(m.tracefsRoot(), m.tracepointId("syscalls", "sys_enter_getppid")))'; ` +
+      `grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts`;
+    const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' }).trim().split('\n');
+    const id = readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id', 'utf8').trim();
+    expect(out).toEqual(['0', `/sys/kernel/tracing ${id}`, '1']);
   });
 
   it('names a tracepoint the kernel lacks, with similar ones', () => {
@@ -343,5 +354,29 @@ describe.skipIf(!root || !clang)('BTF-attached programs', () => {
     } finally {
       build.cleanup();
     }
+  });
+});
+
+describe('attach points from section names (libbpf auto-attach) and KIND:TARGET', () => {
+  it('reads the target out of each tracing section', () => {
+    expect(attachFromSection('p', 'tracepoint/syscalls/sys_enter_getppid')).toEqual({ kind: 'tracepoint', target: 'syscalls:sys_enter_getppid' });
+    expect(attachFromSection('p', 'tp/net/netif_receive_skb')).toEqual({ kind: 'tracepoint', target: 'net:netif_receive_skb' });
+    expect(attachFromSection('p', 'raw_tp/netif_receive_skb')).toEqual({ kind: 'raw-tp', target: 'netif_receive_skb' });
+    expect(attachFromSection('p', 'raw_tracepoint/sched_switch')).toEqual({ kind: 'raw-tp', target: 'sched_switch' });
+    expect(attachFromSection('p', 'kretprobe/ip_rcv_core')).toEqual({ kind: 'kretprobe', target: 'ip_rcv_core' });
+    expect(attachFromSection('p', 'uprobe//usr/bin/bash:readline')).toEqual({ kind: 'uprobe', target: '/usr/bin/bash:readline' });
+    expect(attachFromSection('p', 'fentry/tcp_connect')).toEqual({ kind: 'fentry', target: 'tcp_connect' });
+    expect(attachFromSection('p', 'tp_btf/sched_switch')).toEqual({ kind: 'tp-btf', target: 'sched_switch' });
+    expect(attachFromSection('p', 'tc')).toBeUndefined();
+    expect(attachFromSection('p', 'xdp')).toBeUndefined();
+    expect(() => attachFromSection('sum_enter', 'uprobe')).toThrow(/names no uprobe target/);
+  });
+
+  it('parses KIND:TARGET as the CLI takes it', () => {
+    expect(parseAttachSpec('uprobe:./app:h_sum')).toEqual({ kind: 'uprobe', target: './app:h_sum' });
+    expect(parseAttachSpec('tracepoint:syscalls:sys_enter_openat')).toEqual({ kind: 'tracepoint', target: 'syscalls:sys_enter_openat' });
+    expect(parseAttachSpec('raw_tp:sched_switch')).toEqual({ kind: 'raw-tp', target: 'sched_switch' });
+    expect(() => parseAttachSpec('kprobe')).toThrow(/names no target/);
+    expect(() => parseAttachSpec('bogus:x')).toThrow(/unknown attach kind 'bogus'/);
   });
 });

@@ -4,7 +4,7 @@ export { attachXdp, detachXdp, queryXdp, type XdpAttachment, type XdpUserMode } 
 export { AttachError } from './errors.js';
 export { checkDeviceName, netnsPath, listDevices, InvalidNameError, IFNAMSIZ } from './devices.js';
 export {
-  TracingLink, Cleanup, attachTracepoint, attachRawTracepoint, attachPerfEvent, attachBtfTracing, bindPerfEvent, detachPinnedLink,
+  TracingLink, attachTracepoint, attachRawTracepoint, attachPerfEvent, attachBtfTracing, bindPerfEvent, detachPinnedLink,
   parseTracepoint, onlineCpus, trampolineHint, btfTracingKind, explainTracingLoadFailure, SOFTWARE_EVENTS,
   type TracingKind, type Binding, type BindOptions, type PerfEventOptions, type BtfTracingKind,
 } from './tracing.js';

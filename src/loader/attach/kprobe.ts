@@ -12,7 +12,7 @@ import type { FdLike } from '../sys/fd.js';
 import { perfEventAttr } from '../sys/perf.js';
 import { availableEvents, tracefsRoot, tracepointId } from './tracefs.js';
 import { AmbiguousSymbolError, KprobesUnavailableError, TracingError } from './tracing-errors.js';
-import { Cleanup, TracingLink, bindPerfEvent, cleanupAtExit, openPerfEvent, type BindOptions } from './tracing.js';
+import { TracingLink, guarded, bindPerfEvent, cleanupAtExit, openPerfEvent, type BindOptions } from './tracing.js';
 import { probePmu } from './uprobe.js';
 
 export interface KallsymsEntry {
@@ -116,7 +116,7 @@ export function attachKprobe(prog: FdLike, func: string, o: KprobeOptions = {}):
   const resolved = resolveKernelFunction(m[1]!, o.kallsyms);
   const notes = resolved.note ? [resolved.note] : [];
   const target = `${resolved.symbol}${offset ? `+${offset}` : ''}`;
-  return Cleanup.guard((cleanup) => {
+  return guarded((cleanup) => {
     let attr;
     if (pmu) {
       const name = pinnedCopy(new TextEncoder().encode(`${resolved.symbol}\0`));

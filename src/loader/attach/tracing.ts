@@ -11,6 +11,7 @@ import { linkCreate, linkDetach, linkGetFdById, linkGetInfo, objGet, objPin, raw
 import { SyscallError } from '../sys/errors.js';
 import type { Fd, FdLike } from '../sys/fd.js';
 import { ioctl, perfEventAttr, perfEventOpen, setAttrFlags } from '../sys/perf.js';
+import { Undo } from '../object/undo.js';
 import { tracepointId } from './tracefs.js';
 import { TracingError, TracingUnsupportedError } from './tracing-errors.js';
 
@@ -21,47 +22,27 @@ export type TracingKind =
 /** How the program reached its hook. */
 export type Binding = 'link' | 'ioctl';
 
-/** Steps that take back what an attach created, newest first; none throws past run(). */
-export class Cleanup {
-  #steps: { what: string; fn: () => void }[] = [];
-  readonly failures: string[] = [];
-
-  push(what: string, fn: () => void): void {
-    this.#steps.push({ what, fn });
-  }
-
-  run(): void {
-    for (const step of this.#steps.splice(0).reverse()) {
-      try {
-        step.fn();
-      } catch (e) {
-        this.failures.push(`${step.what}: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /** Runs `fn`; if it throws, takes back what it registered and rethrows. */
-  static guard<T>(fn: (c: Cleanup) => T): T {
-    const c = new Cleanup();
-    try {
-      return fn(c);
-    } catch (e) {
-      c.run();
-      throw e;
-    }
+/** Runs `fn` with a fresh Undo kept for detach; if it throws, takes back what it registered and rethrows. */
+export function guarded<T>(fn: (undo: Undo) => T): T {
+  const undo = new Undo();
+  try {
+    return fn(undo);
+  } catch (e) {
+    undo.rollback();
+    throw e;
   }
 }
 
-const exitCleanups = new Set<Cleanup>();
+const exitCleanups = new Set<Undo>();
 let exitHooked = false;
 
 /** Runs `c` at process exit unless it ran before: for what the kernel does not drop with the process (tracefs probe events). */
-export function cleanupAtExit(c: Cleanup): () => void {
+export function cleanupAtExit(c: Undo): () => void {
   exitCleanups.add(c);
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
-      for (const x of exitCleanups) x.run();
+      for (const x of exitCleanups) x.rollback();
     });
   }
   return () => exitCleanups.delete(c);
@@ -69,14 +50,14 @@ export function cleanupAtExit(c: Cleanup): () => void {
 
 export interface TracingLinkParts {
   kind: TracingKind;
-  /** The target as resolved ("syscalls:sys_enter_getppid", "/usr/bin/app:h_sum+0 (file offset 0x1139)"). */
+  /** The target as resolved ("syscalls:sys_enter_getppid", "/usr/bin/app:h_sum+4", "ip_rcv_core.isra.0"). */
   target: string;
   binding: Binding;
   link?: Fd;
   perfEvent?: Fd;
   /** What was chosen on the caller's behalf, e.g. the kallsyms symbol a function name resolved to. */
   notes?: string[];
-  cleanup: Cleanup;
+  cleanup: Undo;
   /** Takes the cleanup out of the process exit hook (set for attachments the kernel does not end with the process). */
   forget?: () => void;
 }
@@ -89,7 +70,7 @@ export class TracingLink implements Disposable {
   readonly notes: readonly string[];
   readonly #link: Fd | undefined;
   readonly #perf: Fd | undefined;
-  readonly #cleanup: Cleanup;
+  readonly #cleanup: Undo;
   readonly #forget: (() => void) | undefined;
   #pinnedAt: string | undefined;
   #detached = false;
@@ -158,7 +139,7 @@ export class TracingLink implements Disposable {
   }
 
   #runCleanup(): void {
-    this.#cleanup.run();
+    this.#cleanup.rollback();
     this.#forget?.();
     if (this.#cleanup.failures.length > 0) {
       throw new TracingError(`detaching ${this.kind} ${this.target} left something behind: ${this.#cleanup.failures.join('; ')}`);
@@ -194,7 +175,7 @@ const explainIoctl = (what: string) => (errno: number): string => {
 const NO_PERF_LINK = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUPP', 'E2BIG']);
 
 /** Runs `prog` on the perf event `pfd` (which the caller's cleanup owns) and enables the event. */
-export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Cleanup, o: BindOptions = {}): { binding: Binding; link?: Fd } {
+export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Undo, o: BindOptions = {}): { binding: Binding; link?: Fd } {
   const mode = o.binding ?? 'auto';
   let link: Fd | undefined;
   if (mode !== 'ioctl') {
@@ -222,7 +203,7 @@ export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Cleanup, o: BindOp
 }
 
 /** Opens a perf event on one CPU (pid -1: every task) or for one task (cpu -1), and registers its closing. */
-export function openPerfEvent(attr: ReturnType<typeof perfEventAttr>, cpu: number, cleanup: Cleanup, pid = -1): Fd {
+export function openPerfEvent(attr: ReturnType<typeof perfEventAttr>, cpu: number, cleanup: Undo, pid = -1): Fd {
   const pfd = perfEventOpen(attr, pid, cpu, -1, PERF_FLAG.PERF_FLAG_FD_CLOEXEC);
   cleanup.push('close the perf event', () => pfd.close());
   return pfd;
@@ -239,7 +220,7 @@ export function parseTracepoint(spec: string): { category: string; name: string 
 export function attachTracepoint(prog: FdLike, spec: string, o: BindOptions = {}): TracingLink {
   const { category, name } = parseTracepoint(spec);
   const id = tracepointId(category, name);
-  return Cleanup.guard((cleanup) => {
+  return guarded((cleanup) => {
     const attr = perfEventAttr()
       .set('type', perf_type_id.PERF_TYPE_TRACEPOINT)
       .set('config', id)
@@ -255,7 +236,7 @@ export function attachTracepoint(prog: FdLike, spec: string, o: BindOptions = {}
 /** Attaches a raw_tp program to the raw tracepoint `name` (BPF_RAW_TRACEPOINT_OPEN). */
 export function attachRawTracepoint(prog: FdLike, name: string, o: { cookie?: bigint } = {}): TracingLink {
   if (!/^\w+$/.test(name)) throw new TracingError(`'${name}' is not a raw tracepoint name`, { hint: 'raw tracepoints are named without a category, e.g. sched_switch' });
-  return Cleanup.guard((cleanup) => {
+  return guarded((cleanup) => {
     let link: Fd;
     try {
       link = rawTracepointOpen(prog, name, o.cookie);
@@ -317,7 +298,7 @@ export function attachPerfEvent(prog: FdLike, o: PerfEventOptions): TracingLink[
   const links: TracingLink[] = [];
   try {
     for (const cpu of o.cpus ?? onlineCpus()) {
-      links.push(Cleanup.guard((cleanup) => {
+      links.push(guarded((cleanup) => {
         const attr = perfEventAttr().set('type', perf_type_id.PERF_TYPE_SOFTWARE).set('config', config);
         if (o.frequency !== undefined) {
           attr.set('sample_freq', o.frequency);
@@ -362,7 +343,7 @@ export function trampolineHint(kind: string, target: string): string {
  * on kernels before 5.13. `target` only labels the attachment.
  */
 export function attachBtfTracing(prog: FdLike, kind: BtfTracingKind, target: string, o: { cookie?: bigint } = {}): TracingLink {
-  return Cleanup.guard((cleanup) => {
+  return guarded((cleanup) => {
     let link: Fd;
     try {
       link = linkCreate({ prog, attachType: BTF_ATTACH_TYPE[kind], ...(o.cookie !== undefined ? { tracing: { cookie: o.cookie } } : {}) });

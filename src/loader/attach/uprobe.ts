@@ -8,7 +8,7 @@ import { addressOf, pinnedCopy } from '../sys/libc.js';
 import type { FdLike } from '../sys/fd.js';
 import { perfEventAttr } from '../sys/perf.js';
 import { AmbiguousSymbolError, TracingError } from './tracing-errors.js';
-import { Cleanup, TracingLink, bindPerfEvent, openPerfEvent, type BindOptions } from './tracing.js';
+import { TracingLink, guarded, bindPerfEvent, openPerfEvent, type BindOptions } from './tracing.js';
 
 const PMU_DIR = '/sys/bus/event_source/devices';
 
@@ -105,7 +105,7 @@ export function attachUprobe(prog: FdLike, spec: string, o: UprobeOptions = {}):
     throw new TracingError('this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)', { hint: 'uprobes need CONFIG_UPROBE_EVENTS' });
   }
   const t = resolveUprobe(spec);
-  return Cleanup.guard((cleanup) => {
+  return guarded((cleanup) => {
     const path = pinnedCopy(new TextEncoder().encode(`${t.path}\0`));
     const attr = perfEventAttr()
       .set('type', pmu.type)
