@@ -18,4 +18,4 @@ export type { Report, VerifyReport, Finding } from './doctor/index.js';
 export { fixObject, FixError } from './fix/index.js';
 export type { FixOptions, FixResult } from './fix/index.js';
 export { Emulator, EmulatorError, Vm, VmFault, parseMapJson } from './vm/index.js';
-export type { EmulatorOptions, ContextOverrides, RunOutput } from './vm/index.js';
+export type { EmulatorOptions, ContextOverrides, RunOutput, BatchRun, BatchSummary } from './vm/index.js';

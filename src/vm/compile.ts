@@ -9,16 +9,19 @@
 // Whatever else (callx, kfuncs, running off the end) hands the run to the interpreter at that pc with
 // the budget left, and the interpreter, the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
-import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } from './int64.js';
+import { MAX_BPF_STACK } from '../isa/opcodes.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
 /**
  * Runs the program from pc 0 (registers and stack as the Vm holds them) with `budget` instructions to
  * spend and returns what is left; sets vm.resumeAt to -1 when the program exited, to TAIL_CALL when
- * it tail-called vm.current, else to the pc the interpreter must continue from.
+ * it tail-called vm.current, else to the pc the interpreter must continue from. `fresh` says that the
+ * run starts a program: r1 as the arrays hold it, r10 the top of frame 0, every other register zero,
+ * whatever stale values the arrays hold for registers this program writes (Vm.runWithPointer).
  */
-export type CompiledProgram = (vm: Vm, budget: number) => number;
+export type CompiledProgram = (vm: Vm, budget: number, fresh: boolean) => number;
 
 /** vm.resumeAt after a tail call: go on at pc 0 of vm.current, with the same frame. */
 export const TAIL_CALL = -2;
@@ -33,7 +36,7 @@ export const MAX_COMPILED_SOURCE = 60_000;
 /** Programs longer than this are not even translated: their source would come out too long. */
 const MAX_COMPILED_INSNS = 5000;
 
-const RUNTIME = { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp };
+const RUNTIME = { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 };
 
 const cache = new WeakMap<Program, CompiledProgram | null>();
 
@@ -53,6 +56,9 @@ function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: numbe
   const hd = `h${d}`;
   const lb = reg ? `l${s}` : `${imm}`;
   const hb = reg ? `h${s}` : `${imm >> 31}`;
+  // 64-bit compares as the high words, or the low words when those are equal (no call to ucmp/scmp).
+  const uh = reg ? `(${hb} >>> 0)` : `${(imm >> 31) >>> 0}`;
+  const ul = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
   if (jmp32) {
     const ub = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
     switch (op) {
@@ -73,14 +79,14 @@ function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: numbe
       case 0x10: return `${ld} === ${lb} && ${hd} === ${hb}`;
       case 0x50: return `${ld} !== ${lb} || ${hd} !== ${hb}`;
       case 0x40: return `(${ld} & ${lb}) !== 0 || (${hd} & ${hb}) !== 0`;
-      case 0x20: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
-      case 0x30: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
-      case 0xa0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
-      case 0xb0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
-      case 0x60: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
-      case 0x70: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
-      case 0xc0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
-      case 0xd0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
+      case 0x20: return `(${hd} !== ${hb} ? (${hd} >>> 0) > ${uh} : (${ld} >>> 0) > ${ul})`;
+      case 0x30: return `(${hd} !== ${hb} ? (${hd} >>> 0) > ${uh} : (${ld} >>> 0) >= ${ul})`;
+      case 0xa0: return `(${hd} !== ${hb} ? (${hd} >>> 0) < ${uh} : (${ld} >>> 0) < ${ul})`;
+      case 0xb0: return `(${hd} !== ${hb} ? (${hd} >>> 0) < ${uh} : (${ld} >>> 0) <= ${ul})`;
+      case 0x60: return `(${hd} !== ${hb} ? ${hd} > ${hb} : (${ld} >>> 0) > ${ul})`;
+      case 0x70: return `(${hd} !== ${hb} ? ${hd} > ${hb} : (${ld} >>> 0) >= ${ul})`;
+      case 0xc0: return `(${hd} !== ${hb} ? ${hd} < ${hb} : (${ld} >>> 0) < ${ul})`;
+      case 0xd0: return `(${hd} !== ${hb} ? ${hd} < ${hb} : (${ld} >>> 0) <= ${ul})`;
     }
   }
   throw new Error(`no condition for jump op 0x${op.toString(16)}`);
@@ -96,10 +102,11 @@ function isCondJump(op: number): boolean {
 /**
  * The inline test that (h, a) = base register + off, before any wrap into 64 bits, lies inside an
  * ordinary region (writable for stores); everything else goes to Vm.slowLoad / slowStore, which wrap,
- * serve the context or fault exactly as the interpreter does.
+ * serve the context or fault exactly as the interpreter does. The size alone rules out region 0, the
+ * context, the code region and unmapped ids: Memory gives them all size 0 (or none, out of range).
  */
 function inBounds(off: number, size: number, write: boolean): string {
-  return `h !== C && h > 0 && ${off < 0 ? 'a >= 0 && ' : ''}h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''}`;
+  return `${off < 0 ? 'a >= 0 && ' : ''}a + ${size} <= S[h]${write ? ' && W[h]' : ''}`;
 }
 
 const LOADS: Record<number, [number, string, boolean]> = {
@@ -218,7 +225,9 @@ function straight(code: Int32Array, pc: number): string | undefined {
     const value = size === 8
       ? `const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true);`
       : signed ? `${D} = V[h].${get}; ${DH} = ${D} >> 31;` : `${D} = V[h].${get}; ${DH} = 0;`;
-    return `h = h${s}; a = (l${s} >>> 0) + ${off}; if (${inBounds(off, size, false)}) { ${value} } else { vm.slowLoad(h, a, ${size}, ${signed}, ${d}, ${pc}); ${D} = L[${d}]; ${DH} = H[${d}]; }`;
+    // A context word (ContextAccess.fast) is read inline: packet pointers and plain u32 fields.
+    const field = op === 0x61 ? `else if (h === C && (a & 3) === 0 && FR[a >>> 2] === 1) { ${D} = FL[a >>> 2]; ${DH} = FH[a >>> 2]; } ` : '';
+    return `h = h${s}; a = (l${s} >>> 0) + ${off}; if (${inBounds(off, size, false)}) { ${value} } ${field}else { vm.slowLoad(h, a, ${size}, ${signed}, ${d}, ${pc}); ${D} = L[${d}]; ${DH} = H[${d}]; }`;
   }
   const cls = op & 7;
   if ((cls === 2 || cls === 3) && (op & 0xe0) === 0x60) {
@@ -291,7 +300,16 @@ function build(program: Program): CompiledProgram | null {
   const store = (r: number) => `L[${r}] = l${r}; H[${r}] = h${r};`;
   const sync = regs.filter((r) => dirty & (1 << r)).map(store).join(' ');
   const syncArgs = regs.filter((r) => r >= 1 && r <= 5 && dirty & (1 << r)).map(store).join(' ');
-  const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
+  // Registers the program names at all: the others it neither reads nor writes, so it needs no local.
+  let named = 1 << 10;
+  for (let i = 0; i < count; i++) {
+    const w = code[i * STRIDE]!;
+    named |= (1 << ((w >>> 16) & 15)) | (1 << (w >>> 20));
+  }
+  named |= dirty;
+  const used = regs.filter((r) => named & (1 << r));
+  const loadUsed = used.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
+  const reload = loadUsed;
   // Every way out joins one exit after the loop, so the sync is written once.
   const bail = (at: number) => `stop = ${at}; break run;`;
 
@@ -351,8 +369,10 @@ function build(program: Program): CompiledProgram | null {
   }
 
   const source = `"use strict";
-const { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } = rt;
-return function compiledBpf(vm, budget) {
+const { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } = rt;
+const NONE = new Int32Array(0);
+const NO_WORDS = new Uint8Array(0);
+return function compiledBpf(vm, budget, fresh) {
   const L = vm.lo;
   const H = vm.hi;
   const mem = vm.memory;
@@ -361,7 +381,13 @@ return function compiledBpf(vm, budget) {
   const W = mem.writable;
   const ctx = vm.context;
   const C = ctx === undefined ? NaN : ctx.region;
-  let ${regs.map((r) => `l${r} = L[${r}], h${r} = H[${r}]`).join(', ')};
+  const F = ctx === undefined ? undefined : ctx.fast;
+  const FR = F === undefined ? NO_WORDS : F.readable;
+  const FL = F === undefined ? NONE : F.lo;
+  const FH = F === undefined ? NONE : F.hi;
+  let ${used.map((r) => `l${r} = 0, h${r} = 0`).join(', ')};
+  if (fresh) { ${used.map((r) => (r === 1 ? 'l1 = L[1]; h1 = H[1];' : r === 10 ? `l10 = ${MAX_BPF_STACK}; h10 = ${STACK_REGION_BASE};` : '')).join(' ')} }
+  else { ${loadUsed} }
   let pc = 0;
   let a = 0;
   let h = 0;

@@ -16,7 +16,7 @@ export { RingBufMap } from './maps/ringbuf.js';
 export { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
 export { MapOfMapsMap, innerMapFits, type MapFds } from './maps/map-of-maps.js';
 export { MapRegistry, MapError, createMap } from './maps/registry.js';
-export { Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, type EmulatorOptions, type ContextOverrides } from './emulator.js';
+export { Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, BatchRun, type BatchSummary, type EmulatorOptions, type ContextOverrides } from './emulator.js';
 export type { Redirect, ClonedPacket, SkbOverrides, SkbKind } from './skb.js';
 export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';

@@ -22,6 +22,8 @@ export class PacketBuffer {
    */
   private dirtyStart = 0;
   private dirtyEnd = 0;
+  /** Called by sync(), for a context that keeps copies of the packet pointers. */
+  moved: (() => void) | undefined;
 
   constructor(
     private readonly memory: Memory,
@@ -88,6 +90,7 @@ export class PacketBuffer {
   sync(): void {
     if (this.meta < this.dirtyStart) this.dirtyStart = this.meta;
     if (this.end > this.dirtyEnd) this.dirtyEnd = this.end;
+    this.moved?.();
     const m = this.mapped;
     if (m.buf === this.buf && m.meta === this.meta && m.end === this.end) return;
     this.memory.remap(this.base, this.buf.subarray(this.meta, this.end), this.writable);

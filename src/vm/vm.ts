@@ -40,6 +40,21 @@ export interface ContextAccess {
   load(vm: Vm, dst: number, offset: number, size: number): void;
   /** Store the low `size` bytes of (hi, lo) at offset, or throw vm.fault(). */
   store(vm: Vm, offset: number, size: number, hi: number, lo: number): void;
+  /**
+   * Fields that an aligned 32-bit load reads without calling load(): the packet pointers and plain
+   * words, which most programs read first thing on every packet. Optional.
+   */
+  readonly fast?: FastFields;
+}
+
+/**
+ * Word i of a context (offset 4 * i) reads as (hi[i], lo[i]) when readable[i] is 1; the context keeps
+ * the words current as the packet moves and fields change.
+ */
+export interface FastFields {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly readable: Uint8Array;
 }
 
 /** Called before each instruction when tracing; registers hold their values before it executes. */
@@ -111,6 +126,12 @@ export class Vm {
   resumeAt = -1;
   private readonly compileMode: boolean | undefined;
   private runs = 0;
+  /**
+   * Whether the register arrays may hold values other than zero, r1, r10 and what the entry program's
+   * compiled code writes (see CompiledProgram's fresh start): after the interpreter, a tail call or
+   * run() with arguments. The next runWithPointer then clears them.
+   */
+  private foreign = true;
   /** compileProgram(this.program) once asked for (null: too large to compile). */
   private compiled: CompiledProgram | null | undefined;
 
@@ -130,6 +151,8 @@ export class Vm {
     this.lo.fill(0);
     this.hi.fill(0);
     for (let i = 0; i < args.length && i < 5; i++) this.setReg(i + 1, args[i]!);
+    // r2..r5 may hold arguments, which a fresh compiled start would take for zero.
+    this.foreign = args.length > 1;
     const executed = this.start();
     return { r0: toBigInt(this.hi[0]!, this.lo[0]!), executed };
   }
@@ -139,12 +162,15 @@ export class Vm {
    * instructions executed; r0 is left in lo[0]/hi[0].
    */
   runWithPointer(region: number, offset: number): number {
-    const L = this.lo;
-    const H = this.hi;
-    // A loop: TypedArray.fill() costs more than these stores on a path taken once per packet.
-    for (let r = 0; r < 11; r++) {
-      L[r] = 0;
-      H[r] = 0;
+    if (this.foreign) {
+      // A loop: TypedArray.fill() costs more than these stores on a path taken once per packet.
+      const L = this.lo;
+      const H = this.hi;
+      for (let r = 0; r < 11; r++) {
+        L[r] = 0;
+        H[r] = 0;
+      }
+      this.foreign = false;
     }
     this.hi[1] = region;
     this.lo[1] = offset;
@@ -164,14 +190,19 @@ export class Vm {
     if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
       let compiled = this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
       let left = budget;
+      let fresh = !this.foreign;
       while (compiled !== null) {
-        left = compiled(this, left);
+        left = compiled(this, left, fresh);
         if (this.resumeAt === -1) return budget - left;
+        // The register arrays now hold what another program or the interpreter wrote.
+        this.foreign = true;
+        fresh = false;
         if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
         compiled = compileProgram(this.current);
       }
       return this.exec(0, left);
     }
+    this.foreign = true;
     return this.exec(0, budget);
   }
 
@@ -334,6 +365,12 @@ export class Vm {
   }
 
   private ctxLoad(ctx: ContextAccess, d: number, a: number, size: number, pc: number): void {
+    const fast = ctx.fast;
+    if (fast !== undefined && size === 4 && (a & 3) === 0 && fast.readable[a >>> 2] === 1) {
+      this.lo[d] = fast.lo[a >>> 2]!;
+      this.hi[d] = fast.hi[a >>> 2]!;
+      return;
+    }
     this.pc = pc;
     ctx.load(this, d, a, size);
   }
