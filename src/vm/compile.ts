@@ -27,24 +27,29 @@ export type CompiledProgram = (vm: Vm, budget: number, fresh: boolean) => number
 export const TAIL_CALL = -2;
 
 /**
- * Largest generated source compiled. V8 never optimizes a function of more than 60 KiB of bytecode
- * (max_optimized_bytecode_size), and unoptimized the compiled code is several times slower than the
- * interpreter; the bytecode measures a little under the source length, so programs whose source
- * exceeds this (some 200 memory or 900 ALU instructions) stay interpreted.
+ * Largest generated source of one function. V8 never optimizes a function of more than 60 KiB of
+ * bytecode (max_optimized_bytecode_size), and unoptimized the compiled code is several times slower
+ * than the interpreter; the bytecode measures a little under the source length, so a program whose
+ * source exceeds this is split into regions that each stay below it.
  */
 export const MAX_COMPILED_SOURCE = 60_000;
-/** Programs longer than this are not even translated: their source would come out too long. */
-const MAX_COMPILED_INSNS = 5000;
+/** Blocks are cut to at most about this much source, so that every one fits a region. */
+const BLOCK_SOURCE = 8_000;
+/**
+ * Internal to a split program: a region function leaves with resumeAt = REGION_JUMP - pc when the
+ * run goes on at a pc outside it.
+ */
+const REGION_JUMP = -3;
 
 const RUNTIME = { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 };
 
-const cache = new WeakMap<Program, CompiledProgram | null>();
+const cache = new WeakMap<Program, CompiledProgram>();
 
-/** The program's compiled function (cached per program), or null when it is too large to optimize. */
-export function compileProgram(program: Program): CompiledProgram | null {
+/** The program's compiled function (cached per program). */
+export function compileProgram(program: Program): CompiledProgram {
   let fn = cache.get(program);
   if (fn === undefined) {
-    fn = program.count > MAX_COMPILED_INSNS ? null : build(program);
+    fn = build(program);
     cache.set(program, fn);
   }
   return fn;
@@ -263,7 +268,16 @@ function written(code: Int32Array, pc: number): number {
   return 0;
 }
 
-function build(program: Program): CompiledProgram | null {
+/** A program's translation. */
+export interface Translation {
+  /** Function sources: one for the whole program, or one per region. */
+  sources: string[];
+  /** For a split program, the region (index in sources) of every pc. */
+  regionOf: Int32Array | undefined;
+}
+
+/** @internal the JavaScript a program compiles to (for compileProgram, the bench and tests) */
+export function translate(program: Program): Translation {
   const { code, count } = program;
   const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
   // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
@@ -313,66 +327,86 @@ function build(program: Program): CompiledProgram | null {
   // Every way out joins one exit after the loop, so the sync is written once.
   const bail = (at: number) => `stop = ${at}; break run;`;
 
-  const lines: string[] = [];
+  /** Source of instruction i inside a block. */
+  const insnSource = (i: number): string => {
+    const o2 = op(i);
+    const p = i * STRIDE;
+    if (o2 === OP_LDDW_TAIL) return '';
+    if (o2 === 0x95) {
+      // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
+      return `if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`;
+    }
+    if (o2 === OP_CALL_LOCAL) {
+      // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
+      const target = code[p + 1]!;
+      return `${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`;
+    }
+    if (o2 === 0x85) {
+      // Helpers read r1..r5 and change only r0 (HelperFn), so only those cross the call.
+      return `${syncArgs} vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); if (vm.exitValue !== undefined) vm.setReg(0, vm.exitValue); l0 = L[0]; h0 = H[0];\n` +
+        `if (vm.exitValue !== undefined) { ${bail(-1)} }\n` +
+        `if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; ${bail(TAIL_CALL)} }`;
+    }
+    if (ATOMICS.has(o2)) {
+      // Vm.atomic() reads and writes the register arrays.
+      return `${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`;
+    }
+    if (LEGACY_LOADS.has(o2)) {
+      // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
+      return `${sync} live = false; { const ok = vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i}); l0 = L[0]; h0 = H[0]; live = true; if (!ok) { ${bail(-1)} } }`;
+    }
+    if (o2 === 0x05) return `pc = ${code[p + 1]!}; continue;`;
+    if (isCondJump(o2)) {
+      const w = code[p]!;
+      const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
+      return `if (${cond}) { pc = ${code[p + 1]!}; continue; }`;
+    }
+    return straight(code, i)!;
+  };
+
+  /** Each block's source, from its leader to the next; its first pc and the pc after it. */
+  const blocks: { pc: number; end: number; source: string }[] = [];
   let pc = 0;
   while (pc <= count) {
-    // One block: from a leader to the next leader.
     let end = pc + 1;
     while (end <= count && !leader[end]) end++;
-    lines.push(`case ${pc}:`);
     const o = pc < count ? op(pc) : OP_FALL_THROUGH;
     const handed = o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_KFUNC ||
       (o !== 0x85 && o !== 0x95 && o !== 0x05 && o !== OP_CALL_LOCAL && !isCondJump(o) && !ATOMICS.has(o) && !LEGACY_LOADS.has(o) &&
         straight(code, pc) === undefined);
     if (handed) {
-      lines.push(bail(pc));
+      blocks.push({ pc, end, source: `case ${pc}:\n${bail(pc)}` });
       pc = end;
       continue;
     }
+    // A long straight run is cut into blocks of at most BLOCK_SOURCE characters, so that any block
+    // fits a region (the cut costs one more budget check).
+    const body: string[] = [];
+    let length = 0;
+    for (let i = pc; i < end; i++) {
+      if (i > pc && length > BLOCK_SOURCE && op(i) !== OP_LDDW_TAIL) {
+        leader[i] = 1;
+        end = i;
+        break;
+      }
+      const line = insnSource(i);
+      if (line !== '') body.push(line);
+      length += line.length;
+    }
     let n = 0;
     for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
-    lines.push(`if (budget < ${n}) { ${bail(pc)} } budget -= ${n};`);
-    for (let i = pc; i < end; i++) {
-      const o2 = op(i);
-      const p = i * STRIDE;
-      if (o2 === OP_LDDW_TAIL) continue;
-      if (o2 === 0x95) {
-        // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
-        lines.push(`if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
-      } else if (o2 === OP_CALL_LOCAL) {
-        // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
-        const target = code[p + 1]!;
-        lines.push(`${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`);
-      } else if (o2 === 0x85) {
-        // Helpers read r1..r5 and change only r0 (HelperFn), so only those cross the call.
-        lines.push(`${syncArgs} vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); if (vm.exitValue !== undefined) vm.setReg(0, vm.exitValue); l0 = L[0]; h0 = H[0];`);
-        lines.push(`if (vm.exitValue !== undefined) { ${bail(-1)} }`);
-        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; ${bail(TAIL_CALL)} }`);
-      } else if (ATOMICS.has(o2)) {
-        // Vm.atomic() reads and writes the register arrays.
-        lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);
-      } else if (LEGACY_LOADS.has(o2)) {
-        // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
-        lines.push(`${sync} live = false; { const ok = vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i}); l0 = L[0]; h0 = H[0]; live = true; if (!ok) { ${bail(-1)} } }`);
-      } else if (o2 === 0x05) {
-        lines.push(`pc = ${code[p + 1]!}; continue;`);
-      } else if (isCondJump(o2)) {
-        const w = code[p]!;
-        const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
-        lines.push(`if (${cond}) { pc = ${code[p + 1]!}; continue; }`);
-      } else {
-        lines.push(straight(code, i)!);
-      }
-    }
     // Falling out of a block continues into the next case label, which is the next leader.
+    blocks.push({ pc, end, source: `case ${pc}:\nif (budget < ${n}) { ${bail(pc)} } budget -= ${n};\n${body.join('\n')}` });
     pc = end;
   }
 
-  const source = `"use strict";
+  const fresh = used.map((r) => (r === 1 ? 'l1 = L[1]; h1 = H[1];' : r === 10 ? `l10 = ${MAX_BPF_STACK}; h10 = ${STACK_REGION_BASE};` : '')).join(' ');
+  /** One function over the blocks given: from pc 0 for the whole program, else from `start`. */
+  const wrap = (cases: string, whole: boolean) => `"use strict";
 const { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } = rt;
 const NONE = new Int32Array(0);
 const NO_WORDS = new Uint8Array(0);
-return function compiledBpf(vm, budget, fresh) {
+return function compiledBpf(vm, budget, fresh${whole ? '' : ', start'}) {
   const L = vm.lo;
   const H = vm.hi;
   const mem = vm.memory;
@@ -386,9 +420,9 @@ return function compiledBpf(vm, budget, fresh) {
   const FL = F === undefined ? NONE : F.lo;
   const FH = F === undefined ? NONE : F.hi;
   let ${used.map((r) => `l${r} = 0, h${r} = 0`).join(', ')};
-  if (fresh) { ${used.map((r) => (r === 1 ? 'l1 = L[1]; h1 = H[1];' : r === 10 ? `l10 = ${MAX_BPF_STACK}; h10 = ${STACK_REGION_BASE};` : '')).join(' ')} }
+  if (fresh) { ${fresh} }
   else { ${loadUsed} }
-  let pc = 0;
+  let pc = ${whole ? '0' : 'start'};
   let a = 0;
   let h = 0;
   let live = true;
@@ -396,7 +430,7 @@ return function compiledBpf(vm, budget, fresh) {
   try {
     run: for (;;) {
       switch (pc) {
-${lines.join('\n')}
+${cases}
       }
     }
     ${sync}
@@ -407,6 +441,53 @@ ${lines.join('\n')}
     throw e;
   }
 };`;
-  if (source.length > MAX_COMPILED_SOURCE) return null;
-  return new Function('rt', source)(RUNTIME) as CompiledProgram;
+
+  const all = blocks.map((b) => b.source).join('\n');
+  const whole = wrap(all, true);
+  if (whole.length <= MAX_COMPILED_SOURCE) return { sources: [whole], regionOf: undefined };
+
+  // Too long for V8 to optimize as one function: consecutive blocks go into regions of their own,
+  // each a function that leaves (registers back in the arrays) for any pc outside it, through the
+  // switch's default, with resumeAt = REGION_JUMP - pc; compileProgram's dispatcher then calls the
+  // region that owns that pc. Jumps between regions cost a sync and a reload; within one, nothing
+  // changes.
+  const room = MAX_COMPILED_SOURCE - wrap('', false).length;
+  const sources: string[] = [];
+  const regionOf = new Int32Array(count + 1);
+  let cases: string[] = [];
+  let length = 0;
+  const close = (next: number) => {
+    cases.push(`pc = ${next}; continue;`, `default: stop = ${REGION_JUMP} - pc; break run;`);
+    sources.push(wrap(cases.join('\n'), false));
+    cases = [];
+    length = 0;
+  };
+  for (const b of blocks) {
+    if (cases.length > 0 && length + b.source.length + 100 > room) close(b.pc);
+    cases.push(b.source);
+    length += b.source.length + 1;
+    regionOf.fill(sources.length, b.pc, b.end);
+  }
+  close(count + 1);
+  return { sources, regionOf };
+}
+
+type RegionFn = (vm: Vm, budget: number, fresh: boolean, start: number) => number;
+
+function build(program: Program): CompiledProgram {
+  const { sources, regionOf } = translate(program);
+  if (regionOf === undefined) return new Function('rt', sources[0]!)(RUNTIME) as CompiledProgram;
+  const fns = sources.map((src) => new Function('rt', src)(RUNTIME) as RegionFn);
+  return (vm, budget, fresh) => {
+    let at = 0;
+    let left = budget;
+    let first = fresh;
+    for (;;) {
+      left = fns[regionOf[at]!]!(vm, left, first, at);
+      const r = vm.resumeAt;
+      if (r > REGION_JUMP) return left;
+      first = false;
+      at = REGION_JUMP - r;
+    }
+  };
 }

@@ -132,8 +132,8 @@ export class Vm {
    * run() with arguments. The next runWithPointer then clears them.
    */
   private foreign = true;
-  /** compileProgram(this.program) once asked for (null: too large to compile). */
-  private compiled: CompiledProgram | null | undefined;
+  /** compileProgram(this.program) once asked for. */
+  private compiled: CompiledProgram | undefined;
 
   constructor(program: Uint8Array | Program, options: VmOptions = {}) {
     this.memory = options.memory ?? new Memory();
@@ -188,10 +188,10 @@ export class Vm {
     this.traced = 0;
     const budget = this.budget;
     if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      let compiled = this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
+      let compiled = (this.compiled ??= compileProgram(this.program));
       let left = budget;
       let fresh = !this.foreign;
-      while (compiled !== null) {
+      for (;;) {
         left = compiled(this, left, fresh);
         if (this.resumeAt === -1) return budget - left;
         // The register arrays now hold what another program or the interpreter wrote.
@@ -200,7 +200,6 @@ export class Vm {
         if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
         compiled = compileProgram(this.current);
       }
-      return this.exec(0, left);
     }
     this.foreign = true;
     return this.exec(0, budget);
