@@ -494,14 +494,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x37 + SIGNED: {
-            const imm = code[p + 2]!;
-            sdiv64(H[d]!, L[d]!, imm >> 31, imm);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0x47: {
             const imm = code[p + 2]!;
             L[d] = L[d]! | imm;
@@ -533,14 +525,6 @@ export class Vm {
           case 0x97: {
             const imm = code[p + 2]!;
             this.udiv64(d, imm >> 31, imm, true);
-            pc++;
-            break;
-          }
-          case 0x97 + SIGNED: {
-            const imm = code[p + 2]!;
-            smod64(H[d]!, L[d]!, imm >> 31, imm);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
             pc++;
             break;
           }
@@ -600,14 +584,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x3f + SIGNED: {
-            const s = w >>> 20;
-            sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0x4f: {
             const s = w >>> 20;
             L[d] = L[d]! | L[s]!;
@@ -636,14 +612,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x9f + SIGNED: {
-            const s = w >>> 20;
-            smod64(H[d]!, L[d]!, H[s]!, L[s]!);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0xaf: {
             const s = w >>> 20;
             L[d] = L[d]! ^ L[s]!;
@@ -655,15 +623,6 @@ export class Vm {
             const s = w >>> 20;
             L[d] = L[s]!;
             H[d] = H[s]!;
-            pc++;
-            break;
-          }
-          case 0xbf + SIGNED: {
-            const s = w >>> 20;
-            const bits = code[p + 1]!;
-            const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
-            L[d] = v;
-            H[d] = v >> 31;
             pc++;
             break;
           }
@@ -691,14 +650,6 @@ export class Vm {
           case 0x34: {
             const b = code[p + 2]! >>> 0;
             L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
-          case 0x34 + SIGNED: {
-            const b = code[p + 2]!;
-            // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
-            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
             H[d] = 0;
             pc++;
             break;
@@ -731,13 +682,6 @@ export class Vm {
           case 0x94: {
             const b = code[p + 2]! >>> 0;
             if (b !== 0) L[d] = (L[d]! >>> 0) % b;
-            H[d] = 0;
-            pc++;
-            break;
-          }
-          case 0x94 + SIGNED: {
-            const b = code[p + 2]!;
-            if (b !== 0) L[d] = (L[d]! % b) | 0;
             H[d] = 0;
             pc++;
             break;
@@ -792,13 +736,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x3c + SIGNED: {
-            const b = L[w >>> 20]!;
-            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0x4c:
             L[d] = L[d]! | L[w >>> 20]!;
             H[d] = 0;
@@ -826,13 +763,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x9c + SIGNED: {
-            const b = L[w >>> 20]!;
-            if (b !== 0) L[d] = (L[d]! % b) | 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0xac:
             L[d] = L[d]! ^ L[w >>> 20]!;
             H[d] = 0;
@@ -843,13 +773,6 @@ export class Vm {
             H[d] = 0;
             pc++;
             break;
-          case 0xbc + SIGNED: {
-            const v = L[w >>> 20]!;
-            L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0xcc:
             L[d] = L[d]! >> (L[w >>> 20]! & 31);
             H[d] = 0;
@@ -1263,10 +1186,6 @@ export class Vm {
             }
             pc++;
             break;
-          case OP_CALL_LOCAL:
-            this.pushFrame(pc, code[p + 1]!);
-            pc = code[p + 1]!;
-            break;
           case 0x8d: {
             this.pc = pc;
             const h = H[d]!;
@@ -1290,20 +1209,107 @@ export class Vm {
             pc++;
             break;
           }
-          case OP_CALL_KFUNC:
-            this.pc = pc;
-            throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
           case 0x95:
             if (this.depth === 0) return this.executedCount(startBudget, budget);
             pc = this.popFrame();
             break;
 
-          case OP_FALL_THROUGH:
-            this.pc = pc;
-            throw this.fault('fall-through', 'execution ran past the last instruction');
+          // The internal opcodes above 0xff (decode.ts) in a switch of their own: the one above then
+          // spans the raw opcodes only, which V8 dispatches through a jump table.
           default:
-            this.pc = pc;
-            throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+            switch (w & 0xffff) {
+              case 0x37 + SIGNED: {
+                const imm = code[p + 2]!;
+                sdiv64(H[d]!, L[d]!, imm >> 31, imm);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x97 + SIGNED: {
+                const imm = code[p + 2]!;
+                smod64(H[d]!, L[d]!, imm >> 31, imm);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x3f + SIGNED: {
+                const s = w >>> 20;
+                sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x9f + SIGNED: {
+                const s = w >>> 20;
+                smod64(H[d]!, L[d]!, H[s]!, L[s]!);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0xbf + SIGNED: {
+                const s = w >>> 20;
+                const bits = code[p + 1]!;
+                const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
+                L[d] = v;
+                H[d] = v >> 31;
+                pc++;
+                break;
+              }
+              case 0x34 + SIGNED: {
+                const b = code[p + 2]!;
+                // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
+                L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x94 + SIGNED: {
+                const b = code[p + 2]!;
+                if (b !== 0) L[d] = (L[d]! % b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x3c + SIGNED: {
+                const b = L[w >>> 20]!;
+                L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x9c + SIGNED: {
+                const b = L[w >>> 20]!;
+                if (b !== 0) L[d] = (L[d]! % b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0xbc + SIGNED: {
+                const v = L[w >>> 20]!;
+                L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case OP_CALL_LOCAL:
+                this.pushFrame(pc, code[p + 1]!);
+                pc = code[p + 1]!;
+                break;
+              case OP_CALL_KFUNC:
+                this.pc = pc;
+                throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
+              case OP_FALL_THROUGH:
+                this.pc = pc;
+                throw this.fault('fall-through', 'execution ran past the last instruction');
+              default:
+                this.pc = pc;
+                throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+            }
+            break;
         }
       }
     }
