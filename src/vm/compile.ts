@@ -10,7 +10,7 @@
 // the budget left, and the interpreter, the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } from './int64.js';
-import { MAX_BPF_STACK } from '../isa/opcodes.js';
+import { BPF_ADD, MAX_BPF_STACK } from '../isa/opcodes.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
@@ -349,7 +349,18 @@ export function translate(program: Program): Translation {
     }
     if (ATOMICS.has(o2)) {
       // Vm.atomic() reads and writes the register arrays.
-      return `${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`;
+      const slow = `${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`;
+      const w = code[p]!;
+      const size = o2 === 0xdb ? 8 : o2 === 0xc3 ? 4 : 0;
+      if (code[p + 2] !== BPF_ADD || size === 0) return slow;
+      // A plain atomic add (no fetch), what counters compile to, inline; anything else through the Vm.
+      const d = (w >>> 16) & 15;
+      const s = w >>> 20;
+      const off = code[p + 1]!;
+      const add = size === 8
+        ? `const ol = v.getInt32(a, true); const nl = (ol + l${s}) | 0; v.setInt32(a + 4, (v.getInt32(a + 4, true) + h${s} + ((nl >>> 0) < (ol >>> 0) ? 1 : 0)) | 0, true); v.setInt32(a, nl, true);`
+        : `v.setInt32(a, (v.getInt32(a, true) + l${s}) | 0, true);`;
+      return `h = h${d}; a = (l${d} >>> 0) + ${off}; if (${inBounds(off, size, true)}) { const v = V[h]; ${add} if (h === ${STACK_REGION_BASE}) mem.stackDirty = true; } else { ${slow} }`;
     }
     if (LEGACY_LOADS.has(o2)) {
       // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).

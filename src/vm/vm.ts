@@ -87,6 +87,8 @@ export interface RunResult {
 export const DEFAULT_BUDGET = 1_000_000;
 
 const TWO32 = 4294967296;
+/** Bytes by an opcode's size bits (BPF_W, BPF_H, BPF_B, BPF_DW). */
+const SIZE_OF = [4, 2, 1, 8] as const;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Vm {
@@ -1454,7 +1456,7 @@ export class Vm {
     const H = this.hi;
     const d = (w >>> 16) & 15;
     const s = w >>> 20;
-    const size = [4, 2, 1, 8][((w & 0xff) >> 3) & 3]!;
+    const size = SIZE_OF[((w & 0xff) >> 3) & 3]!;
     if (imm === BPF_LOAD_ACQ) {
       const a = this.ea(s, off);
       const v = this.access(this.eaId, a, size, false, pc);
@@ -1533,7 +1535,7 @@ export class Vm {
     }
     const L = this.lo;
     const H = this.hi;
-    const size = [4, 2, 1][((w & 0xff) >> 3) & 3]!;
+    const size = SIZE_OF[((w & 0xff) >> 3) & 3]!;
     const ind = (w & 0xe0) === 0x40;
     const off = ind ? (L[w >>> 20]! + imm) | 0 : imm;
     if (off < 0 || off + size > this.packetLen) {
