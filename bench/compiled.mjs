@@ -4,6 +4,7 @@
 // its translation is short enough for V8 to optimize (MAX_COMPILED_SOURCE), and each is then built.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readObject } from '../dist/object/index.js';
 import { Memory } from '../dist/vm/memory.js';
@@ -25,7 +26,8 @@ function objectsUnder(dir, skip) {
   });
 }
 
-export async function run() {
+/** The count, in a child process of its own so that its peak RSS is its own. */
+async function child() {
   const paths = [...objectsUnder(samples, join(samples, 'invalid')), ...objectsUnder(resolve(repo, 'bpf', 'build', 'bpfel'))];
   let programs = 0;
   let compiled = 0;
@@ -70,11 +72,20 @@ export async function run() {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const linked = programs - unlinked;
-  console.log(`compiled: ${compiled} of ${linked} corpus entry programs run compiled, ${split} of them split into ${regions} regions ` +
-    `(${programs} entry programs in ${paths.length} objects, ${unlinked} with maps the emulator cannot create); ${insns} insns linked and translated in ${seconds.toFixed(1)} s`);
-  if (interpreted.length) console.log(`compiled: interpreted: ${interpreted.slice(0, 5).join(', ')}${interpreted.length > 5 ? `, ... ${interpreted.length - 5} more` : ''}`);
-  return { compiled, linked, programs };
+  return { compiled, programs, unlinked, split, regions, insns, objects: paths.length, interpreted, seconds, maxRssKb: process.resourceUsage().maxRSS };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run();
+export async function run() {
+  const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child'], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+  const linked = r.programs - r.unlinked;
+  console.log(`compiled: ${r.compiled} of ${linked} corpus entry programs run compiled, ${r.split} of them split into ${r.regions} regions ` +
+    `(${r.programs} entry programs in ${r.objects} objects, ${r.unlinked} with maps the emulator cannot create); ` +
+    `${r.insns} insns linked and translated in ${r.seconds.toFixed(1)} s, peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MiB`);
+  if (r.interpreted.length) console.log(`compiled: interpreted: ${r.interpreted.slice(0, 5).join(', ')}${r.interpreted.length > 5 ? `, ... ${r.interpreted.length - 5} more` : ''}`);
+  return { compiled: r.compiled, linked, programs: r.programs, peakRssMiB: r.maxRssKb / 1024 };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === '--child') process.stdout.write(JSON.stringify(await child()));
+  else await run();
+}

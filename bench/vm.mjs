@@ -3,6 +3,8 @@
 // the same instructions: loaded as a socket filter (the verifier walks all iterations, well under its
 // million-instruction limit) and run with BPF_PROG_TEST_RUN in the same run when root. The emulator's
 // figures are CPU time, as the kernel's test-run timer also leaves out time spent descheduled.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Vm } from '../dist/vm/index.js';
 
 const ITERATIONS = 100_000;
@@ -75,15 +77,23 @@ async function kernel() {
   }
 }
 
+/** The emulator's figures, in a child process of its own so that its peak RSS is its own. */
+function child() {
+  return { compiled: measure(true, 20), interpreted: measure(false, 2), maxRssKb: process.resourceUsage().maxRSS };
+}
+
 export async function run() {
-  const compiled = measure(true, 20);
-  const interpreted = measure(false, 2);
+  const { compiled, interpreted, maxRssKb } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child'], { encoding: 'utf8' }));
   const jit = await kernel();
   const vs = (ns, target) => (jit === undefined ? '' : ` (${(ns / jit).toFixed(1)}x the kernel JIT; target ${target}x)`);
   console.log(`vm: compute loop, ${EXECUTED} insns per run, ns/insn: ` +
     (jit === undefined ? 'kernel JIT not measured (not root)' : `kernel JIT (BPF_PROG_TEST_RUN) ${jit.toFixed(3)}`) +
-    `; compiled ${compiled.toFixed(2)}${vs(compiled, TARGET_COMPILED)}; interpreter ${interpreted.toFixed(2)}${vs(interpreted, TARGET_INTERPRETED)}`);
-  return { nsPerInsn: compiled, interpretedNsPerInsn: interpreted, kernelJitNsPerInsn: jit };
+    `; compiled ${compiled.toFixed(2)}${vs(compiled, TARGET_COMPILED)}; interpreter ${interpreted.toFixed(2)}${vs(interpreted, TARGET_INTERPRETED)}` +
+    `; peak RSS ${(maxRssKb / 1024).toFixed(1)} MiB`);
+  return { nsPerInsn: compiled, interpretedNsPerInsn: interpreted, kernelJitNsPerInsn: jit, peakRssMiB: maxRssKb / 1024 };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === '--child') process.stdout.write(JSON.stringify(child()));
+  else await run();
+}
