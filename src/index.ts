@@ -17,5 +17,8 @@ export { doctor, verify, checkBtf, formatReport, formatVerifyReport } from './do
 export type { Report, VerifyReport, Finding } from './doctor/index.js';
 export { fixObject, FixError } from './fix/index.js';
 export type { FixOptions, FixResult } from './fix/index.js';
-export { Emulator, EmulatorError, Vm, VmFault, parseMapJson } from './vm/index.js';
+export { Emulator, EmulatorError, Vm, VmFault, parseMapJson, mergeCoverage, summarizeCoverage, toLcov, toCoverageHtml } from './vm/index.js';
 export type { EmulatorOptions, ContextOverrides, RunOutput, BatchRun, BatchSummary } from './vm/index.js';
+export type {
+  BranchCoverage, CoverageCounts, CoverageHtmlOptions, CoverageReport, CoverageSummary, FileCoverage, FunctionCoverage, LcovOptions, LineCoverage,
+} from './vm/index.js';

@@ -6,3 +6,4 @@ export { formatHex, parseHex, parseHexPackets } from './hex.js';
 export { isCapture, readCapture, readPcap, readPcapng, writePcap } from './pcap.js';
 export type { CapturedPacket, CaptureFile, PacketToWrite, WritePcapOptions } from './pcap.js';
 export { readPacketsFile } from './packets-file.js';
+export { resolveSourcePath, writeCoverage, type WriteCoverageOptions } from './coverage-files.js';

@@ -11,6 +11,7 @@
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
 import { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } from './int64.js';
 import { BPF_ADD, MAX_BPF_STACK } from '../isa/opcodes.js';
+import type { ProgramCounters } from './coverage.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
 
@@ -53,6 +54,16 @@ export function compileProgram(program: Program): CompiledProgram {
     cache.set(program, fn);
   }
   return fn;
+}
+
+/**
+ * The translation with coverage counters (coverage.ts): each block counts its entries into
+ * counters.blocks and records its extent in counters.blockEnd, each conditional jump counts into
+ * counters.taken when it jumps (and notes itself as the recorder's last jump), and a fault hands its
+ * pc to counters.faultAt. Not cached here: the counters own it.
+ */
+export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram {
+  return build(program, counters);
 }
 
 /** Jumps: condition on (dst, operand) by the opcode's operation bits, for 64-bit and 32-bit compares. */
@@ -276,8 +287,11 @@ export interface Translation {
   regionOf: Int32Array | undefined;
 }
 
-/** @internal the JavaScript a program compiles to (for compileProgram, the bench and tests) */
-export function translate(program: Program): Translation {
+/**
+ * @internal the JavaScript a program compiles to (for compileProgram, the bench and tests); with
+ * `cov`, the instrumented translation, which fills in cov.blockEnd
+ */
+export function translate(program: Program, cov?: ProgramCounters): Translation {
   const { code, count } = program;
   const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
   // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
@@ -334,7 +348,7 @@ export function translate(program: Program): Translation {
     if (o2 === OP_LDDW_TAIL) return '';
     if (o2 === 0x95) {
       // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
-      return `if (vm.depth === 0) { ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`;
+      return `if (vm.depth === 0) { vm.pc = ${i}; ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`;
     }
     if (o2 === OP_CALL_LOCAL) {
       // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
@@ -370,7 +384,11 @@ export function translate(program: Program): Translation {
     if (isCondJump(o2)) {
       const w = code[p]!;
       const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
-      return `if (${cond}) { pc = ${code[p + 1]!}; continue; }`;
+      const target = code[p + 1]!;
+      if (cov === undefined) return `if (${cond}) { pc = ${target}; continue; }`;
+      // A jump to the next instruction has one edge only, as the interpreter's count sees it.
+      const count = target !== i + 1 ? `T[${i}]++; ` : '';
+      return `R.jumpId = ${cov.id}; R.jumpPc = ${i}; if (${cond}) { ${count}pc = ${target}; continue; }`;
     }
     return straight(code, i)!;
   };
@@ -406,8 +424,13 @@ export function translate(program: Program): Translation {
     }
     let n = 0;
     for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
+    let counted = '';
+    if (cov !== undefined) {
+      cov.blockEnd[pc] = end;
+      counted = `B[${pc}]++;\n`;
+    }
     // Falling out of a block continues into the next case label, which is the next leader.
-    blocks.push({ pc, end, source: `case ${pc}:\nif (budget < ${n}) { ${bail(pc)} } budget -= ${n};\n${body.join('\n')}` });
+    blocks.push({ pc, end, source: `case ${pc}:\nif (budget < ${n}) { ${bail(pc)} } budget -= ${n};\n${counted}${body.join('\n')}` });
     pc = end;
   }
 
@@ -437,7 +460,7 @@ return function compiledBpf(vm, budget, fresh${whole ? '' : ', start'}) {
   let a = 0;
   let h = 0;
   let live = true;
-  let stop = -1;
+  let stop = -1;${cov !== undefined ? '\n  const B = cov.blocks; const T = cov.taken; const R = cov.recorder;' : ''}
   try {
     run: for (;;) {
       switch (pc) {
@@ -448,7 +471,7 @@ ${cases}
     vm.resumeAt = stop;
     return budget;
   } catch (e) {
-    if (live) { ${sync} }
+    if (live) { ${sync} }${cov !== undefined ? '\n    cov.faultAt(vm.pc);' : ''}
     throw e;
   }
 };`;
@@ -485,10 +508,10 @@ ${cases}
 
 type RegionFn = (vm: Vm, budget: number, fresh: boolean, start: number) => number;
 
-function build(program: Program): CompiledProgram {
-  const { sources, regionOf } = translate(program);
-  if (regionOf === undefined) return new Function('rt', sources[0]!)(RUNTIME) as CompiledProgram;
-  const fns = sources.map((src) => new Function('rt', src)(RUNTIME) as RegionFn);
+function build(program: Program, cov?: ProgramCounters): CompiledProgram {
+  const { sources, regionOf } = translate(program, cov);
+  if (regionOf === undefined) return new Function('rt', 'cov', sources[0]!)(RUNTIME, cov) as CompiledProgram;
+  const fns = sources.map((src) => new Function('rt', 'cov', src)(RUNTIME, cov) as RegionFn);
   return (vm, budget, fresh) => {
     let at = 0;
     let left = budget;

@@ -3,6 +3,8 @@
 import { matchSection, readMapSlotInits, readObject, type BpfObject, type BpfProgram } from '../object/index.js';
 import { bpf_prog_type, enumName, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../uapi/index.js';
 import { ETH_HLEN } from './context-layout.js';
+import { CoverageRecorder } from './coverage.js';
+import { buildCoverageReport, type CoverageReport } from './coverage-report.js';
 import { VmFault } from './errors.js';
 import { KernelEnv } from './kernel-helpers.js';
 import { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
@@ -10,6 +12,7 @@ import type { BpfMap, MapDef } from './maps/map.js';
 import { MapOfMapsMap } from './maps/map-of-maps.js';
 import { MapError, MapRegistry } from './maps/registry.js';
 import { RingBufMap } from './maps/ringbuf.js';
+import type { Program } from './decode.js';
 import { Memory } from './memory.js';
 import { createObjectMaps, EmulatorError, linkProgram, sourceLineAt, type LinkedProgram, type ObjectMap } from './object.js';
 import { SkbContext, type ClonedPacket, type Redirect, type SkbKind, type SkbOverrides, type SkbSnapshot } from './skb.js';
@@ -45,9 +48,27 @@ export interface EmulatorOptions {
    * returns -ENOENT.
    */
   perfEventsOpen?: boolean;
+  /**
+   * Count every executed instruction and jump edge, for coverage(): interpreted and compiled runs
+   * alike (compiled code then runs an instrumented translation). On by default while a
+   * CoverageCollector is installed (see COVERAGE_COLLECTOR).
+   */
+  coverage?: boolean;
 }
 
 export type ContextOverrides = SkbOverrides & XdpOverrides;
+
+/**
+ * Gathers the emulators of a test run for one coverage report (bpfts/testing/vitest installs one
+ * under COVERAGE_COLLECTOR on globalThis): while one is installed, emulators count coverage unless
+ * told `coverage: false`, and each joins it.
+ */
+export interface CoverageCollector {
+  add(emulator: Emulator): void;
+}
+
+/** A registry symbol, so that every copy of bpfts a test run loads finds the same collector. */
+export const COVERAGE_COLLECTOR = Symbol.for('bpfts.coverageCollector');
 
 const NONE: readonly never[] = Object.freeze([]);
 const SMALL_RETVALS = 64;
@@ -69,6 +90,16 @@ export class RunOutput {
   skbSnapshot: SkbSnapshot | undefined;
   /** @internal the XDP metadata when there is any */
   metaBytes: Uint8Array | undefined;
+  /** @internal the program and pc that ended the run (exit, or a helper that ends it) */
+  exitProgram: Program | undefined;
+  /** @internal */
+  exitPc = -1;
+  /** @internal */
+  emulator: Emulator | undefined;
+  /** @internal with coverage on: the last conditional jump of the run */
+  jumpProgram: Program | undefined;
+  /** @internal */
+  jumpPc = -1;
 
   constructor(
     /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
@@ -77,8 +108,22 @@ export class RunOutput {
     readonly packet: Uint8Array,
     /** Instructions executed. */
     readonly executed: number,
-    private readonly kind: Kind,
+    /** What the program ran as: 'tc' (sched_cls, sched_act), 'xdp', 'socket' (socket filter) or 'cgroup' (cgroup_skb). */
+    readonly kind: ProgramKind,
   ) {}
+
+  /** `file:line: text` of the C line of the instruction that ended the run, from BTF line_info. */
+  get exitLine(): string | undefined {
+    return this.emulator?.sourceLine(this.exitProgram, this.exitPc);
+  }
+
+  /**
+   * With coverage on, `file:line: text` of the last conditional jump before the exit: the test that
+   * chose the return, where returns share one exit instruction.
+   */
+  get decisionLine(): string | undefined {
+    return this.emulator?.sourceLine(this.jumpProgram, this.jumpPc);
+  }
 
   /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
   get verdict(): string | undefined {
@@ -129,7 +174,7 @@ export class BatchRun {
   /** @internal */
   constructor(
     private readonly emulator: Emulator,
-    private readonly kind: Kind,
+    private readonly kind: ProgramKind,
   ) {}
 
   /** @internal */
@@ -181,9 +226,9 @@ function parseType(t: string | number): number {
   return n;
 }
 
-type Kind = SkbKind | 'xdp';
+export type ProgramKind = SkbKind | 'xdp';
 
-function kindOf(progType: number): Kind | undefined {
+function kindOf(progType: number): ProgramKind | undefined {
   switch (progType) {
     case bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS:
     case bpf_prog_type.BPF_PROG_TYPE_SCHED_ACT:
@@ -353,7 +398,7 @@ export class Emulator {
   /** enum bpf_prog_type the program runs as. */
   readonly progType: number;
   readonly maps: EmulatedMaps;
-  private readonly kind: Kind;
+  private readonly kind: ProgramKind;
   private readonly registry: MapRegistry;
   private readonly objectMaps: ObjectMap[];
   private readonly env: KernelEnv;
@@ -364,6 +409,7 @@ export class Emulator {
   private readonly helpers: Map<number, HelperFn>;
   /** Ring buffers and perf event arrays, whose records each run hands back. */
   private readonly eventMaps: ObjectMap[];
+  private readonly recorder: CoverageRecorder | undefined;
 
   static fromObject(input: Uint8Array | BpfObject, options: EmulatorOptions = {}): Emulator {
     return new Emulator(input instanceof Uint8Array ? readObject(input) : input, options);
@@ -438,6 +484,37 @@ export class Emulator {
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
     });
     this.vm.cpu = options.cpu ?? 0;
+    const collector = (globalThis as { [COVERAGE_COLLECTOR]?: CoverageCollector })[COVERAGE_COLLECTOR];
+    if (options.coverage ?? collector !== undefined) {
+      this.vm.coverage = this.recorder = new CoverageRecorder();
+      collector?.add(this);
+    }
+  }
+
+  /**
+   * Lines, branches and functions of the object's C source the runs so far reached, through BTF
+   * line_info and func_info (see mergeCoverage, toLcov and toCoverageHtml); needs `coverage: true`.
+   * Every program of the object is in it: those this emulator never ran count zero.
+   */
+  coverage(): CoverageReport {
+    const recorder = this.requireCoverage();
+    const runs = recorder.programs().flatMap((c) => {
+      const linked = this.linked.get(c.program);
+      return linked === undefined ? [] : [{ origin: linked.origin, counts: c.counts(), taken: c.taken }];
+    });
+    return buildCoverageReport(this.object, runs);
+  }
+
+  /** Forget the counts so far, e.g. between the tests that share an emulator. */
+  resetCoverage(): void {
+    this.requireCoverage().reset();
+  }
+
+  private requireCoverage(): CoverageRecorder {
+    if (this.recorder === undefined) {
+      throw new EmulatorError('coverage is off for this emulator', { hint: 'create it with Emulator.fromObject(obj, { coverage: true })' });
+    }
+    return this.recorder;
   }
 
   private kfuncName(imm: number): string | undefined {
@@ -484,6 +561,7 @@ export class Emulator {
     const executed = this.runOnce(packet, ctx);
     const out = new RunOutput(this.vm.lo[0]! >>> 0, this.context.output(), executed, this.kind);
     out.redirect = this.context.redirect;
+    this.noteExit(out);
     if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
     if (this.xdp) out.metaBytes = this.xdp.meta();
     else {
@@ -539,6 +617,7 @@ export class Emulator {
   outputOf(batch: BatchRun): RunOutput {
     const out = new RunOutput(batch.retval, this.context.output(), batch.executed, this.kind);
     out.redirect = this.context.redirect;
+    this.noteExit(out);
     out.printk = batch.printk;
     out.ringbuf = batch.ringbuf;
     out.perf = batch.perf;
@@ -592,6 +671,28 @@ export class Emulator {
     }
     out.ringbuf = ringbuf;
     out.perf = perf;
+  }
+
+  /**
+   * Where the run that just ended exited and, with coverage on, its last conditional jump: the C
+   * lines exitLine and decisionLine name, looked up only when asked.
+   */
+  private noteExit(out: RunOutput): void {
+    out.exitProgram = this.vm.current;
+    out.exitPc = this.vm.pc;
+    out.emulator = this;
+    if (this.recorder !== undefined) {
+      out.jumpProgram = this.recorder.jumpProgram;
+      out.jumpPc = this.recorder.jumpPc;
+    }
+  }
+
+  /** @internal `file:line: text` of instruction pc of a linked program. */
+  sourceLine(program: Program | undefined, pc: number): string | undefined {
+    const linked = program === undefined ? undefined : this.linked.get(program);
+    if (linked === undefined || pc < 0) return undefined;
+    const { section, offset } = linked.origin(pc);
+    return sourceLineAt(this.object.btfExt, section, offset);
   }
 
   private addSourceLine(e: VmFault): void {

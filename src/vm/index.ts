@@ -16,10 +16,19 @@ export { RingBufMap } from './maps/ringbuf.js';
 export { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.js';
 export { MapOfMapsMap, innerMapFits, type MapFds } from './maps/map-of-maps.js';
 export { MapRegistry, MapError, createMap } from './maps/registry.js';
-export { Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, BatchRun, type BatchSummary, type EmulatorOptions, type ContextOverrides } from './emulator.js';
+export {
+  Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, BatchRun, COVERAGE_COLLECTOR,
+  type BatchSummary, type EmulatorOptions, type ContextOverrides, type ProgramKind, type CoverageCollector,
+} from './emulator.js';
 export type { Redirect, ClonedPacket, SkbOverrides, SkbKind } from './skb.js';
 export type { XdpOverrides } from './xdp.js';
 export type { ContextAccess, Tracer } from './vm.js';
 export { SK_BUFF, XDP_MD } from './context-layout.js';
 /** The CLI's names for return codes; they are src/uapi's. */
 export { parseMapJson, type MapJsonSpec } from './map-json.js';
+export {
+  buildCoverageReport, mergeCoverage, summarizeCoverage,
+  type BranchCoverage, type CoverageCounts, type CoverageReport, type CoverageSummary, type FileCoverage, type FunctionCoverage, type LineCoverage,
+} from './coverage-report.js';
+export { toLcov, type LcovOptions } from './coverage-lcov.js';
+export { toCoverageHtml, type CoverageHtmlOptions } from './coverage-html.js';

@@ -18,6 +18,7 @@ import { VmFault, type VmFaultKind } from './errors.js';
 import { formatAt, readInsn } from './insn.js';
 import { bswap16, bswap32, mul64, negate, out, rem, scmp, sdiv64, smod64, toBigInt, ucmp, udivmod64 } from './int64.js';
 import { compileProgram, TAIL_CALL, type CompiledProgram } from './compile.js';
+import type { CoverageRecorder } from './coverage.js';
 import { CODE_REGION, Memory, STACK_REGION_BASE } from './memory.js';
 import { helperName, MAX_TAIL_CALL_CNT } from '../uapi/index.js';
 
@@ -100,7 +101,7 @@ export class Vm {
   readonly lo = new Int32Array(16);
   /** Register high halves r0..r10 (int32). */
   readonly hi = new Int32Array(16);
-  /** pc of the instruction being executed (valid inside helpers and faults). */
+  /** pc of the instruction being executed (valid inside helpers and faults), after a run the one that ended it. */
   pc = 0;
   /** The CPU the program runs on, as per-CPU maps and bpf_get_smp_processor_id() see it. */
   cpu = 0;
@@ -109,6 +110,11 @@ export class Vm {
   context: ContextAccess | undefined;
   /** When set, called before every instruction (slow: for --trace only). */
   tracer: Tracer | undefined;
+  /**
+   * When set, every instruction and jump edge is counted into it: the interpreter steps it like the
+   * tracer, compiled code runs the instrumented translation.
+   */
+  coverage: CoverageRecorder | undefined;
   private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
   private traced = 0;
 
@@ -189,8 +195,10 @@ export class Vm {
     this.pendingTail = undefined;
     this.traced = 0;
     const budget = this.budget;
+    const cov = this.coverage;
+    cov?.begin();
     if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      let compiled = (this.compiled ??= compileProgram(this.program));
+      let compiled = cov !== undefined ? cov.compiled(this.program) : (this.compiled ??= compileProgram(this.program));
       let left = budget;
       let fresh = !this.foreign;
       for (;;) {
@@ -199,8 +207,10 @@ export class Vm {
         // The register arrays now hold what another program or the interpreter wrote.
         this.foreign = true;
         fresh = false;
+        // What ran compiled, so that an interpreter stepping coverage counts on from there.
+        this.traced = budget - left;
         if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
-        compiled = compileProgram(this.current);
+        compiled = cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current);
       }
     }
     this.foreign = true;
@@ -360,9 +370,9 @@ export class Vm {
     throw this.memFault(h, a, size, write, pc);
   }
 
-  /** Instructions executed, from what is left of the budget (or the trace count when tracing). */
+  /** Instructions executed, from what is left of the budget (or the step count when tracing or counting coverage). */
   private executedCount(startBudget: number, budget: number): number {
-    return this.tracer === undefined ? startBudget - budget : this.traced;
+    return this.tracer === undefined && this.coverage === undefined ? startBudget - budget : this.traced;
   }
 
   private ctxLoad(ctx: ContextAccess, d: number, a: number, size: number, pc: number): void {
@@ -442,8 +452,10 @@ export class Vm {
     const H = this.hi;
     const startBudget = this.budget;
     const tracer = this.tracer;
-    // Tracing keeps the budget at zero so that every instruction takes the slow branch below.
-    let budget = tracer === undefined ? budgetLeft : 0;
+    const cov = this.coverage;
+    const stepped = tracer !== undefined || cov !== undefined;
+    // Tracing and coverage keep the budget at zero so that every instruction takes the slow branch below.
+    let budget = stepped ? 0 : budgetLeft;
     const ctx = this.context;
     // NaN equals no region id, so without a context no address is taken for one (-1 would be: r = -1 + off).
     const ctxId = ctx === undefined ? NaN : ctx.region;
@@ -453,11 +465,12 @@ export class Vm {
       for (;;) {
         if (--budget < 0) {
           this.pc = pc;
-          if (tracer === undefined || this.traced >= startBudget) {
+          if (!stepped || this.traced >= startBudget) {
             throw this.fault('budget', `instruction budget of ${startBudget} exhausted`);
           }
           this.traced++;
-          tracer(this, pc);
+          if (cov !== undefined) cov.step(this.current, pc);
+          if (tracer !== undefined) tracer(this, pc);
           budget = 0;
         }
         const p = pc * STRIDE;
@@ -1212,7 +1225,11 @@ export class Vm {
             break;
           }
           case 0x95:
-            if (this.depth === 0) return this.executedCount(startBudget, budget);
+            if (this.depth === 0) {
+              // Where the run ended, for the C line of the exit (RunOutput.exitLine).
+              this.pc = pc;
+              return this.executedCount(startBudget, budget);
+            }
             pc = this.popFrame();
             break;
 

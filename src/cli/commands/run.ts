@@ -1,6 +1,6 @@
 import { BpfError, UsageError } from '../../errors.js';
 import { readMapSlotInits, readObject, type BpfObject } from '../../object/index.js';
-import { isCapture, parseHex, readPacketsFile } from '../../testing/index.js';
+import { isCapture, parseHex, readPacketsFile, writeCoverage } from '../../testing/index.js';
 import { BPF_MAP_TYPE_PROG_ARRAY, bpf_prog_type, TC_ACT_NAMES, XDP_ACTION_NAMES } from '../../uapi/index.js';
 import {
   Emulator,
@@ -35,6 +35,8 @@ interface Runner {
   progType: number;
   maps: MapView[];
   run(packet: Uint8Array): PacketResult;
+  /** After the last packet: write what the runs leave behind (--coverage). */
+  finish(): void;
   close(): void;
 }
 
@@ -123,8 +125,12 @@ function contextOverrides(args: ParsedArgs): ContextOverrides {
 function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
   const program = str(args, 'prog');
   const type = str(args, 'type');
+  const coverageDir = str(args, 'coverage');
+  const sourceRoot = str(args, 'source-root');
+  if (sourceRoot !== undefined && coverageDir === undefined) throw new UsageError('--source-root is for --coverage DIR');
   const emu = Emulator.fromObject(obj, {
     ...(program !== undefined ? { program } : {}), ...(type !== undefined ? { type } : {}), perfEventsOpen: flag(args, 'perf-open'),
+    coverage: coverageDir !== undefined,
   });
   for (const { name, entries } of mapAssignments(args, obj)) for (const [k, v] of entries) emu.maps.get(name).update(k, v);
   for (const t of tailCalls(args, obj)) emu.setTailCall(t.map, t.index, t.program);
@@ -160,6 +166,18 @@ function emulatorRunner(obj: BpfObject, args: ParsedArgs, io: Io): Runner {
       if (Object.keys(perf).length) extra.perf = perf;
       return { retval: r.retval, packet: r.meta ? Uint8Array.from([...r.meta, ...r.packet]) : r.packet, extra };
     },
+    finish() {
+      if (coverageDir === undefined) return;
+      const report = emu.coverage();
+      if (report.files.length === 0) io.err('warning: the object has no BTF line_info, so the coverage names no source line (build it with clang -g)\n');
+      try {
+        writeCoverage(coverageDir, report, { ...(sourceRoot !== undefined ? { sourceRoot } : {}), title: `bpfts coverage: ${emu.program.name}` });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === undefined) throw e;
+        throw new InputError(`cannot write coverage to ${coverageDir}: ${(e as Error).message}`);
+      }
+    },
     close() {},
   };
 }
@@ -168,6 +186,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
   if (flag(args, 'trace')) throw new UsageError('--trace is for the emulator; the kernel does not trace instructions');
   if (str(args, 'ctx') !== undefined) throw new UsageError('--ctx is for the emulator only');
   if (flag(args, 'perf-open')) throw new UsageError('--perf-open is for the emulator only', { hint: 'BPF_PROG_TEST_RUN runs with no perf event open' });
+  if (str(args, 'coverage') !== undefined) throw new UsageError('--coverage is for the emulator; the kernel does not count lines');
   requirePrivilege('--kernel');
   const loader = await import('../../loader/index.js');
   const entries = obj.programs.filter((p) => p.kind === 'entry');
@@ -208,6 +227,7 @@ async function kernelRunner(obj: BpfObject, bytes: Uint8Array, args: ParsedArgs)
         const r = loader.progTestRun(prog.fd, { dataIn: packet, dataSizeOut: packet.length + 4096 });
         return { retval: r.retval, packet: r.dataOut ?? new Uint8Array(), extra: { duration: r.duration } };
       },
+      finish() {},
       close: () => loaded.close(),
     };
   } catch (e) {
@@ -242,7 +262,7 @@ function mapChanges(before: Map<string, string>, after: Map<string, string>): { 
 export const run: Command = {
   path: ['run'],
   summary: 'Run a program of an object on packets, in the emulator or (--kernel) with BPF_PROG_TEST_RUN',
-  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--kernel]',
+  usage: 'OBJ [--prog NAME] [--type TYPE] (--packet HEX | --packets FILE | --pcap FILE) [--json] [--map NAME=JSON ...] [--tail-call MAP=INDEX:PROGRAM ...] [--ctx JSON] [--perf-open] [--trace] [--coverage DIR [--source-root DIR]] [--kernel]',
   details: `Each packet is a whole Ethernet frame. It runs as BPF_PROG_TEST_RUN would run it: for tc programs
 the context is the skb the kernel builds on the loopback device (protocol and pkt_type from the frame),
 for XDP the frame sits after 256 bytes of headroom. Maps and global data keep their contents from one
@@ -266,6 +286,14 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
 --perf-open captures bpf_perf_event_output() records ("perf") as if user space had opened a perf event
   on every CPU; without it, as under BPF_PROG_TEST_RUN, the helper returns -ENOENT (-2). Emulator only.
 --trace writes every executed instruction, with the non-zero registers before it, to stderr.
+--coverage DIR writes the C source coverage of all the packets together, through BTF line_info:
+  DIR/lcov.info (lcov tracefile: per line hit counts, per conditional jump its taken and fall-through
+  counts, per function its calls; for genhtml, Codecov, editors) and DIR/index.html (a self-contained
+  page: the C source with hit counts, missed branches marked, a summary per file and function). Every
+  program of the object is in it; those that did not run count zero. Emulator only.
+--source-root DIR is where the relative paths in line_info start (the directory clang ran in when the
+  object was built elsewhere; default the working directory). A source that is not found is still
+  reported, by line number with the line text BTF carries.
 --kernel loads the object with bpfts's loader and runs each packet with BPF_PROG_TEST_RUN (root).`,
   options: {
     prog: { type: 'string', valueName: 'NAME', description: 'program (function name) to run; needed when the object has several' },
@@ -279,6 +307,8 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
     ctx: { type: 'string', valueName: 'JSON', description: 'context field values, e.g. {"mark": 1}' },
     'perf-open': { type: 'boolean', description: 'capture bpf_perf_event_output() as if perf events were open (emulator)' },
     trace: { type: 'boolean', description: 'print every executed instruction with its registers to stderr' },
+    coverage: { type: 'string', valueName: 'DIR', description: 'write C source coverage to DIR/lcov.info and DIR/index.html (emulator)' },
+    'source-root': { type: 'string', valueName: 'DIR', description: 'directory the source paths in line_info are relative to (with --coverage)' },
     kernel: { type: 'boolean', description: 'run in the kernel with BPF_PROG_TEST_RUN instead of the emulator (root)' },
   },
   async run(args, io) {
@@ -321,6 +351,7 @@ returns it). Also, when present: "printk" (trace_printk lines), "ringbuf" (recor
         }
         io.out(lines.join('\n') + '\n');
       });
+      runner.finish();
     } finally {
       runner.close();
     }
