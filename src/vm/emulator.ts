@@ -71,6 +71,7 @@ export interface CoverageCollector {
 export const COVERAGE_COLLECTOR = Symbol.for('bpfts.coverageCollector');
 
 const NONE: readonly never[] = Object.freeze([]);
+/** runMany() counts return values below this in an array, the others in the summary's map. */
 const SMALL_RETVALS = 64;
 const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
 
@@ -577,40 +578,42 @@ export class Emulator {
    * from it to stop). The BatchRun it gets is one object reused for every frame and its fields are
    * read lazily, so a batch allocates nothing per packet unless the visitor asks for copies (packet,
    * skb, output()) or the program writes printk lines, ring buffer or perf records. For pcap replay
-   * and property tests over many frames.
+   * and property tests over many frames. A fault ends the batch, thrown as run() throws it.
    */
   runMany(frames: Iterable<Uint8Array>, visit?: (run: BatchRun) => boolean | void, ctx?: ContextOverrides): BatchSummary {
-    const summary: BatchSummary = { runs: 0, executed: 0, retvals: new Map() };
     const batch = (this.batch ??= new BatchRun(this, this.kind));
-    const trace = this.env.trace;
-    const counts = summary.retvals;
-    // Verdicts are small numbers: counted in an array, the rest (socket filters' lengths) in the map.
+    // Verdicts are small numbers: counted in an array, the rest (socket filters' lengths) in a map.
     const small = new Float64Array(SMALL_RETVALS);
-    const one = (frame: Uint8Array): boolean => {
-      batch.begin(summary.runs);
-      const printkStart = trace.length;
-      const executed = this.runOnce(frame, ctx);
-      const retval = this.vm.lo[0]! >>> 0;
-      batch.retval = retval;
-      batch.executed = executed;
-      if (trace.length > printkStart) batch.printk = trace.splice(printkStart);
-      if (this.eventMaps.length) this.drainEvents(batch);
-      summary.runs++;
-      summary.executed += executed;
-      if (retval < SMALL_RETVALS) small[retval]++;
-      else counts.set(retval, (counts.get(retval) ?? 0) + 1);
-      return visit === undefined || visit(batch) !== false;
-    };
+    const large = new Map<number, number>();
+    let runs = 0;
+    let executed = 0;
     try {
-      if (Array.isArray(frames)) {
-        for (let i = 0; i < frames.length; i++) if (!one(frames[i] as Uint8Array)) break;
-      } else {
-        for (const f of frames) if (!one(f)) break;
+      for (const frame of frames) {
+        const n = this.runBatched(batch, runs, frame, ctx);
+        runs++;
+        executed += n;
+        const retval = batch.retval;
+        if (retval < SMALL_RETVALS) small[retval]++;
+        else large.set(retval, (large.get(retval) ?? 0) + 1);
+        if (visit !== undefined && visit(batch) === false) break;
       }
     } finally {
-      for (let r = 0; r < SMALL_RETVALS; r++) if (small[r]) counts.set(r, small[r]!);
+      for (let r = 0; r < SMALL_RETVALS; r++) if (small[r]) large.set(r, small[r]!);
     }
-    return summary;
+    return { runs, executed, retvals: new Map([...large].sort((a, b) => a[0] - b[0])) };
+  }
+
+  /** One frame of runMany(): the run's results in `batch`; gives the instructions executed. */
+  private runBatched(batch: BatchRun, index: number, frame: Uint8Array, ctx: ContextOverrides | undefined): number {
+    batch.begin(index);
+    const trace = this.env.trace;
+    const printkStart = trace.length;
+    const executed = this.runOnce(frame, ctx);
+    batch.retval = this.vm.lo[0]! >>> 0;
+    batch.executed = executed;
+    if (trace.length > printkStart) batch.printk = trace.splice(printkStart);
+    if (this.eventMaps.length) this.drainEvents(batch);
+    return executed;
   }
 
   /** @internal the run's full RunOutput, for BatchRun.output() */

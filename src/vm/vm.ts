@@ -36,6 +36,7 @@ export type HelperFn = (vm: Vm) => bigint | number | void;
  * rather than by plain memory. Accesses to region `region` never reach Memory.
  */
 export interface ContextAccess {
+  /** A region mapped without bytes (Memory.map of an empty array): compiled code tells it by its size 0. */
   readonly region: number;
   /** Put the field at [offset, offset + size) in register `dst` (vm.setReg), or throw vm.fault(). */
   load(vm: Vm, dst: number, offset: number, size: number): void;
