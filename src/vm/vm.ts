@@ -181,7 +181,32 @@ export class Vm {
   }
 
   private start(): number {
-    this.memory.clearStack();
+    // The per-packet case first, kept small so that V8 inlines it: the program compiled already,
+    // no tracer.
+    const compiled = this.compiled;
+    if (compiled !== undefined && this.tracer === undefined) {
+      this.reset();
+      const budget = this.budget;
+      const left = compiled(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.reset();
+    const budget = this.budget;
+    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
+      const first = (this.compiled = compileProgram(this.program));
+      const left = first(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.foreign = true;
+    return this.exec(0, budget);
+  }
+
+  /** The state every run starts from: stack frame 0 zeroed and current, no exit or tail call pending. */
+  private reset(): void {
+    const mem = this.memory;
+    if (mem.stackDirty) mem.clearStack();
     this.depth = 0;
     this.enterFrame(0);
     this.exitValue = undefined;
@@ -189,23 +214,20 @@ export class Vm {
     this.tailCalls = 0;
     this.pendingTail = undefined;
     this.traced = 0;
-    const budget = this.budget;
-    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      let compiled = (this.compiled ??= compileProgram(this.program));
-      let left = budget;
-      let fresh = !this.foreign;
-      for (;;) {
-        left = compiled(this, left, fresh);
-        if (this.resumeAt === -1) return budget - left;
-        // The register arrays now hold what another program or the interpreter wrote.
-        this.foreign = true;
-        fresh = false;
-        if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
-        compiled = compileProgram(this.current);
-      }
-    }
+  }
+
+  /**
+   * After compiled code stopped short of the exit: a tail call (run the target compiled) or a pc left
+   * to the interpreter. Returns the instructions executed over the whole run.
+   */
+  private goOn(budget: number, left: number): number {
+    // The register arrays now hold what another program or the interpreter wrote.
     this.foreign = true;
-    return this.exec(0, budget);
+    for (let at = this.resumeAt; ; at = this.resumeAt) {
+      if (at === -1) return budget - left;
+      if (at !== TAIL_CALL) return this.exec(at, left);
+      left = compileProgram(this.current)(this, left, false);
+    }
   }
 
   /**
