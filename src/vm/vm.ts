@@ -111,11 +111,7 @@ export class Vm {
   context: ContextAccess | undefined;
   /** When set, called before every instruction (slow: for --trace only). */
   tracer: Tracer | undefined;
-  /**
-   * When set, every instruction and jump edge is counted into it: the interpreter steps it like the
-   * tracer, compiled code runs the instrumented translation.
-   */
-  coverage: CoverageRecorder | undefined;
+  private recorder: CoverageRecorder | undefined;
   private readonly kfuncName: ((imm: number) => string | undefined) | undefined;
   private traced = 0;
 
@@ -155,6 +151,20 @@ export class Vm {
     this.compileMode = options.compile;
   }
 
+  /**
+   * When set, every instruction and jump edge is counted into it: the interpreter steps it like the
+   * tracer, compiled code runs the instrumented translation.
+   */
+  get coverage(): CoverageRecorder | undefined {
+    return this.recorder;
+  }
+
+  set coverage(recorder: CoverageRecorder | undefined) {
+    this.recorder = recorder;
+    // start()'s short path runs this.compiled without asking about coverage: it is compiled afresh.
+    this.compiled = undefined;
+  }
+
   /** Run from the first instruction with r1..r5 = args; the stack starts zeroed. */
   run(args: readonly bigint[] = []): RunResult {
     this.lo.fill(0);
@@ -187,7 +197,35 @@ export class Vm {
   }
 
   private start(): number {
-    this.memory.clearStack();
+    // The per-packet case first, kept small so that V8 inlines it: the program compiled already,
+    // no tracer.
+    const compiled = this.compiled;
+    if (compiled !== undefined && this.tracer === undefined) {
+      this.reset();
+      const budget = this.budget;
+      const left = compiled(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.reset();
+    const budget = this.budget;
+    const cov = this.recorder;
+    cov?.begin();
+    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
+      // With coverage on, the instrumented translation, which this.compiled (the short path) never holds.
+      const first = cov !== undefined ? cov.compiled(this.program) : (this.compiled = compileProgram(this.program));
+      const left = first(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.foreign = true;
+    return this.exec(0, budget);
+  }
+
+  /** The state every run starts from: stack frame 0 zeroed and current, no exit or tail call pending. */
+  private reset(): void {
+    const mem = this.memory;
+    if (mem.stackDirty) mem.clearStack();
     this.depth = 0;
     this.enterFrame(0);
     this.exitValue = undefined;
@@ -195,27 +233,25 @@ export class Vm {
     this.tailCalls = 0;
     this.pendingTail = undefined;
     this.traced = 0;
-    const budget = this.budget;
-    const cov = this.coverage;
-    cov?.begin();
-    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      let compiled = cov !== undefined ? cov.compiled(this.program) : (this.compiled ??= compileProgram(this.program));
-      let left = budget;
-      let fresh = !this.foreign;
-      for (;;) {
-        left = compiled(this, left, fresh);
-        if (this.resumeAt === -1) return budget - left;
-        // The register arrays now hold what another program or the interpreter wrote.
-        this.foreign = true;
-        fresh = false;
+  }
+
+  /**
+   * After compiled code stopped short of the exit: a tail call (run the target compiled) or a pc left
+   * to the interpreter. Returns the instructions executed over the whole run.
+   */
+  private goOn(budget: number, left: number): number {
+    // The register arrays now hold what another program or the interpreter wrote.
+    this.foreign = true;
+    const cov = this.recorder;
+    for (let at = this.resumeAt; ; at = this.resumeAt) {
+      if (at === -1) return budget - left;
+      if (at !== TAIL_CALL) {
         // What ran compiled, so that an interpreter stepping coverage counts on from there.
         this.traced = budget - left;
-        if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
-        compiled = cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current);
+        return this.exec(at, left);
       }
+      left = (cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current))(this, left, false);
     }
-    this.foreign = true;
-    return this.exec(0, budget);
   }
 
   /**
@@ -373,7 +409,7 @@ export class Vm {
 
   /** Instructions executed, from what is left of the budget (or the step count when tracing or counting coverage). */
   private executedCount(startBudget: number, budget: number): number {
-    return this.tracer === undefined && this.coverage === undefined ? startBudget - budget : this.traced;
+    return this.tracer === undefined && this.recorder === undefined ? startBudget - budget : this.traced;
   }
 
   private ctxLoad(ctx: ContextAccess, d: number, a: number, size: number, pc: number): void {
@@ -453,7 +489,7 @@ export class Vm {
     const H = this.hi;
     const startBudget = this.budget;
     const tracer = this.tracer;
-    const cov = this.coverage;
+    const cov = this.recorder;
     const stepped = tracer !== undefined || cov !== undefined;
     // Tracing and coverage keep the budget at zero so that every instruction takes the slow branch below.
     let budget = stepped ? 0 : budgetLeft;

@@ -182,6 +182,18 @@ describe('interpreter and compiled code count alike', () => {
     expect(counts[1]).toEqual(counts[0]);
   });
 
+  it('counts from the first run after coverage is turned on, however many ran compiled before', () => {
+    // r0 = 0; if r1 != 0 goto +1; r0 = 1; exit.
+    const code = encode([movImm(0, 0), { code: 0x55, dst: 1, imm: 0, off: 1 }, movImm(0, 1), exit]);
+    const vm = new Vm(code, { compile: true });
+    for (let i = 0; i < 3; i++) vm.run();
+    const cov = (vm.coverage = new CoverageRecorder());
+    vm.run();
+    vm.run([1n]);
+    const c = cov.programs()[0]!;
+    expect({ counts: Array.from(c.counts()), taken: Array.from(c.taken) }).toEqual({ counts: [2, 2, 1, 2], taken: [0, 1, 0, 0] });
+  });
+
   describe('in a program split into regions', () => {
     // r1 = 0; loop: 150 stack stores and loads (A); if r1 & 1 skip the next 150 (B); r1 += 1;
     // while r1 < 5; then exit, or (faulting) read through a null pointer before the exit. A and B are
