@@ -23,6 +23,6 @@ export {
   Emulator, EmulatorError, LimitError, Vm, VmFault, parseMapJson, parseContextJson, parseTracepointFormat, mergeCoverage, summarizeCoverage, toLcov, toCoverageHtml,
 } from './vm/index.js';
 export type {
-  EmulatorOptions, ContextOverrides, RunOutput, TracingInput, TracingCtxSpec, KernelObjectSpec, CurrentTask, TracingEnvOptions,
+  EmulatorOptions, ContextOverrides, RunOutput, BatchRun, BatchSummary, TracingInput, TracingCtxSpec, KernelObjectSpec, CurrentTask, TracingEnvOptions,
   BranchCoverage, CoverageCounts, CoverageHtmlOptions, CoverageReport, CoverageSummary, FileCoverage, FunctionCoverage, LcovOptions, LineCoverage,
 } from './vm/index.js';

@@ -9,7 +9,8 @@
 // Whatever else (callx, kfuncs, running off the end) hands the run to the interpreter at that pc with
 // the budget left, and the interpreter, the reference the compiled path is tested against, finishes it.
 import { OP_CALL_KFUNC, OP_CALL_LOCAL, OP_FALL_THROUGH, OP_LDDW_TAIL, SIGNED, STRIDE, type Program } from './decode.js';
-import { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } from './int64.js';
+import { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } from './int64.js';
+import { BPF_ADD, MAX_BPF_STACK } from '../isa/opcodes.js';
 import type { ProgramCounters } from './coverage.js';
 import { STACK_REGION_BASE } from './memory.js';
 import type { Vm } from './vm.js';
@@ -17,32 +18,39 @@ import type { Vm } from './vm.js';
 /**
  * Runs the program from pc 0 (registers and stack as the Vm holds them) with `budget` instructions to
  * spend and returns what is left; sets vm.resumeAt to -1 when the program exited, to TAIL_CALL when
- * it tail-called vm.current, else to the pc the interpreter must continue from.
+ * it tail-called vm.current, else to the pc the interpreter must continue from. `fresh` says that the
+ * run starts a program: r1 as the arrays hold it, r10 the top of frame 0, every other register zero,
+ * whatever stale values the arrays hold for registers this program writes (Vm.runWithPointer).
  */
-export type CompiledProgram = (vm: Vm, budget: number) => number;
+export type CompiledProgram = (vm: Vm, budget: number, fresh: boolean) => number;
 
 /** vm.resumeAt after a tail call: go on at pc 0 of vm.current, with the same frame. */
 export const TAIL_CALL = -2;
 
 /**
- * Largest generated source compiled. V8 never optimizes a function of more than 60 KiB of bytecode
- * (max_optimized_bytecode_size), and unoptimized the compiled code is several times slower than the
- * interpreter; the bytecode measures a little under the source length, so programs whose source
- * exceeds this (some 200 memory or 900 ALU instructions) stay interpreted.
+ * Largest generated source of one function. V8 never optimizes a function of more than 60 KiB of
+ * bytecode (max_optimized_bytecode_size), and unoptimized the compiled code is several times slower
+ * than the interpreter; the bytecode measures a little under the source length, so a program whose
+ * source exceeds this is split into regions that each stay below it.
  */
 export const MAX_COMPILED_SOURCE = 60_000;
-/** Programs longer than this are not even translated: their source would come out too long. */
-const MAX_COMPILED_INSNS = 5000;
+/** Blocks are cut to at most about this much source, so that every one fits a region. */
+const BLOCK_SOURCE = 8_000;
+/**
+ * Internal to a split program: a region function leaves with resumeAt = REGION_JUMP - pc when the
+ * run goes on at a pc outside it.
+ */
+const REGION_JUMP = -3;
 
-const RUNTIME = { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp };
+const RUNTIME = { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 };
 
-const cache = new WeakMap<Program, CompiledProgram | null>();
+const cache = new WeakMap<Program, CompiledProgram>();
 
-/** The program's compiled function (cached per program), or null when it is too large to optimize. */
-export function compileProgram(program: Program): CompiledProgram | null {
+/** The program's compiled function (cached per program). */
+export function compileProgram(program: Program): CompiledProgram {
   let fn = cache.get(program);
   if (fn === undefined) {
-    fn = program.count > MAX_COMPILED_INSNS ? null : build(program);
+    fn = build(program);
     cache.set(program, fn);
   }
   return fn;
@@ -54,8 +62,8 @@ export function compileProgram(program: Program): CompiledProgram | null {
  * counters.taken when it jumps (and notes itself as the recorder's last jump), and a fault hands its
  * pc to counters.faultAt. Not cached here: the counters own it.
  */
-export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram | null {
-  return program.count > MAX_COMPILED_INSNS ? null : build(program, counters);
+export function compileInstrumented(program: Program, counters: ProgramCounters): CompiledProgram {
+  return build(program, counters);
 }
 
 /** Jumps: condition on (dst, operand) by the opcode's operation bits, for 64-bit and 32-bit compares. */
@@ -64,6 +72,9 @@ function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: numbe
   const hd = `h${d}`;
   const lb = reg ? `l${s}` : `${imm}`;
   const hb = reg ? `h${s}` : `${imm >> 31}`;
+  // 64-bit compares as the high words, or the low words when those are equal (no call to ucmp/scmp).
+  const uh = reg ? `(${hb} >>> 0)` : `${(imm >> 31) >>> 0}`;
+  const ul = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
   if (jmp32) {
     const ub = reg ? `(${lb} >>> 0)` : `${imm >>> 0}`;
     switch (op) {
@@ -84,14 +95,14 @@ function condition(op: number, jmp32: boolean, d: number, reg: boolean, s: numbe
       case 0x10: return `${ld} === ${lb} && ${hd} === ${hb}`;
       case 0x50: return `${ld} !== ${lb} || ${hd} !== ${hb}`;
       case 0x40: return `(${ld} & ${lb}) !== 0 || (${hd} & ${hb}) !== 0`;
-      case 0x20: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
-      case 0x30: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
-      case 0xa0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
-      case 0xb0: return `ucmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
-      case 0x60: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) > 0`;
-      case 0x70: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) >= 0`;
-      case 0xc0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) < 0`;
-      case 0xd0: return `scmp(${hd}, ${ld}, ${hb}, ${lb}) <= 0`;
+      case 0x20: return `(${hd} !== ${hb} ? (${hd} >>> 0) > ${uh} : (${ld} >>> 0) > ${ul})`;
+      case 0x30: return `(${hd} !== ${hb} ? (${hd} >>> 0) > ${uh} : (${ld} >>> 0) >= ${ul})`;
+      case 0xa0: return `(${hd} !== ${hb} ? (${hd} >>> 0) < ${uh} : (${ld} >>> 0) < ${ul})`;
+      case 0xb0: return `(${hd} !== ${hb} ? (${hd} >>> 0) < ${uh} : (${ld} >>> 0) <= ${ul})`;
+      case 0x60: return `(${hd} !== ${hb} ? ${hd} > ${hb} : (${ld} >>> 0) > ${ul})`;
+      case 0x70: return `(${hd} !== ${hb} ? ${hd} > ${hb} : (${ld} >>> 0) >= ${ul})`;
+      case 0xc0: return `(${hd} !== ${hb} ? ${hd} < ${hb} : (${ld} >>> 0) < ${ul})`;
+      case 0xd0: return `(${hd} !== ${hb} ? ${hd} < ${hb} : (${ld} >>> 0) <= ${ul})`;
     }
   }
   throw new Error(`no condition for jump op 0x${op.toString(16)}`);
@@ -107,10 +118,11 @@ function isCondJump(op: number): boolean {
 /**
  * The inline test that (h, a) = base register + off, before any wrap into 64 bits, lies inside an
  * ordinary region (writable for stores); everything else goes to Vm.slowLoad / slowStore, which wrap,
- * serve the context or fault exactly as the interpreter does.
+ * serve the context or fault exactly as the interpreter does. The size alone rules out region 0, the
+ * context, the code region and unmapped ids: Memory gives them all size 0 (or none, out of range).
  */
 function inBounds(off: number, size: number, write: boolean): string {
-  return `h !== C && h > 0 && ${off < 0 ? 'a >= 0 && ' : ''}h < V.length && a + ${size} <= S[h]${write ? ' && W[h]' : ''}`;
+  return `${off < 0 ? 'a >= 0 && ' : ''}a + ${size} <= S[h]${write ? ' && W[h]' : ''}`;
 }
 
 const LOADS: Record<number, [number, string, boolean]> = {
@@ -229,7 +241,9 @@ function straight(code: Int32Array, pc: number): string | undefined {
     const value = size === 8
       ? `const v = V[h]; ${D} = v.getInt32(a, true); ${DH} = v.getInt32(a + 4, true);`
       : signed ? `${D} = V[h].${get}; ${DH} = ${D} >> 31;` : `${D} = V[h].${get}; ${DH} = 0;`;
-    return `h = h${s}; a = (l${s} >>> 0) + ${off}; if (${inBounds(off, size, false)}) { ${value} } else { vm.slowLoad(h, a, ${size}, ${signed}, ${d}, ${pc}); ${D} = L[${d}]; ${DH} = H[${d}]; }`;
+    // A context word (ContextAccess.fast) is read inline: packet pointers and plain u32 fields.
+    const field = op === 0x61 ? `else if (h === C && (a & 3) === 0 && FR[a >>> 2] === 1) { ${D} = FL[a >>> 2]; ${DH} = FH[a >>> 2]; } ` : '';
+    return `h = h${s}; a = (l${s} >>> 0) + ${off}; if (${inBounds(off, size, false)}) { ${value} } ${field}else { vm.slowLoad(h, a, ${size}, ${signed}, ${d}, ${pc}); ${D} = L[${d}]; ${DH} = H[${d}]; }`;
   }
   const cls = op & 7;
   if ((cls === 2 || cls === 3) && (op & 0xe0) === 0x60) {
@@ -265,7 +279,19 @@ function written(code: Int32Array, pc: number): number {
   return 0;
 }
 
-function build(program: Program, cov?: ProgramCounters): CompiledProgram | null {
+/** A program's translation. */
+export interface Translation {
+  /** Function sources: one for the whole program, or one per region. */
+  sources: string[];
+  /** For a split program, the region (index in sources) of every pc. */
+  regionOf: Int32Array | undefined;
+}
+
+/**
+ * @internal the JavaScript a program compiles to (for compileProgram, the bench and tests); with
+ * `cov`, the instrumented translation, which fills in cov.blockEnd
+ */
+export function translate(program: Program, cov?: ProgramCounters): Translation {
   const { code, count } = program;
   const op = (pc: number) => code[pc * STRIDE]! & 0xffff;
   // Block leaders: the entry, jump targets, and whatever follows a jump, a call, an exit or an
@@ -302,76 +328,119 @@ function build(program: Program, cov?: ProgramCounters): CompiledProgram | null 
   const store = (r: number) => `L[${r}] = l${r}; H[${r}] = h${r};`;
   const sync = regs.filter((r) => dirty & (1 << r)).map(store).join(' ');
   const syncArgs = regs.filter((r) => r >= 1 && r <= 5 && dirty & (1 << r)).map(store).join(' ');
-  const reload = regs.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
+  // Registers the program names at all: the others it neither reads nor writes, so it needs no local.
+  let named = 1 << 10;
+  for (let i = 0; i < count; i++) {
+    const w = code[i * STRIDE]!;
+    named |= (1 << ((w >>> 16) & 15)) | (1 << (w >>> 20));
+  }
+  named |= dirty;
+  const used = regs.filter((r) => named & (1 << r));
+  const loadUsed = used.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ');
+  const reload = loadUsed;
   // Every way out joins one exit after the loop, so the sync is written once.
   const bail = (at: number) => `stop = ${at}; break run;`;
 
-  const lines: string[] = [];
+  /** Source of instruction i inside a block. */
+  const insnSource = (i: number): string => {
+    const o2 = op(i);
+    const p = i * STRIDE;
+    if (o2 === OP_LDDW_TAIL) return '';
+    if (o2 === 0x95) {
+      // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
+      return `if (vm.depth === 0) { vm.pc = ${i}; ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`;
+    }
+    if (o2 === OP_CALL_LOCAL) {
+      // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
+      const target = code[p + 1]!;
+      return `${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`;
+    }
+    if (o2 === 0x85) {
+      // Helpers read r1..r5 and change only r0 (HelperFn), so only those cross the call.
+      return `${syncArgs} vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); if (vm.exitValue !== undefined) vm.setReg(0, vm.exitValue); l0 = L[0]; h0 = H[0];\n` +
+        `if (vm.exitValue !== undefined) { ${bail(-1)} }\n` +
+        `if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; ${bail(TAIL_CALL)} }`;
+    }
+    if (ATOMICS.has(o2)) {
+      // Vm.atomic() reads and writes the register arrays.
+      const slow = `${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`;
+      const w = code[p]!;
+      const size = o2 === 0xdb ? 8 : o2 === 0xc3 ? 4 : 0;
+      if (code[p + 2] !== BPF_ADD || size === 0) return slow;
+      // A plain atomic add (no fetch), what counters compile to, inline; anything else through the Vm.
+      const d = (w >>> 16) & 15;
+      const s = w >>> 20;
+      const off = code[p + 1]!;
+      const add = size === 8
+        ? `const ol = v.getInt32(a, true); const nl = (ol + l${s}) | 0; v.setInt32(a + 4, (v.getInt32(a + 4, true) + h${s} + ((nl >>> 0) < (ol >>> 0) ? 1 : 0)) | 0, true); v.setInt32(a, nl, true);`
+        : `v.setInt32(a, (v.getInt32(a, true) + l${s}) | 0, true);`;
+      return `h = h${d}; a = (l${d} >>> 0) + ${off}; if (${inBounds(off, size, true)}) { const v = V[h]; ${add} if (h === ${STACK_REGION_BASE}) mem.stackDirty = true; } else { ${slow} }`;
+    }
+    if (LEGACY_LOADS.has(o2)) {
+      // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
+      return `${sync} live = false; { const ok = vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i}); l0 = L[0]; h0 = H[0]; live = true; if (!ok) { ${bail(-1)} } }`;
+    }
+    if (o2 === 0x05) return `pc = ${code[p + 1]!}; continue;`;
+    if (isCondJump(o2)) {
+      const w = code[p]!;
+      const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
+      const target = code[p + 1]!;
+      if (cov === undefined) return `if (${cond}) { pc = ${target}; continue; }`;
+      // A jump to the next instruction has one edge only, as the interpreter's count sees it.
+      const count = target !== i + 1 ? `T[${i}]++; ` : '';
+      return `R.jumpId = ${cov.id}; R.jumpPc = ${i}; if (${cond}) { ${count}pc = ${target}; continue; }`;
+    }
+    return straight(code, i)!;
+  };
+
+  /** Each block's source, from its leader to the next; its first pc and the pc after it. */
+  const blocks: { pc: number; end: number; source: string }[] = [];
   let pc = 0;
   while (pc <= count) {
-    // One block: from a leader to the next leader.
     let end = pc + 1;
     while (end <= count && !leader[end]) end++;
-    lines.push(`case ${pc}:`);
     const o = pc < count ? op(pc) : OP_FALL_THROUGH;
     const handed = o === OP_FALL_THROUGH || o === OP_LDDW_TAIL || o === OP_CALL_KFUNC ||
       (o !== 0x85 && o !== 0x95 && o !== 0x05 && o !== OP_CALL_LOCAL && !isCondJump(o) && !ATOMICS.has(o) && !LEGACY_LOADS.has(o) &&
         straight(code, pc) === undefined);
     if (handed) {
-      lines.push(bail(pc));
+      blocks.push({ pc, end, source: `case ${pc}:\n${bail(pc)}` });
       pc = end;
       continue;
     }
+    // A long straight run is cut into blocks of at most BLOCK_SOURCE characters, so that any block
+    // fits a region (the cut costs one more budget check).
+    const body: string[] = [];
+    let length = 0;
+    for (let i = pc; i < end; i++) {
+      if (i > pc && length > BLOCK_SOURCE && op(i) !== OP_LDDW_TAIL) {
+        leader[i] = 1;
+        end = i;
+        break;
+      }
+      const line = insnSource(i);
+      if (line !== '') body.push(line);
+      length += line.length;
+    }
     let n = 0;
     for (let i = pc; i < end; i++) if (op(i) !== OP_LDDW_TAIL) n++;
-    lines.push(`if (budget < ${n}) { ${bail(pc)} } budget -= ${n};`);
+    let counted = '';
     if (cov !== undefined) {
       cov.blockEnd[pc] = end;
-      lines.push(`B[${pc}]++;`);
-    }
-    for (let i = pc; i < end; i++) {
-      const o2 = op(i);
-      const p = i * STRIDE;
-      if (o2 === OP_LDDW_TAIL) continue;
-      if (o2 === 0x95) {
-        // From a subprogram: back to the caller (Vm.popFrame restores r6..r10 in the arrays).
-        lines.push(`if (vm.depth === 0) { vm.pc = ${i}; ${bail(-1)} } ${sync} pc = vm.popFrame(); ${reload} continue;`);
-      } else if (o2 === OP_CALL_LOCAL) {
-        // Vm.pushFrame saves r6..r9 from the arrays, may fault on depth, and points r10 at the new frame.
-        const target = code[p + 1]!;
-        lines.push(`${sync} live = false; vm.pushFrame(${i}, ${target}); l10 = L[10]; h10 = H[10]; live = true; pc = ${target}; continue;`);
-      } else if (o2 === 0x85) {
-        // Helpers read r1..r5 and change only r0 (HelperFn), so only those cross the call.
-        lines.push(`${syncArgs} vm.pc = ${i}; vm.callHelper(${code[p + 2]!}); if (vm.exitValue !== undefined) vm.setReg(0, vm.exitValue); l0 = L[0]; h0 = H[0];`);
-        lines.push(`if (vm.exitValue !== undefined) { ${bail(-1)} }`);
-        lines.push(`if (vm.pendingTail !== undefined) { vm.current = vm.pendingTail; vm.pendingTail = undefined; ${bail(TAIL_CALL)} }`);
-      } else if (ATOMICS.has(o2)) {
-        // Vm.atomic() reads and writes the register arrays.
-        lines.push(`${sync} live = false; vm.atomic(${code[p]!}, ${code[p + 1]!}, ${code[p + 2]!}, ${i}); ${reload} live = true;`);
-      } else if (LEGACY_LOADS.has(o2)) {
-        // An offset outside the packet ends the program with r0 = 0 (legacyLoad returns false).
-        lines.push(`${sync} live = false; { const ok = vm.legacyLoad(${code[p]!}, ${code[p + 2]!}, ${i}); l0 = L[0]; h0 = H[0]; live = true; if (!ok) { ${bail(-1)} } }`);
-      } else if (o2 === 0x05) {
-        lines.push(`pc = ${code[p + 1]!}; continue;`);
-      } else if (isCondJump(o2)) {
-        const w = code[p]!;
-        const cond = condition(o2 & 0xf0, (o2 & 7) === 6, (w >>> 16) & 15, (o2 & 8) !== 0, w >>> 20, code[p + 2]!);
-        const target = code[p + 1]!;
-        // A jump to the next instruction has one edge only, as the interpreter's count sees it.
-        const count = cov !== undefined && target !== i + 1 ? `T[${i}]++; ` : '';
-        if (cov !== undefined) lines.push(`R.jumpId = ${cov.id}; R.jumpPc = ${i};`);
-        lines.push(`if (${cond}) { ${count}pc = ${target}; continue; }`);
-      } else {
-        lines.push(straight(code, i)!);
-      }
+      counted = `B[${pc}]++;\n`;
     }
     // Falling out of a block continues into the next case label, which is the next leader.
+    blocks.push({ pc, end, source: `case ${pc}:\nif (budget < ${n}) { ${bail(pc)} } budget -= ${n};\n${counted}${body.join('\n')}` });
     pc = end;
   }
 
-  const source = `"use strict";
-const { bswap16, bswap32, mul64, negate, out, scmp, sdiv64, smod64, ucmp } = rt;
-return function compiledBpf(vm, budget) {
+  const fresh = used.map((r) => (r === 1 ? 'l1 = L[1]; h1 = H[1];' : r === 10 ? `l10 = ${MAX_BPF_STACK}; h10 = ${STACK_REGION_BASE};` : '')).join(' ');
+  /** One function over the blocks given: from pc 0 for the whole program, else from `start`. */
+  const wrap = (cases: string, whole: boolean) => `"use strict";
+const { bswap16, bswap32, mul64, negate, out, sdiv64, smod64 } = rt;
+const NONE = new Int32Array(0);
+const NO_WORDS = new Uint8Array(0);
+return function compiledBpf(vm, budget, fresh${whole ? '' : ', start'}) {
   const L = vm.lo;
   const H = vm.hi;
   const mem = vm.memory;
@@ -380,28 +449,79 @@ return function compiledBpf(vm, budget) {
   const W = mem.writable;
   const ctx = vm.context;
   const C = ctx === undefined ? NaN : ctx.region;
-  let ${regs.map((r) => `l${r} = L[${r}], h${r} = H[${r}]`).join(', ')};
-  let pc = 0;
+  const F = ctx === undefined ? undefined : ctx.fast;
+  const FR = F === undefined ? NO_WORDS : F.readable;
+  const FL = F === undefined ? NONE : F.lo;
+  const FH = F === undefined ? NONE : F.hi;
+  let ${used.map((r) => `l${r} = 0, h${r} = 0`).join(', ')};
+  if (fresh) { ${fresh} }
+  else { ${loadUsed} }
+  let pc = ${whole ? '0' : 'start'};
   let a = 0;
   let h = 0;
   let live = true;
-  let stop = -1;
-  ${cov !== undefined ? 'const B = cov.blocks; const T = cov.taken; const R = cov.recorder;' : ''}
+  let stop = -1;${cov !== undefined ? '\n  const B = cov.blocks; const T = cov.taken; const R = cov.recorder;' : ''}
   try {
     run: for (;;) {
       switch (pc) {
-${lines.join('\n')}
+${cases}
       }
     }
     ${sync}
     vm.resumeAt = stop;
     return budget;
   } catch (e) {
-    if (live) { ${sync} }
-    ${cov !== undefined ? 'cov.faultAt(vm.pc);' : ''}
+    if (live) { ${sync} }${cov !== undefined ? '\n    cov.faultAt(vm.pc);' : ''}
     throw e;
   }
 };`;
-  if (source.length > MAX_COMPILED_SOURCE) return null;
-  return new Function('rt', 'cov', source)(RUNTIME, cov) as CompiledProgram;
+
+  const all = blocks.map((b) => b.source).join('\n');
+  const whole = wrap(all, true);
+  if (whole.length <= MAX_COMPILED_SOURCE) return { sources: [whole], regionOf: undefined };
+
+  // Too long for V8 to optimize as one function: consecutive blocks go into regions of their own,
+  // each a function that leaves (registers back in the arrays) for any pc outside it, through the
+  // switch's default, with resumeAt = REGION_JUMP - pc; compileProgram's dispatcher then calls the
+  // region that owns that pc. Jumps between regions cost a sync and a reload; within one, nothing
+  // changes.
+  const room = MAX_COMPILED_SOURCE - wrap('', false).length;
+  const sources: string[] = [];
+  const regionOf = new Int32Array(count + 1);
+  let cases: string[] = [];
+  let length = 0;
+  const close = (next: number) => {
+    cases.push(`pc = ${next}; continue;`, `default: stop = ${REGION_JUMP} - pc; break run;`);
+    sources.push(wrap(cases.join('\n'), false));
+    cases = [];
+    length = 0;
+  };
+  for (const b of blocks) {
+    if (cases.length > 0 && length + b.source.length + 100 > room) close(b.pc);
+    cases.push(b.source);
+    length += b.source.length + 1;
+    regionOf.fill(sources.length, b.pc, b.end);
+  }
+  close(count + 1);
+  return { sources, regionOf };
+}
+
+type RegionFn = (vm: Vm, budget: number, fresh: boolean, start: number) => number;
+
+function build(program: Program, cov?: ProgramCounters): CompiledProgram {
+  const { sources, regionOf } = translate(program, cov);
+  if (regionOf === undefined) return new Function('rt', 'cov', sources[0]!)(RUNTIME, cov) as CompiledProgram;
+  const fns = sources.map((src) => new Function('rt', 'cov', src)(RUNTIME, cov) as RegionFn);
+  return (vm, budget, fresh) => {
+    let at = 0;
+    let left = budget;
+    let first = fresh;
+    for (;;) {
+      left = fns[regionOf[at]!]!(vm, left, first, at);
+      const r = vm.resumeAt;
+      if (r > REGION_JUMP) return left;
+      first = false;
+      at = REGION_JUMP - r;
+    }
+  };
 }

@@ -25,8 +25,8 @@ export class ProgramCounters {
   readonly blockEnd: Int32Array;
   /** 1 where the instruction is a conditional jump. */
   readonly conditional: Uint8Array;
-  /** The instrumented translation (null: too large to compile), once asked for. */
-  compiled: CompiledProgram | null | undefined;
+  /** The instrumented translation, once asked for. */
+  compiled: CompiledProgram | undefined;
 
   constructor(
     readonly program: Program,
@@ -139,11 +139,10 @@ export class CoverageRecorder {
   }
 
   /** The instrumented translation of `program`, compiled once. */
-  compiled(program: Program): CompiledProgram | null {
+  compiled(program: Program): CompiledProgram {
     let c = this.lastCompiled;
     if (c === undefined || c.program !== program) c = this.lastCompiled = this.counters(program);
-    if (c.compiled === undefined) c.compiled = compileInstrumented(program, c);
-    return c.compiled;
+    return (c.compiled ??= compileInstrumented(program, c));
   }
 
   reset(): void {

@@ -91,6 +91,8 @@ export interface CoverageCollector {
 export const COVERAGE_COLLECTOR = Symbol.for('bpfts.coverageCollector');
 
 const NONE: readonly never[] = Object.freeze([]);
+/** runMany() counts return values below this in an array, the others in the summary's map. */
+const SMALL_RETVALS = 64;
 const NO_RECORDS: Readonly<Record<string, never[]>> = Object.freeze({});
 
 /** What one run of a program did. */
@@ -159,6 +161,75 @@ export class RunOutput {
   /** __sk_buff fields after the run (mark, priority, tc_index, cb, ...), for skb programs. */
   get skb(): Record<string, number | bigint | number[]> | undefined {
     return this.skbSnapshot?.toRecord();
+  }
+}
+
+/** What Emulator.runMany() did over a batch. */
+export interface BatchSummary {
+  /** Frames run. */
+  runs: number;
+  /** Instructions executed over all runs. */
+  executed: number;
+  /** How many runs returned each retval (u32). */
+  retvals: Map<number, number>;
+}
+
+/**
+ * One run of Emulator.runMany(): a single object reused for every frame of the batch, so it is valid
+ * only inside the visitor; copy what must outlive it (e.g. with output()).
+ */
+export class BatchRun {
+  /** Position of the frame in the batch. */
+  index = 0;
+  /** The program's return value as BPF_PROG_TEST_RUN reports it (u32). */
+  retval = 0;
+  /** Instructions executed. */
+  executed = 0;
+  /** Lines bpf_trace_printk() wrote during this run. */
+  printk: readonly string[] = NONE;
+  /** Records submitted to each ring buffer map during this run, by map name. */
+  ringbuf: Readonly<Record<string, Uint8Array[]>> = NO_RECORDS;
+  /** Records written with bpf_perf_event_output() to each perf event array during this run. */
+  perf: Readonly<Record<string, PerfRecord[]>> = NO_RECORDS;
+
+  /** @internal */
+  constructor(
+    private readonly emulator: Emulator,
+    private readonly kind: ProgramKind,
+  ) {}
+
+  /** @internal */
+  begin(index: number): void {
+    this.index = index;
+    this.printk = NONE;
+    if (this.ringbuf !== NO_RECORDS) this.ringbuf = NO_RECORDS;
+    if (this.perf !== NO_RECORDS) this.perf = NO_RECORDS;
+  }
+
+  /** TC_ACT_* / XDP_* name of retval, for tc and XDP programs. */
+  get verdict(): string | undefined {
+    return this.kind === 'tc' ? TC_ACT_NAMES[this.retval | 0] : this.kind === 'xdp' ? XDP_ACTION_NAMES[this.retval] : undefined;
+  }
+
+  /** Target of the last bpf_redirect(). */
+  get redirect(): Redirect | undefined {
+    return this.emulator.context.redirect;
+  }
+
+  /** A copy of the packet after the run, as RunOutput.packet. */
+  get packet(): Uint8Array {
+    return this.emulator.context.output();
+  }
+
+  /** __sk_buff fields after the run, as RunOutput.skb (skb programs). */
+  get skb(): Record<string, number | bigint | number[]> | undefined {
+    const ctx = this.emulator.context;
+    return ctx instanceof SkbContext ? ctx.snapshot().toRecord() : undefined;
+  }
+
+  /** Everything run() would have returned for this run (copies, so it outlives the visitor). */
+  output(): RunOutput {
+    return this.emulator.outputOf(this);
   }
 }
 
@@ -541,26 +612,107 @@ export class Emulator {
 
   /** Run the program once on `packet` (a frame starting at its Ethernet header). */
   run(packet: Uint8Array, ctx?: ContextOverrides): RunOutput {
+    const printkStart = this.env.trace.length;
+    const executed = this.runOnce(packet, ctx);
+    const out = new RunOutput(this.vm.lo[0]! >>> 0, this.context.output(), executed, this.kind);
+    out.redirect = this.context.redirect;
+    this.noteExit(out);
+    if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
+    if (this.xdp) out.metaBytes = this.xdp.meta();
+    else {
+      out.skbSnapshot = this.skb!.snapshot();
+      if (this.skb!.clones.length) out.clones = this.skb!.clones;
+    }
+    if (this.eventMaps.length) this.drainEvents(out);
+    return out;
+  }
+
+  /**
+   * Run the program on every frame in turn, as run() would, and hand each run to `visit` (return false
+   * from it to stop). The BatchRun it gets is one object reused for every frame and its fields are
+   * read lazily, so a batch allocates nothing per packet unless the visitor asks for copies (packet,
+   * skb, output()) or the program writes printk lines, ring buffer or perf records. For pcap replay
+   * and property tests over many frames. A fault ends the batch, thrown as run() throws it.
+   */
+  runMany(frames: Iterable<Uint8Array>, visit?: (run: BatchRun) => boolean | void, ctx?: ContextOverrides): BatchSummary {
+    const batch = (this.batch ??= new BatchRun(this, this.kind));
+    // Verdicts are small numbers: counted in an array, the rest (socket filters' lengths) in a map.
+    const small = new Float64Array(SMALL_RETVALS);
+    const large = new Map<number, number>();
+    let runs = 0;
+    let executed = 0;
+    try {
+      for (const frame of frames) {
+        const n = this.runBatched(batch, runs, frame, ctx);
+        runs++;
+        executed += n;
+        const retval = batch.retval;
+        if (retval < SMALL_RETVALS) small[retval]++;
+        else large.set(retval, (large.get(retval) ?? 0) + 1);
+        if (visit !== undefined && visit(batch) === false) break;
+      }
+    } finally {
+      for (let r = 0; r < SMALL_RETVALS; r++) if (small[r]) large.set(r, small[r]!);
+    }
+    return { runs, executed, retvals: new Map([...large].sort((a, b) => a[0] - b[0])) };
+  }
+
+  /** One frame of runMany(): the run's results in `batch`; gives the instructions executed. */
+  private runBatched(batch: BatchRun, index: number, frame: Uint8Array, ctx: ContextOverrides | undefined): number {
+    batch.begin(index);
+    const trace = this.env.trace;
+    const printkStart = trace.length;
+    const executed = this.runOnce(frame, ctx);
+    batch.retval = this.vm.lo[0]! >>> 0;
+    batch.executed = executed;
+    if (trace.length > printkStart) batch.printk = trace.splice(printkStart);
+    if (this.eventMaps.length) this.drainEvents(batch);
+    return executed;
+  }
+
+  /** @internal the run's full RunOutput, for BatchRun.output() */
+  outputOf(batch: BatchRun): RunOutput {
+    const out = new RunOutput(batch.retval, this.context.output(), batch.executed, this.kind);
+    out.redirect = this.context.redirect;
+    this.noteExit(out);
+    out.printk = batch.printk;
+    out.ringbuf = batch.ringbuf;
+    out.perf = batch.perf;
+    if (this.xdp) out.metaBytes = this.xdp.meta();
+    else {
+      out.skbSnapshot = this.skb!.snapshot();
+      if (this.skb!.clones.length) out.clones = this.skb!.clones;
+    }
+    return out;
+  }
+
+  /** @internal the packet context of the last run */
+  get context(): XdpContext | SkbContext {
+    return (this.xdp ?? this.skb)!;
+  }
+
+  private batch: BatchRun | undefined;
+
+  /** One run on `packet`; r0 is left in vm.lo[0] / vm.hi[0]. Gives the instructions executed. */
+  private runOnce(packet: Uint8Array, ctx: ContextOverrides | undefined): number {
     if (this.tracing) throw new EmulatorError(`${this.program.name} is a tracing program; run it with runTracing() (bpfts run --memory FILE)`);
     if (packet.length < ETH_HLEN) {
       throw new EmulatorError(`the packet is ${packet.length} bytes; BPF_PROG_TEST_RUN needs at least an Ethernet header (${ETH_HLEN})`);
     }
     const vm = this.vm;
-    let context: XdpContext | SkbContext;
+    let region: number;
     if (this.xdp) {
       this.xdp.reset(packet, ctx);
-      context = this.xdp;
+      region = this.xdp.region;
     } else {
       const skb = this.skb!;
       skb.reset(packet, ctx);
       const p = skb.packet;
       vm.setLegacyPacketAt(p.region, p.data - p.meta, p.length);
-      context = skb;
+      region = skb.region;
     }
-    const printkStart = this.env.trace.length;
-    let executed: number;
     try {
-      executed = vm.runWithPointer(context.region, 0);
+      return vm.runWithPointer(region, 0);
     } catch (e) {
       if (e instanceof VmFault) {
         this.addSourceLine(e);
@@ -568,33 +720,32 @@ export class Emulator {
       }
       throw e;
     }
-    const retval = vm.lo[0]! >>> 0;
-    const out = new RunOutput(retval, context.output(), executed, this.kind);
-    out.redirect = context.redirect;
-    out.exitProgram = vm.current;
-    out.exitPc = vm.pc;
+  }
+
+  /** The ring buffer and perf records of the last run, taken out of their maps. */
+  private drainEvents(out: { ringbuf: Readonly<Record<string, Uint8Array[]>>; perf: Readonly<Record<string, PerfRecord[]>> }): void {
+    const ringbuf: Record<string, Uint8Array[]> = {};
+    const perf: Record<string, PerfRecord[]> = {};
+    for (const m of this.eventMaps) {
+      if (m.map instanceof RingBufMap) ringbuf[m.name] = m.map.drain();
+      else if (m.map instanceof PerfEventArrayMap) perf[m.name] = m.map.records.splice(0);
+    }
+    out.ringbuf = ringbuf;
+    out.perf = perf;
+  }
+
+  /**
+   * Where the run that just ended exited and, with coverage on, its last conditional jump: the C
+   * lines exitLine and decisionLine name, looked up only when asked.
+   */
+  private noteExit(out: RunOutput): void {
+    out.exitProgram = this.vm.current;
+    out.exitPc = this.vm.pc;
     out.emulator = this;
     if (this.recorder !== undefined) {
       out.jumpProgram = this.recorder.jumpProgram;
       out.jumpPc = this.recorder.jumpPc;
     }
-    if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
-    if (this.xdp) out.metaBytes = this.xdp.meta();
-    else {
-      out.skbSnapshot = this.skb!.snapshot();
-      if (this.skb!.clones.length) out.clones = this.skb!.clones;
-    }
-    if (this.eventMaps.length) {
-      const ringbuf: Record<string, Uint8Array[]> = {};
-      const perf: Record<string, PerfRecord[]> = {};
-      for (const m of this.eventMaps) {
-        if (m.map instanceof RingBufMap) ringbuf[m.name] = m.map.drain();
-        else if (m.map instanceof PerfEventArrayMap) perf[m.name] = m.map.records.splice(0);
-      }
-      out.ringbuf = ringbuf;
-      out.perf = perf;
-    }
-    return out;
   }
 
   /** @internal `file:line: text` of instruction pc of a linked program. */
@@ -623,20 +774,8 @@ export class Emulator {
     }
     const out = new RunOutput(this.vm.lo[0]! >>> 0, new Uint8Array(0), executed, this.kind);
     if (this.env.trace.length > printkStart) out.printk = this.env.trace.splice(printkStart);
-    this.drainEvents(out);
+    if (this.eventMaps.length) this.drainEvents(out);
     return out;
-  }
-
-  private drainEvents(out: RunOutput): void {
-    if (this.eventMaps.length === 0) return;
-    const ringbuf: Record<string, Uint8Array[]> = {};
-    const perf: Record<string, PerfRecord[]> = {};
-    for (const m of this.eventMaps) {
-      if (m.map instanceof RingBufMap) ringbuf[m.name] = m.map.drain();
-      else if (m.map instanceof PerfEventArrayMap) perf[m.name] = m.map.records.splice(0);
-    }
-    out.ringbuf = ringbuf;
-    out.perf = perf;
   }
 
   private addSourceLine(e: VmFault): void {

@@ -17,8 +17,8 @@ export { PerfEventArrayMap, ProgArrayMap, type PerfRecord } from './maps/events.
 export { MapOfMapsMap, innerMapFits, type MapFds } from './maps/map-of-maps.js';
 export { MapRegistry, MapError, createMap, mapMemory, DEFAULT_MAP_MEMORY } from './maps/registry.js';
 export {
-  Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, COVERAGE_COLLECTOR,
-  type EmulatorOptions, type ContextOverrides, type ProgramKind, type CoverageCollector,
+  Emulator, EmulatedMap, EmulatedMaps, EmulatorError, RunOutput, BatchRun, COVERAGE_COLLECTOR,
+  type BatchSummary, type EmulatorOptions, type ContextOverrides, type ProgramKind, type CoverageCollector,
 } from './emulator.js';
 export type { Redirect, ClonedPacket, SkbOverrides, SkbKind } from './skb.js';
 export type { XdpOverrides } from './xdp.js';

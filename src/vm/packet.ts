@@ -5,7 +5,9 @@
 import type { Memory } from './memory.js';
 
 export class PacketBuffer {
-  buf = new Uint8Array(0);
+  buf: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  /** A DataView over all of buf. */
+  view = new DataView(this.buf.buffer);
   /** Offsets in buf: meta <= data <= end. */
   meta = 0;
   data = 0;
@@ -22,6 +24,8 @@ export class PacketBuffer {
    */
   private dirtyStart = 0;
   private dirtyEnd = 0;
+  /** Called by sync(), for a context that keeps copies of the packet pointers. */
+  moved: (() => void) | undefined;
 
   constructor(
     private readonly memory: Memory,
@@ -40,7 +44,7 @@ export class PacketBuffer {
       if (this.dirtyStart < headroom) this.buf.fill(0, this.dirtyStart, Math.min(headroom, this.dirtyEnd));
       if (this.dirtyEnd > end) this.buf.fill(0, Math.max(end, this.dirtyStart), this.dirtyEnd);
     } else {
-      this.buf = new Uint8Array(size);
+      this.setBuf(new Uint8Array(size));
     }
     this.buf.set(bytes, headroom);
     this.dirtyStart = headroom;
@@ -66,7 +70,7 @@ export class PacketBuffer {
     const extra = n - this.meta;
     const next = new Uint8Array(this.buf.length + extra);
     next.set(this.buf, extra);
-    this.buf = next;
+    this.setBuf(next);
     this.dirtyStart = 0;
     this.dirtyEnd = next.length;
     this.meta += extra;
@@ -79,15 +83,21 @@ export class PacketBuffer {
     if (end <= this.buf.length) return;
     const next = new Uint8Array(end);
     next.set(this.buf);
-    this.buf = next;
+    this.setBuf(next);
     this.dirtyStart = 0;
     this.dirtyEnd = end;
+  }
+
+  private setBuf(b: Uint8Array<ArrayBuffer>): void {
+    this.buf = b;
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   /** Re-point the region at the window after the offsets or the buffer changed. */
   sync(): void {
     if (this.meta < this.dirtyStart) this.dirtyStart = this.meta;
     if (this.end > this.dirtyEnd) this.dirtyEnd = this.end;
+    this.moved?.();
     const m = this.mapped;
     if (m.buf === this.buf && m.meta === this.meta && m.end === this.end) return;
     this.memory.remap(this.base, this.buf.subarray(this.meta, this.end), this.writable);

@@ -60,7 +60,7 @@ import type { Memory } from './memory.js';
 import { EmulatorError } from './object.js';
 import { csumFrom32to16, csumPartial, csumSub, csumReplace2, csumReplace4, csumReplaceByDiff, PacketBuffer } from './packet.js';
 import type { VmFault } from './errors.js';
-import type { ContextAccess, HelperFn, Vm } from './vm.js';
+import type { ContextAccess, FastFields, HelperFn, Vm } from './vm.js';
 
 /** SCHED_CLS/SCHED_ACT see the frame from its MAC header; socket filters and cgroup programs from L3. */
 export type SkbKind = 'tc' | 'socket' | 'cgroup';
@@ -116,13 +116,10 @@ const WRITABLE: Record<SkbKind, ReadonlySet<SkBuffField>> = {
 
 const FIELD_AT: (Field | undefined)[] = new Array(SK_BUFF_SIZE);
 /**
- * Per program kind and offset, the aligned 32-bit reads load() serves without further checks:
- * FAST_DATA / FAST_DATA_END for the packet pointers, FAST_WORD for a plain u32 field, 0 otherwise.
+ * Per program kind and u32 word, whether an aligned 32-bit read of it is served from the context's
+ * FastFields: the packet pointers and every plain u32 field the kind may read.
  */
-const FAST_WORD = 1;
-const FAST_DATA = 2;
-const FAST_DATA_END = 3;
-const FAST_LOAD: Record<SkbKind, Uint8Array> = { tc: new Uint8Array(SK_BUFF_SIZE), socket: new Uint8Array(SK_BUFF_SIZE), cgroup: new Uint8Array(SK_BUFF_SIZE) };
+const FAST_READABLE: Record<SkbKind, Uint8Array> = { tc: new Uint8Array(SK_BUFF_SIZE / 4), socket: new Uint8Array(SK_BUFF_SIZE / 4), cgroup: new Uint8Array(SK_BUFF_SIZE / 4) };
 for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, readonly [number, number]][]) {
   const unit = name === 'cb' || name === 'remote_ip6' || name === 'local_ip6' ? 4 : size;
   let readBy = 0;
@@ -134,21 +131,21 @@ for (const [name, [off, size]] of Object.entries(SK_BUFF) as [SkBuffField, reado
   for (let o = off; o < off + size; o += unit) {
     const f: Field = { name, start: o, size: unit, readBy, writeBy };
     for (let b = o; b < o + unit; b++) FIELD_AT[b] = f;
-    const fast = name === 'data' ? FAST_DATA : name === 'data_end' ? FAST_DATA_END : unit === 4 && name !== 'data_meta' && name !== 'len' ? FAST_WORD : 0;
-    for (const kind of Object.keys(KIND_BIT) as SkbKind[]) if (readBy & KIND_BIT[kind]) FAST_LOAD[kind][o] = fast;
+    if (unit !== 4) continue;
+    for (const kind of Object.keys(KIND_BIT) as SkbKind[]) if (readBy & KIND_BIT[kind]) FAST_READABLE[kind][o / 4] = 1;
   }
 }
 
 const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >> 8) & 0xff);
-
-/** Four bytes as the u32 a little-endian load of them gives: addresses keep their network byte order. */
-const le32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 
 // u32 word indexes of the fields reset() fills on every packet.
 const PROTOCOL_WORD = SK_BUFF.protocol[0] / 4;
 const PKT_TYPE_WORD = SK_BUFF.pkt_type[0] / 4;
 const IFINDEX_WORD = SK_BUFF.ifindex[0] / 4;
 const LEN_WORD = SK_BUFF.len[0] / 4;
+const DATA_WORD = SK_BUFF.data[0] / 4;
+const DATA_END_WORD = SK_BUFF.data_end[0] / 4;
+const DATA_META_WORD = SK_BUFF.data_meta[0] / 4;
 const FAMILY_WORD = SK_BUFF.family[0] / 4;
 const LOCAL_IP4_WORD = SK_BUFF.local_ip4[0] / 4;
 const REMOTE_IP4_WORD = SK_BUFF.remote_ip4[0] / 4;
@@ -164,12 +161,13 @@ export class SkbContext implements ContextAccess {
   private readonly fieldBytes = new Uint8Array(SK_BUFF_SIZE);
   private readonly fields = new DataView(this.fieldBytes.buffer);
   private readonly words = new Uint32Array(this.fieldBytes.buffer);
+  /** The words again, with the packet pointers (kept current by pointersMoved) and their region. */
+  readonly fast: FastFields;
   redirect: Redirect | undefined;
   clones: ClonedPacket[] = [];
   /** ifindexes bpf_clone_redirect() can reach. */
   private readonly interfaces: ReadonlySet<number>;
   private readonly kindBit: number;
-  private readonly fastLoad: Uint8Array;
   /**
    * pkt_type | protocol << 8 while only reset() has written the fields (so they follow from the frame),
    * -1 once overrides, the program or a helper changed one.
@@ -189,7 +187,20 @@ export class SkbContext implements ContextAccess {
     this.packet = new PacketBuffer(memory, kind === 'tc');
     this.interfaces = new Set(interfaces);
     this.kindBit = KIND_BIT[kind];
-    this.fastLoad = FAST_LOAD[kind];
+    const hi = new Int32Array(SK_BUFF_SIZE / 4);
+    hi[DATA_WORD] = hi[DATA_END_WORD] = hi[DATA_META_WORD] = this.packet.region;
+    this.fast = { lo: new Int32Array(this.fieldBytes.buffer), hi, readable: FAST_READABLE[kind] };
+    this.packet.moved = () => this.pointersMoved();
+  }
+
+  /** len and the packet pointers in the words, after the packet's window changed. */
+  private pointersMoved(): void {
+    const p = this.packet;
+    const w = this.words;
+    w[LEN_WORD] = p.end - p.data;
+    w[DATA_WORD] = p.data - p.meta;
+    w[DATA_END_WORD] = p.end - p.meta;
+    w[DATA_META_WORD] = 0;
   }
 
   /**
@@ -212,21 +223,25 @@ export class SkbContext implements ContextAccess {
       p.meta = p.data;
       p.sync();
     }
-    const protocol = ethProtocol(frame);
-    const pktType = ethPktType(frame);
+    // Read from the copy through a DataView: cheaper than byte by byte from the caller's array.
+    const v = p.view;
+    const protocol = ethProtocol(v, frame.length);
+    const pktType = ethPktType(v);
     w[PROTOCOL_WORD] = bswap16(protocol);
     w[PKT_TYPE_WORD] = pktType;
     w[IFINDEX_WORD] = 1;
     this.pristine = pktType | (protocol << 8);
     const ipv4 = protocol === ETH_P_IP && frame.length >= ETH_HLEN + 20;
     const ipv6 = protocol === ETH_P_IPV6 && frame.length >= ETH_HLEN + 40;
+    const l3 = SKB_HEADROOM + ETH_HLEN;
     w[FAMILY_WORD] = ipv4 ? AF_INET : ipv6 ? AF_INET6 : 0;
-    w[LOCAL_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 12) : 0;
-    w[REMOTE_IP4_WORD] = ipv4 ? le32(frame, ETH_HLEN + 16) : 0;
+    // Little-endian reads: the addresses keep their network byte order in the u32 fields.
+    w[LOCAL_IP4_WORD] = ipv4 ? v.getUint32(l3 + 12, true) : 0;
+    w[REMOTE_IP4_WORD] = ipv4 ? v.getUint32(l3 + 16, true) : 0;
     if (ipv6 || this.ip6Set) {
       for (let i = 0; i < 4; i++) {
-        w[LOCAL_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 8 + 4 * i) : 0;
-        w[REMOTE_IP6_WORD + i] = ipv6 ? le32(frame, ETH_HLEN + 24 + 4 * i) : 0;
+        w[LOCAL_IP6_WORD + i] = ipv6 ? v.getUint32(l3 + 8 + 4 * i, true) : 0;
+        w[REMOTE_IP6_WORD + i] = ipv6 ? v.getUint32(l3 + 24 + 4 * i, true) : 0;
       }
       this.ip6Set = ipv6;
     }
@@ -287,18 +302,6 @@ export class SkbContext implements ContextAccess {
   // ---- ContextAccess ----
 
   load(vm: Vm, dst: number, offset: number, size: number): void {
-    const fast = size === 4 && offset < SK_BUFF_SIZE ? this.fastLoad[offset]! : 0;
-    if (fast !== 0) {
-      if (fast === FAST_WORD) {
-        vm.lo[dst] = this.words[offset >> 2]!;
-        vm.hi[dst] = 0;
-      } else {
-        const p = this.packet;
-        vm.lo[dst] = (fast === FAST_DATA ? p.data : p.end) - p.meta;
-        vm.hi[dst] = p.region;
-      }
-      return;
-    }
     const field = offset < SK_BUFF_SIZE ? FIELD_AT[offset] : undefined;
     if (field === undefined) throw this.badLoad(vm, offset, size, 'no such field');
     const name = field.name;
@@ -320,7 +323,6 @@ export class SkbContext implements ContextAccess {
       return;
     }
     if (size === 8 || (offset - field.start) % size !== 0) throw this.badLoad(vm, offset, size, `misaligned or oversized access to ${name}`);
-    if (name === 'len') this.words[LEN_WORD] = this.packet.length;
     vm.lo[dst] = size === 4 ? f.getInt32(offset, true) : size === 2 ? f.getUint16(offset, true) : f.getUint8(offset);
     vm.hi[dst] = 0;
   }
@@ -648,18 +650,20 @@ export class SkbContext implements ContextAccess {
   }
 }
 
-/** eth_type_trans() on the loopback device (all-zero address): skb->pkt_type. */
-function ethPktType(f: Uint8Array): number {
-  if ((f[0]! | f[1]! | f[2]! | f[3]! | f[4]! | f[5]!) === 0) return PACKET_HOST;
-  if ((f[0]! & 1) === 0) return PACKET_OTHERHOST;
-  return (f[0]! & f[1]! & f[2]! & f[3]! & f[4]! & f[5]!) === 0xff ? PACKET_BROADCAST : PACKET_MULTICAST;
+/** eth_type_trans() on the loopback device (all-zero address): skb->pkt_type, from the frame at SKB_HEADROOM of v. */
+function ethPktType(v: DataView): number {
+  const hi = v.getUint32(SKB_HEADROOM);
+  const lo = v.getUint16(SKB_HEADROOM + 4);
+  if ((hi | lo) === 0) return PACKET_HOST;
+  if ((hi & 0x01000000) === 0) return PACKET_OTHERHOST;
+  return hi === 0xffffffff && lo === 0xffff ? PACKET_BROADCAST : PACKET_MULTICAST;
 }
 
-/** eth_type_trans(): skb->protocol in host byte order. */
-function ethProtocol(frame: Uint8Array): number {
-  const proto = (frame[12]! << 8) | frame[13]!;
+/** eth_type_trans(): skb->protocol in host byte order, from the frame of `length` bytes at SKB_HEADROOM of v. */
+function ethProtocol(v: DataView, length: number): number {
+  const proto = v.getUint16(SKB_HEADROOM + 12);
   if (proto >= ETH_P_802_3_MIN) return proto;
-  const raw = frame.length >= ETH_HLEN + 2 && frame[14] === 0xff && frame[15] === 0xff;
+  const raw = length >= ETH_HLEN + 2 && v.getUint16(SKB_HEADROOM + ETH_HLEN) === 0xffff;
   return raw ? ETH_P_802_3 : ETH_P_802_2;
 }
 

@@ -36,11 +36,27 @@ export type HelperFn = (vm: Vm) => bigint | number | void;
  * rather than by plain memory. Accesses to region `region` never reach Memory.
  */
 export interface ContextAccess {
+  /** A region mapped without bytes (Memory.map of an empty array): compiled code tells it by its size 0. */
   readonly region: number;
   /** Put the field at [offset, offset + size) in register `dst` (vm.setReg), or throw vm.fault(). */
   load(vm: Vm, dst: number, offset: number, size: number): void;
   /** Store the low `size` bytes of (hi, lo) at offset, or throw vm.fault(). */
   store(vm: Vm, offset: number, size: number, hi: number, lo: number): void;
+  /**
+   * Fields that an aligned 32-bit load reads without calling load(): the packet pointers and plain
+   * words, which most programs read first thing on every packet. Optional.
+   */
+  readonly fast?: FastFields;
+}
+
+/**
+ * Word i of a context (offset 4 * i) reads as (hi[i], lo[i]) when readable[i] is 1; the context keeps
+ * the words current as the packet moves and fields change.
+ */
+export interface FastFields {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly readable: Uint8Array;
 }
 
 /** Called before each instruction when tracing; registers hold their values before it executes. */
@@ -96,6 +112,8 @@ class ZeroView extends DataView<ArrayBuffer> {
   }
 }
 const ZERO_VIEW: DataView = new ZeroView(new ArrayBuffer(8));
+/** Bytes by an opcode's size bits (BPF_W, BPF_H, BPF_B, BPF_DW). */
+const SIZE_OF = [4, 2, 1, 8] as const;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Vm {
@@ -116,11 +134,7 @@ export class Vm {
   context: ContextAccess | undefined;
   /** When set, called before every instruction (slow: for --trace only). */
   tracer: Tracer | undefined;
-  /**
-   * When set, every instruction and jump edge is counted into it: the interpreter steps it like the
-   * tracer, compiled code runs the instrumented translation.
-   */
-  coverage: CoverageRecorder | undefined;
+  private recorder: CoverageRecorder | undefined;
   /**
    * Loads outside emulator memory read 0 instead of faulting, as the kernel's BPF_PROBE_MEM loads
    * through BTF pointers do (the exception table zeroes the destination): for fentry, fexit and
@@ -150,8 +164,14 @@ export class Vm {
   resumeAt = -1;
   private readonly compileMode: boolean | undefined;
   private runs = 0;
-  /** compileProgram(this.program) once asked for (null: too large to compile). */
-  private compiled: CompiledProgram | null | undefined;
+  /**
+   * Whether the register arrays may hold values other than zero, r1, r10 and what the entry program's
+   * compiled code writes (see CompiledProgram's fresh start): after the interpreter, a tail call or
+   * run() with arguments. The next runWithPointer then clears them.
+   */
+  private foreign = true;
+  /** compileProgram(this.program) once asked for. */
+  private compiled: CompiledProgram | undefined;
 
   constructor(program: Uint8Array | Program, options: VmOptions = {}) {
     this.memory = options.memory ?? new Memory();
@@ -164,11 +184,27 @@ export class Vm {
     this.compileMode = options.compile;
   }
 
+  /**
+   * When set, every instruction and jump edge is counted into it: the interpreter steps it like the
+   * tracer, compiled code runs the instrumented translation.
+   */
+  get coverage(): CoverageRecorder | undefined {
+    return this.recorder;
+  }
+
+  set coverage(recorder: CoverageRecorder | undefined) {
+    this.recorder = recorder;
+    // start()'s short path runs this.compiled without asking about coverage: it is compiled afresh.
+    this.compiled = undefined;
+  }
+
   /** Run from the first instruction with r1..r5 = args; the stack starts zeroed. */
   run(args: readonly bigint[] = []): RunResult {
     this.lo.fill(0);
     this.hi.fill(0);
     for (let i = 0; i < args.length && i < 5; i++) this.setReg(i + 1, args[i]!);
+    // r2..r5 may hold arguments, which a fresh compiled start would take for zero.
+    this.foreign = args.length > 1;
     const executed = this.start() + this.callbackExecuted;
     return { r0: toBigInt(this.hi[0]!, this.lo[0]!), executed };
   }
@@ -178,12 +214,15 @@ export class Vm {
    * instructions executed; r0 is left in lo[0]/hi[0].
    */
   runWithPointer(region: number, offset: number): number {
-    const L = this.lo;
-    const H = this.hi;
-    // A loop: TypedArray.fill() costs more than these stores on a path taken once per packet.
-    for (let r = 0; r < 11; r++) {
-      L[r] = 0;
-      H[r] = 0;
+    if (this.foreign) {
+      // A loop: TypedArray.fill() costs more than these stores on a path taken once per packet.
+      const L = this.lo;
+      const H = this.hi;
+      for (let r = 0; r < 11; r++) {
+        L[r] = 0;
+        H[r] = 0;
+      }
+      this.foreign = false;
     }
     this.hi[1] = region;
     this.lo[1] = offset;
@@ -191,7 +230,35 @@ export class Vm {
   }
 
   private start(): number {
-    this.memory.clearStack();
+    // The per-packet case first, kept small so that V8 inlines it: the program compiled already,
+    // no tracer.
+    const compiled = this.compiled;
+    if (compiled !== undefined && this.tracer === undefined) {
+      this.reset();
+      const budget = this.budget;
+      const left = compiled(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.reset();
+    const budget = this.budget;
+    const cov = this.recorder;
+    cov?.begin();
+    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
+      // With coverage on, the instrumented translation, which this.compiled (the short path) never holds.
+      const first = cov !== undefined ? cov.compiled(this.program) : (this.compiled = compileProgram(this.program));
+      const left = first(this, budget, !this.foreign);
+      if (this.resumeAt === -1) return budget - left;
+      return this.goOn(budget, left);
+    }
+    this.foreign = true;
+    return this.exec(0, budget);
+  }
+
+  /** The state every run starts from: stack frame 0 zeroed and current, no exit or tail call pending. */
+  private reset(): void {
+    const mem = this.memory;
+    if (mem.stackDirty) mem.clearStack();
     this.depth = 0;
     this.stopDepth = 0;
     this.callbackExecuted = 0;
@@ -201,24 +268,25 @@ export class Vm {
     this.tailCalls = 0;
     this.pendingTail = undefined;
     this.traced = 0;
-    const budget = this.budget;
-    const cov = this.coverage;
-    cov?.begin();
-    if (this.tracer === undefined && (this.compileMode ?? ++this.runs > 1)) {
-      let compiled = cov !== undefined ? cov.compiled(this.program)
-        : this.compiled === undefined ? (this.compiled = compileProgram(this.program)) : this.compiled;
-      let left = budget;
-      while (compiled !== null) {
-        left = compiled(this, left);
-        if (this.resumeAt === -1) return budget - left;
+  }
+
+  /**
+   * After compiled code stopped short of the exit: a tail call (run the target compiled) or a pc left
+   * to the interpreter. Returns the instructions executed over the whole run.
+   */
+  private goOn(budget: number, left: number): number {
+    // The register arrays now hold what another program or the interpreter wrote.
+    this.foreign = true;
+    const cov = this.recorder;
+    for (let at = this.resumeAt; ; at = this.resumeAt) {
+      if (at === -1) return budget - left;
+      if (at !== TAIL_CALL) {
         // What ran compiled, so that an interpreter stepping coverage counts on from there.
         this.traced = budget - left;
-        if (this.resumeAt !== TAIL_CALL) return this.exec(this.resumeAt, left);
-        compiled = cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current);
+        return this.exec(at, left);
       }
-      return this.exec(0, left);
+      left = (cov !== undefined ? cov.compiled(this.current) : compileProgram(this.current))(this, left, false);
     }
-    return this.exec(0, budget);
   }
 
   /**
@@ -410,10 +478,16 @@ export class Vm {
 
   /** Instructions executed, from what is left of the budget (or the step count when tracing or counting coverage). */
   private executedCount(startBudget: number, budget: number): number {
-    return this.tracer === undefined && this.coverage === undefined ? startBudget - budget : this.traced;
+    return this.tracer === undefined && this.recorder === undefined ? startBudget - budget : this.traced;
   }
 
   private ctxLoad(ctx: ContextAccess, d: number, a: number, size: number, pc: number): void {
+    const fast = ctx.fast;
+    if (fast !== undefined && size === 4 && (a & 3) === 0 && fast.readable[a >>> 2] === 1) {
+      this.lo[d] = fast.lo[a >>> 2]!;
+      this.hi[d] = fast.hi[a >>> 2]!;
+      return;
+    }
     this.pc = pc;
     ctx.load(this, d, a, size);
   }
@@ -484,7 +558,7 @@ export class Vm {
     const H = this.hi;
     const startBudget = this.budget;
     const tracer = this.tracer;
-    const cov = this.coverage;
+    const cov = this.recorder;
     const stepped = tracer !== undefined || cov !== undefined;
     // Tracing and coverage keep the budget at zero so that every instruction takes the slow branch below.
     let budget = stepped ? 0 : budgetLeft;
@@ -541,14 +615,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x37 + SIGNED: {
-            const imm = code[p + 2]!;
-            sdiv64(H[d]!, L[d]!, imm >> 31, imm);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0x47: {
             const imm = code[p + 2]!;
             L[d] = L[d]! | imm;
@@ -580,14 +646,6 @@ export class Vm {
           case 0x97: {
             const imm = code[p + 2]!;
             this.udiv64(d, imm >> 31, imm, true);
-            pc++;
-            break;
-          }
-          case 0x97 + SIGNED: {
-            const imm = code[p + 2]!;
-            smod64(H[d]!, L[d]!, imm >> 31, imm);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
             pc++;
             break;
           }
@@ -647,14 +705,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x3f + SIGNED: {
-            const s = w >>> 20;
-            sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0x4f: {
             const s = w >>> 20;
             L[d] = L[d]! | L[s]!;
@@ -683,14 +733,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x9f + SIGNED: {
-            const s = w >>> 20;
-            smod64(H[d]!, L[d]!, H[s]!, L[s]!);
-            H[d] = out[0]!;
-            L[d] = out[1]!;
-            pc++;
-            break;
-          }
           case 0xaf: {
             const s = w >>> 20;
             L[d] = L[d]! ^ L[s]!;
@@ -702,15 +744,6 @@ export class Vm {
             const s = w >>> 20;
             L[d] = L[s]!;
             H[d] = H[s]!;
-            pc++;
-            break;
-          }
-          case 0xbf + SIGNED: {
-            const s = w >>> 20;
-            const bits = code[p + 1]!;
-            const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
-            L[d] = v;
-            H[d] = v >> 31;
             pc++;
             break;
           }
@@ -738,14 +771,6 @@ export class Vm {
           case 0x34: {
             const b = code[p + 2]! >>> 0;
             L[d] = b === 0 ? 0 : ((L[d]! >>> 0) / b) >>> 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
-          case 0x34 + SIGNED: {
-            const b = code[p + 2]!;
-            // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
-            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
             H[d] = 0;
             pc++;
             break;
@@ -778,13 +803,6 @@ export class Vm {
           case 0x94: {
             const b = code[p + 2]! >>> 0;
             if (b !== 0) L[d] = (L[d]! >>> 0) % b;
-            H[d] = 0;
-            pc++;
-            break;
-          }
-          case 0x94 + SIGNED: {
-            const b = code[p + 2]!;
-            if (b !== 0) L[d] = (L[d]! % b) | 0;
             H[d] = 0;
             pc++;
             break;
@@ -839,13 +857,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x3c + SIGNED: {
-            const b = L[w >>> 20]!;
-            L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0x4c:
             L[d] = L[d]! | L[w >>> 20]!;
             H[d] = 0;
@@ -873,13 +884,6 @@ export class Vm {
             pc++;
             break;
           }
-          case 0x9c + SIGNED: {
-            const b = L[w >>> 20]!;
-            if (b !== 0) L[d] = (L[d]! % b) | 0;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0xac:
             L[d] = L[d]! ^ L[w >>> 20]!;
             H[d] = 0;
@@ -890,13 +894,6 @@ export class Vm {
             H[d] = 0;
             pc++;
             break;
-          case 0xbc + SIGNED: {
-            const v = L[w >>> 20]!;
-            L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
-            H[d] = 0;
-            pc++;
-            break;
-          }
           case 0xcc:
             L[d] = L[d]! >> (L[w >>> 20]! & 31);
             H[d] = 0;
@@ -1310,10 +1307,6 @@ export class Vm {
             }
             pc++;
             break;
-          case OP_CALL_LOCAL:
-            this.pushFrame(pc, code[p + 1]!);
-            pc = code[p + 1]!;
-            break;
           case 0x8d: {
             this.pc = pc;
             const h = H[d]!;
@@ -1337,9 +1330,6 @@ export class Vm {
             pc++;
             break;
           }
-          case OP_CALL_KFUNC:
-            this.pc = pc;
-            throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
           case 0x95:
             if (this.depth === 0) {
               // Where the run ended, for the C line of the exit (RunOutput.exitLine).
@@ -1350,12 +1340,102 @@ export class Vm {
             pc = this.popFrame();
             break;
 
-          case OP_FALL_THROUGH:
-            this.pc = pc;
-            throw this.fault('fall-through', 'execution ran past the last instruction');
+          // The internal opcodes above 0xff (decode.ts) in a switch of their own: the one above then
+          // spans the raw opcodes only, which V8 dispatches through a jump table.
           default:
-            this.pc = pc;
-            throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+            switch (w & 0xffff) {
+              case 0x37 + SIGNED: {
+                const imm = code[p + 2]!;
+                sdiv64(H[d]!, L[d]!, imm >> 31, imm);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x97 + SIGNED: {
+                const imm = code[p + 2]!;
+                smod64(H[d]!, L[d]!, imm >> 31, imm);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x3f + SIGNED: {
+                const s = w >>> 20;
+                sdiv64(H[d]!, L[d]!, H[s]!, L[s]!);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0x9f + SIGNED: {
+                const s = w >>> 20;
+                smod64(H[d]!, L[d]!, H[s]!, L[s]!);
+                H[d] = out[0]!;
+                L[d] = out[1]!;
+                pc++;
+                break;
+              }
+              case 0xbf + SIGNED: {
+                const s = w >>> 20;
+                const bits = code[p + 1]!;
+                const v = bits === 8 ? (L[s]! << 24) >> 24 : bits === 16 ? (L[s]! << 16) >> 16 : L[s]!;
+                L[d] = v;
+                H[d] = v >> 31;
+                pc++;
+                break;
+              }
+              case 0x34 + SIGNED: {
+                const b = code[p + 2]!;
+                // Truncating division; INT32_MIN / -1 = 2^31 wraps to INT32_MIN as the kernel defines.
+                L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x94 + SIGNED: {
+                const b = code[p + 2]!;
+                if (b !== 0) L[d] = (L[d]! % b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x3c + SIGNED: {
+                const b = L[w >>> 20]!;
+                L[d] = b === 0 ? 0 : (L[d]! / b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0x9c + SIGNED: {
+                const b = L[w >>> 20]!;
+                if (b !== 0) L[d] = (L[d]! % b) | 0;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case 0xbc + SIGNED: {
+                const v = L[w >>> 20]!;
+                L[d] = code[p + 1]! === 8 ? (v << 24) >> 24 : (v << 16) >> 16;
+                H[d] = 0;
+                pc++;
+                break;
+              }
+              case OP_CALL_LOCAL:
+                this.pushFrame(pc, code[p + 1]!);
+                pc = code[p + 1]!;
+                break;
+              case OP_CALL_KFUNC:
+                this.pc = pc;
+                throw this.fault('helper', `unsupported: kfunc ${this.kfuncName?.(code[p + 2]!) ?? `with btf id ${code[p + 2]!}`}`);
+              case OP_FALL_THROUGH:
+                this.pc = pc;
+                throw this.fault('fall-through', 'execution ran past the last instruction');
+              default:
+                this.pc = pc;
+                throw this.fault('invalid-insn', `unexpected opcode 0x${(w & 0xffff).toString(16)}`);
+            }
+            break;
         }
       }
     }
@@ -1500,7 +1580,7 @@ export class Vm {
     const H = this.hi;
     const d = (w >>> 16) & 15;
     const s = w >>> 20;
-    const size = [4, 2, 1, 8][((w & 0xff) >> 3) & 3]!;
+    const size = SIZE_OF[((w & 0xff) >> 3) & 3]!;
     if (imm === BPF_LOAD_ACQ) {
       const a = this.ea(s, off);
       const v = this.access(this.eaId, a, size, false, pc);
@@ -1579,7 +1659,7 @@ export class Vm {
     }
     const L = this.lo;
     const H = this.hi;
-    const size = [4, 2, 1][((w & 0xff) >> 3) & 3]!;
+    const size = SIZE_OF[((w & 0xff) >> 3) & 3]!;
     const ind = (w & 0xe0) === 0x40;
     const off = ind ? (L[w >>> 20]! + imm) | 0 : imm;
     if (off < 0 || off + size > this.packetLen) {

@@ -26,11 +26,14 @@ import type { Memory } from './memory.js';
 import { EmulatorError } from './object.js';
 import { PacketBuffer } from './packet.js';
 import type { Redirect } from './skb.js';
-import type { ContextAccess, HelperFn, Vm } from './vm.js';
+import type { ContextAccess, FastFields, HelperFn, Vm } from './vm.js';
 
 export type XdpOverrides = Partial<Record<'ingress_ifindex' | 'rx_queue_index', number>>;
 
 const HARD_END = XDP_FRAME_BYTES - XDP_TAILROOM;
+const DATA_WORD = XDP_MD.data[0] / 4;
+const DATA_END_WORD = XDP_MD.data_end[0] / 4;
+const DATA_META_WORD = XDP_MD.data_meta[0] / 4;
 
 /** The xdp_md field covering each byte offset. */
 const FIELD_AT: (readonly [XdpMdField, number])[] = [];
@@ -45,11 +48,23 @@ export class XdpContext implements ContextAccess {
   redirect: Redirect | undefined;
   private ingressIfindex = 1;
   private rxQueueIndex = 0;
+  /** Every field of struct xdp_md, as words. */
+  readonly fast: FastFields;
 
   constructor(memory: Memory) {
     this.pointer = memory.map(new Uint8Array(0), 'ctx (struct xdp_md)', false);
     this.region = Number(this.pointer >> 32n);
     this.packet = new PacketBuffer(memory, true);
+    const hi = new Int32Array(XDP_MD_SIZE / 4);
+    hi[DATA_WORD] = hi[DATA_END_WORD] = hi[DATA_META_WORD] = this.packet.region;
+    this.fast = { lo: new Int32Array(XDP_MD_SIZE / 4), hi, readable: new Uint8Array(XDP_MD_SIZE / 4).fill(1) };
+    this.packet.moved = () => {
+      const p = this.packet;
+      const lo = this.fast.lo;
+      lo[DATA_WORD] = p.data - p.meta;
+      lo[DATA_END_WORD] = p.end - p.meta;
+      lo[DATA_META_WORD] = 0;
+    };
   }
 
   reset(frame: Uint8Array, overrides?: XdpOverrides): void {
@@ -62,6 +77,8 @@ export class XdpContext implements ContextAccess {
     }
     this.ingressIfindex = overrides?.ingress_ifindex ?? 1;
     this.rxQueueIndex = overrides?.rx_queue_index ?? 0;
+    this.fast.lo[XDP_MD.ingress_ifindex[0] / 4] = this.ingressIfindex;
+    this.fast.lo[XDP_MD.rx_queue_index[0] / 4] = this.rxQueueIndex;
   }
 
   /** The bytes between data and data_end. */

@@ -18,7 +18,9 @@ import { Vm } from '../../src/vm/index.js';
 import { readObject } from '../../src/object/index.js';
 import { CoverageRecorder } from '../../src/vm/coverage.js';
 import { clang, prog } from './progs.js';
-import { encode, exit, lddw, movImm } from '../vm/asm.js';
+import { encode, exit, lddw, mov64, movImm, type Insn } from '../vm/asm.js';
+import { translate } from '../../src/vm/compile.js';
+import { decodeProgram } from '../../src/vm/decode.js';
 
 beforeAll(ensureBuilt);
 
@@ -178,6 +180,108 @@ describe('interpreter and compiled code count alike', () => {
     });
     expect(counts[0]).toEqual([1, 1, 0, 0, 0, 0]);
     expect(counts[1]).toEqual(counts[0]);
+  });
+
+  it('counts from the first run after coverage is turned on, however many ran compiled before', () => {
+    // r0 = 0; if r1 != 0 goto +1; r0 = 1; exit.
+    const code = encode([movImm(0, 0), { code: 0x55, dst: 1, imm: 0, off: 1 }, movImm(0, 1), exit]);
+    const vm = new Vm(code, { compile: true });
+    for (let i = 0; i < 3; i++) vm.run();
+    const cov = (vm.coverage = new CoverageRecorder());
+    vm.run();
+    vm.run([1n]);
+    const c = cov.programs()[0]!;
+    expect({ counts: Array.from(c.counts()), taken: Array.from(c.taken) }).toEqual({ counts: [2, 2, 1, 2], taken: [0, 1, 0, 0] });
+  });
+
+  describe('in a program split into regions', () => {
+    // r1 = 0; loop: 150 stack stores and loads (A); if r1 & 1 skip the next 150 (B); r1 += 1;
+    // while r1 < 5; then exit, or (faulting) read through a null pointer before the exit. A and B are
+    // too long for one function, so the jumps go between regions.
+    const PAIRS = 150;
+    const pairs = (): Insn[] => Array.from({ length: PAIRS }, (_, i) => [
+      { code: 0x7b, dst: 10, src: 1, off: -8 * (1 + (i % 60)) }, { code: 0x79, dst: 0, src: 10, off: -8 * (1 + ((i * 7) % 60)) },
+    ]).flat();
+    const A = 2;
+    const jset = A + 2 * PAIRS;
+    const B = jset + 1;
+    const inc = B + 2 * PAIRS;
+    const loop = inc + 1;
+    const program = (fault: boolean): Insn[] => [
+      movImm(1, 0), movImm(2, 0),
+      ...pairs(),
+      { code: 0x45, dst: 1, imm: 1, off: 2 * PAIRS },
+      ...pairs(),
+      { code: 0x07, dst: 1, imm: 1 },
+      { code: 0xa5, dst: 1, imm: 5, off: A - loop - 1 },
+      ...(fault ? [movImm(3, 0), { code: 0x79, dst: 4, src: 3 }] : []),
+      mov64(0, 1), exit,
+    ];
+    // Five passes through A, jset taken for r1 = 1 and 3, so B three times; the loop jumps back four times.
+    const expected = (fault: boolean) => {
+      const n = program(fault).length;
+      const counts = new Array<number>(n).fill(0);
+      counts.fill(1, 0, A);
+      counts.fill(5, A, B);
+      counts.fill(3, B, inc);
+      counts.fill(5, inc, loop + 1);
+      // With the fault: its mov and load run, the mov and exit after them do not.
+      counts.fill(1, loop + 1, fault ? loop + 3 : n);
+      const taken = new Array<number>(n).fill(0);
+      taken[jset] = 2;
+      taken[loop] = 4;
+      return { counts, taken };
+    };
+
+    it.each([false, true])('counts every region as the interpreter does (fault: %s)', (fault) => {
+      const bytes = encode(program(fault));
+      const decoded = decodeProgram(bytes);
+      expect(translate(decoded, new CoverageRecorder().counters(decoded)).sources.length).toBeGreaterThan(2);
+      for (const compile of [false, true]) {
+        const vm = new Vm(bytes, { compile });
+        const cov = (vm.coverage = new CoverageRecorder());
+        if (fault) expect(() => vm.run()).toThrow(/invalid read/);
+        else expect(vm.run()).toEqual({ r0: 5n, executed: expected(false).counts.reduce((a, b) => a + b, 0) });
+        const c = cov.programs()[0]!;
+        expect({ counts: Array.from(c.counts()), taken: Array.from(c.taken) }, `compile: ${compile}`).toEqual(expected(fault));
+      }
+    });
+  });
+});
+
+describe('runMany', () => {
+  it('counts every run of the batch, as run() does frame by frame', () => {
+    const frames = fc.sample(fc.oneof(arbFrame(), arbFrameOf(arbEthernet(), arbIpv4(), arbTcp({ dport: 80 }))), { numRuns: 200, seed: 5 })
+      .map((f) => f.bytes);
+    for (const compile of [false, true, undefined]) {
+      const options = { coverage: true, ...(compile !== undefined ? { compile } : {}) };
+      const batch = Emulator.fromObject(object('tc_drop_tcp80.o'), options);
+      const summary = batch.runMany(frames);
+      const single = Emulator.fromObject(object('tc_drop_tcp80.o'), options);
+      let executed = 0;
+      for (const f of frames) executed += single.run(f).executed;
+      expect(summary.executed).toBe(executed);
+      expect(batch.coverage().executed).toBe(executed);
+      expect(batch.coverage()).toEqual(single.coverage());
+    }
+  });
+
+  it("gives each run's output() the exit and decision lines of that run", () => {
+    const source = readFileSync(join(BPF, 'tc_drop_tcp80.c'), 'utf8');
+    const emu = Emulator.fromObject(object('tc_drop_tcp80.o'), { coverage: true, compile: true });
+    const lines: [string | undefined, string | undefined][] = [];
+    emu.runMany([arp, arp, tcp80, tcp80], (r) => {
+      const out = r.output();
+      lines.push([out.exitLine, out.decisionLine]);
+    });
+    const single = [arp, arp, tcp80, tcp80].map((f) => {
+      const out = emu.run(f);
+      return [out.exitLine, out.decisionLine];
+    });
+    expect(lines).toEqual(single);
+    // The ARP frame is decided by the EtherType test, the TCP/80 one by the port test (from the C).
+    expect(lines[0]![1]).toContain(`:${lineOf(source, 'if (eth->h_proto != bpf_htons(ETH_P_IP)')}:`);
+    expect(lines[2]![1]).toContain(`:${lineOf(source, 'if (tcp->dest == bpf_htons(80))')}:`);
   });
 });
 

@@ -4,7 +4,7 @@
 // the same fault at the same pc.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileProgram } from '../../src/vm/compile.js';
+import { MAX_COMPILED_SOURCE, translate } from '../../src/vm/compile.js';
 import { conformanceHelpers, decodeProgram, Vm, VmFault } from '../../src/vm/index.js';
 import { encode, exit, lddw, type Insn } from './asm.js';
 
@@ -78,10 +78,10 @@ interface State {
 }
 type Outcome = State & ({ fault: string; pc: number; message: string } | { r0: bigint; executed: number });
 
-function runOnce(bytes: Uint8Array, compile: boolean, args: readonly bigint[]): Outcome | undefined {
+function runOnce(bytes: Uint8Array, compile: boolean, args: readonly bigint[], budget = BUDGET): Outcome | undefined {
   let vm: Vm;
   try {
-    vm = new Vm(bytes, { helpers: conformanceHelpers(), budget: BUDGET, compile });
+    vm = new Vm(bytes, { helpers: conformanceHelpers(), budget, compile });
   } catch (e) {
     if (e instanceof VmFault) return undefined;
     throw e;
@@ -161,23 +161,64 @@ describe('the stack between runs', () => {
   });
 });
 
-describe('programs too large to optimize', () => {
-  // 300 stores and loads through the stack: V8 would never optimize their translation, so they stay
-  // interpreted even when compiling is asked for, with the same result.
+describe('programs too large to optimize as one function', () => {
+  // 300 stores and loads through the stack: V8 would never optimize their translation as one
+  // function, so it is split into regions, each short enough, and ends as the interpreter ends it.
   const insns: Insn[] = [];
   for (let i = 0; i < 150; i++) {
     insns.push({ code: 0x7b, dst: 10, src: 1, off: -8 * (1 + (i % 60)) }, { code: 0x79, dst: 0, src: 10, off: -8 * (1 + ((i * 7) % 60)) });
   }
   const bytes = encode([{ code: 0xb7, dst: 1, imm: 5 }, ...insns, exit]);
 
-  it('are left to the interpreter and end alike', () => {
-    expect(compileProgram(decodeProgram(bytes))).toBeNull();
+  it('are split into regions V8 can optimize and end alike', () => {
+    const { sources } = translate(decodeProgram(bytes));
+    expect(sources.length).toBeGreaterThan(1);
+    for (const src of sources) expect(src.length).toBeLessThanOrEqual(MAX_COMPILED_SOURCE);
     const results = [false, true].map((compile) => new Vm(bytes, { compile }).run());
     expect(results[1]).toEqual(results[0]);
     expect(results[0]).toEqual({ r0: 5n, executed: 302 });
   });
 
-  it('while a small one compiles', () => {
-    expect(compileProgram(decodeProgram(encode([{ code: 0xb7, dst: 0, imm: 5 }, exit])))).toBeTypeOf('function');
+  it('while a small one is one function', () => {
+    expect(translate(decodeProgram(encode([{ code: 0xb7, dst: 0, imm: 5 }, exit]))).sources).toHaveLength(1);
+  });
+
+  it('jump, call and fault between regions exactly as the interpreter runs them', () => {
+    // Long random programs (jumps anywhere, so across regions), with a budget that lets them go far;
+    // one slot per instruction (ld_imm64 becomes a mov), or most jumps would land inside an ld_imm64.
+    const long = fc.integer({ min: 500, max: 700 }).chain((len) =>
+      fc.tuple(...Array.from({ length: len }, (_, i) => insnAt(i, len)))
+        .map((parts) => parts.flatMap((p) => (p.length === 2 ? [{ code: 0xb7, dst: p[0]!.dst, imm: p[0]!.imm }] : p))));
+    // And programs that mostly loop until the budget runs out: ALU, jumps and stack traffic only.
+    const looping = fc.integer({ min: 500, max: 700 }).chain((len) => fc.tuple(...Array.from({ length: len }, (_, at) => fc.oneof(
+      { weight: 4, arbitrary: fc.record({ op: fc.constantFrom(...ALU_OPS), cls: fc.constantFrom(0x07, 0x04, 0x0f), dst: reg, src: reg, imm })
+        .map(({ op, cls, dst, src, imm }) => ({ code: op | cls, dst, src: cls === 0x0f ? src : 0, imm: cls === 0x0f ? 0 : imm })) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constantFrom(...JMP_OPS), dst: reg, imm, to: fc.integer({ min: 0, max: len - 1 }) })
+        .map(({ op, dst, imm, to }) => ({ code: op | 0x05, dst, imm, off: to - at - 1 })) },
+      { weight: 2, arbitrary: fc.record({ store: fc.boolean(), r: reg, slot: fc.integer({ min: 1, max: 64 }) })
+        .map(({ store, r, slot }) => (store ? { code: 0x7b, dst: 10, src: r, off: -8 * slot } : { code: 0x79, dst: r, src: 10, off: -8 * slot })) },
+    ))));
+    let split = 0;
+    let far = 0;
+    fc.assert(
+      fc.property(fc.oneof(long, looping), fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 3, maxLength: 3 }), (insns, args) => {
+        const bytes = encode([...insns, exit]);
+        let program;
+        try {
+          program = decodeProgram(bytes);
+        } catch (e) {
+          if (e instanceof VmFault) return;
+          throw e;
+        }
+        if (translate(program).sources.length > 1) split++;
+        const interpreted = runOnce(bytes, false, args, 5000);
+        expect(runOnce(bytes, true, args, 5000)).toEqual(interpreted);
+        if (interpreted !== undefined && ('r0' in interpreted ? interpreted.executed > 1000 : interpreted.fault === 'budget')) far++;
+      }),
+      { numRuns: 40 },
+    );
+    expect(split).toBeGreaterThan(20);
+    // Runs that went through more than 1000 instructions (or all 5000 of the budget), across regions.
+    expect(far).toBeGreaterThan(5);
   });
 });
