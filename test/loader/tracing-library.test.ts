@@ -1,0 +1,389 @@
+// Tracing through the typed library (bpfts/loader): Program's attach methods and map readers on
+// the committed tracing objects, against the running kernel. The oracles: what the test itself
+// caused (its getppid() calls, its own pid, the calls of the C program it built, which prints their
+// total), the kernel's counters, and bpftool's lists of links and programs before and after. This
+// kernel has no kprobes and refuses fentry: those paths must say so with their typed errors.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Collection, KprobesUnavailableError, MapReader, TracingError, TracingLink, TracingUnsupportedError, type TraceEvent,
+} from '../../src/loader/index.js';
+import { detachPinnedLink } from '../../src/loader/raw.js';
+import { objectPath } from '../bpf/manifest.js';
+import { haveRoot, tool } from '../helpers/env.js';
+import { buildTestObject } from './clang.js';
+import { buildSumBinary, getppid, perfFds, uniqueName } from './tracing-fixtures.js';
+
+const root = haveRoot();
+const bpftool = tool('bpftool');
+const cc = tool('cc');
+const clang = tool('clang-19');
+
+interface Event { seq: number; len: number; pid: number; cpu: number; words: number[] }
+
+const obj = (file: string) => objectPath('bpfel', file);
+const kernelLinks = (): { id: number; type: string; prog_id: number; tp_name?: string }[] =>
+  JSON.parse(execFileSync(bpftool!, ['-j', 'link', 'list'], { encoding: 'utf8' }) || '[]');
+const kernelProgs = (): number[] =>
+  (JSON.parse(execFileSync(bpftool!, ['-j', 'prog', 'list'], { encoding: 'utf8' }) || '[]') as { id: number }[]).map((p) => p.id);
+const linksOfProgs = (ids: number[]) => kernelLinks().filter((l) => ids.includes(l.prog_id));
+const online = () => execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim();
+
+/** Loads trace_events.o with one program, pointed at this process: `perHit` records of `size` bytes per getppid(). */
+function traceEvents(program: 'emit_perf' | 'emit_ringbuf', o: { perHit: number; size: number; discardEvery?: number }): Collection {
+  const coll = Collection.load(obj('trace_events.o'), { programs: [program] });
+  coll.map('trace_config').set(0, { tgid: process.pid, per_hit: o.perHit, size: o.size, discard_every: o.discardEvery ?? 0 });
+  return coll;
+}
+
+/** Reads until `n` records have come (or the reader ends), with a deadline so that a missing record fails instead of hanging. */
+async function take<T>(reader: MapReader<T>, n: number): Promise<TraceEvent<T>[]> {
+  const got: TraceEvent<T>[] = [];
+  const timer = setTimeout(() => reader.close(), 5000);
+  try {
+    for await (const e of reader) {
+      got.push(e);
+      if (got.filter((x) => x.kind === 'record').length === n) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return got;
+}
+
+describe.skipIf(!root || !bpftool)('tracepoints and perf event array readers through Collection', () => {
+  it('attachTracepoint runs the program on each getppid(); map.reader decodes exactly the records sent, as struct event', async () => {
+    const progsBefore = kernelProgs();
+    const linksBefore = kernelLinks().map((l) => l.id);
+    const fdsBefore = perfFds();
+    const coll = traceEvents('emit_perf', { perHit: 3, size: 36 });
+    const prog = coll.program('emit_perf');
+    try {
+      const reader = coll.map('perf_events').reader<Event>({ type: 'struct event' });
+      expect(reader.type).toEqual({ name: 'struct event', size: 4096 });
+      const link = prog.attachTracepoint({ category: 'syscalls', name: 'sys_enter_getppid' });
+      expect(link).toBeInstanceOf(TracingLink);
+      expect([link.kind, link.target, link.binding]).toEqual(['tracepoint', 'syscalls:sys_enter_getppid', 'link']);
+      expect(prog.links).toEqual([link]);
+      expect(linksOfProgs([prog.id]).map((l) => [l.id, l.type])).toEqual([[link.ids[0], 'perf_event']]);
+      getppid(20);
+      link.detach();
+      getppid(5);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+      expect(prog.links).toEqual([]);
+      const events = await take(reader, 60);
+      const records = events.filter((e) => e.kind === 'record');
+      expect(records.length).toBe(60);
+      expect(events.filter((e) => e.kind === 'lost')).toEqual([]);
+      // Each sequence number once; on each CPU's ring in the order sent.
+      expect(records.map((r) => r.value.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      for (const cpu of new Set(records.map((r) => r.cpu))) {
+        const mine = records.filter((r) => r.cpu === cpu).map((r) => r.value.seq);
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+      }
+      for (const r of records) {
+        expect(r.value.len).toBe(36);
+        expect(r.value.pid).toBe(process.pid);
+        expect(r.value.cpu).toBe(r.cpu);
+        // words[0..3] carry the pattern, word 4 (the record's last) ~seq; the rest of the 4 KiB type reads as zero.
+        expect(r.value.words.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => Math.imul(i, 0x9e3779b1) >>> 0));
+        expect(r.value.words[4]).toBe(~r.value.seq >>> 0);
+        expect(r.value.words.slice(5).every((w) => w === 0)).toBe(true);
+        expect(r.data.byteLength).toBeGreaterThanOrEqual(36);
+      }
+      expect(reader.drain()).toEqual([]);
+      expect(coll.map('counters').get(0)).toBe(60n); // PERF_SENT, the kernel's count
+      expect(coll.map('counters').get(1)).toBe(0n); // PERF_FAILED
+    } finally {
+      coll.close();
+    }
+    expect(perfFds()).toBe(fdsBefore);
+    expect(kernelLinks().map((l) => l.id).filter((id) => !linksBefore.includes(id))).toEqual([]);
+    expect(kernelProgs()).not.toContain(prog.id);
+    expect(kernelProgs().filter((id) => !progsBefore.includes(id))).toEqual([]);
+  });
+
+  it('coll.close() detaches the tracing links and ends the readers; a reader without a type gives the raw bytes', async () => {
+    const fdsBefore = perfFds();
+    const coll = traceEvents('emit_perf', { perHit: 1, size: 16 });
+    const prog = coll.program('emit_perf');
+    const reader = coll.map('perf_events').reader();
+    const link = prog.attach(); // tracepoint/syscalls/sys_enter_getppid
+    expect([link.kind, link.target]).toEqual(['tracepoint', 'syscalls:sys_enter_getppid']);
+    getppid(4);
+    const got = reader.drain();
+    expect(got.length).toBe(4);
+    for (const e of got) {
+      expect(e.kind === 'record' && e.value).toBeUndefined();
+      const dv = new DataView((e as { data: Uint8Array }).data.buffer, (e as { data: Uint8Array }).data.byteOffset);
+      expect([dv.getUint32(4, true), dv.getUint32(8, true)]).toEqual([16, process.pid]);
+    }
+    const pending = reader.next();
+    expect(linksOfProgs([prog.id]).length).toBe(1);
+    coll.close();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(reader.closed).toBe(true);
+    expect(link.attached).toBe(false);
+    expect(linksOfProgs([prog.id])).toEqual([]);
+    expect(kernelProgs()).not.toContain(prog.id);
+    expect(perfFds()).toBe(fdsBefore);
+  });
+
+  it('a reader on a map that is neither a perf event array nor a ring buffer is an error naming its type', () => {
+    const coll = Collection.load(obj('trace_events.o'), { programs: ['emit_perf'] });
+    try {
+      expect(() => coll.map('counters').reader()).toThrow("map 'counters' is a array map: readers are for perf_event_array and ringbuf maps");
+      expect(() => coll.map('ring_events').reader({ pages: 4 })).toThrow("map 'ring_events' is a ring buffer: pages is a perf event array setting");
+      expect(() => coll.map('perf_events').reader({ type: 'struct nosuch' })).toThrow(/has no struct nosuch/);
+    } finally {
+      coll.close();
+    }
+  });
+});
+
+describe.skipIf(!root || !bpftool)('BPF ring buffer readers through Collection', () => {
+  it('yields exactly the submitted records, decoded, and none of the discarded ones', async () => {
+    const fdsBefore = perfFds();
+    const coll = traceEvents('emit_ringbuf', { perHit: 4, size: 24, discardEvery: 4 });
+    const prog = coll.program('emit_ringbuf');
+    try {
+      using reader = coll.map('ring_events').reader<Event>({ type: 'struct event' });
+      using link = prog.attachTracepoint('syscalls:sys_enter_getppid');
+      getppid(10);
+      link.detach();
+      // 40 sequence numbers, every 4th reserved and discarded: 30 records.
+      const events = await take(reader, 30);
+      expect(events.length).toBe(30);
+      const seqs = events.map((e) => (e.kind === 'record' ? e.value.seq : -1));
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((s) => s % 4 !== 0));
+      for (const e of events) {
+        if (e.kind !== 'record') throw new Error('a ring buffer has no lost events');
+        expect(e.cpu).toBeNull();
+        expect([e.value.len, e.value.pid]).toEqual([24, process.pid]);
+        expect(e.value.words[1]).toBe(~e.value.seq >>> 0);
+        expect(e.data.byteLength).toBe(24);
+      }
+      expect(reader.records).toBe(30);
+      expect(coll.map('counters').get(2)).toBe(30n); // RING_SENT
+      expect(coll.map('counters').get(4)).toBe(10n); // RING_DISCARDED
+      expect(linksOfProgs([prog.id])).toEqual([]);
+    } finally {
+      coll.close();
+    }
+    expect(perfFds()).toBe(fdsBefore);
+  });
+});
+
+describe.skipIf(!root || !bpftool)('raw tracepoints', () => {
+  it('attach() takes raw_tp/netif_receive_skb from the section; attachRawTracepoint names it; bpftool sees both until close()', () => {
+    const coll = Collection.load(obj('icmp_trace.o'));
+    const prog = coll.program('icmp_netif_rx');
+    try {
+      const auto = prog.attach();
+      const named = prog.attachRawTracepoint('netif_receive_skb');
+      expect([auto.kind, auto.target, named.kind]).toEqual(['raw_tp', 'netif_receive_skb', 'raw_tp']);
+      const seen = linksOfProgs([prog.id]);
+      expect(seen.map((l) => [l.id, l.type, l.tp_name]).sort()).toEqual([auto.ids[0], named.ids[0]].sort().map((id) => [id, 'raw_tracepoint', 'netif_receive_skb']));
+      expect(() => prog.attachRawTracepoint('no_such_tracepoint_here')).toThrow(TracingError);
+      expect(linksOfProgs([prog.id]).length).toBe(2);
+    } finally {
+      coll.close();
+    }
+    expect(linksOfProgs([prog.id])).toEqual([]);
+    expect(kernelProgs()).not.toContain(prog.id);
+  });
+});
+
+describe.skipIf(!root || !bpftool || !cc)('uprobes', () => {
+  let sum: ReturnType<typeof buildSumBinary>;
+  beforeAll(() => {
+    sum = buildSumBinary();
+  });
+  afterAll(() => sum?.cleanup());
+  const run = (n: number) => BigInt(execFileSync(sum.path, [String(n)], { encoding: 'utf8' }).trim());
+
+  it('a section without a target (SEC("uprobe")) is an error that says to call attachUprobe', () => {
+    const coll = Collection.load(obj('trace_probes.o'), { programs: ['sum_enter'] });
+    try {
+      let err: unknown;
+      try {
+        coll.program('sum_enter').attach();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TracingError);
+      expect((err as Error).message).toBe("program 'sum_enter' is in section 'uprobe', which names no target to attach to");
+      expect((err as TracingError).hint).toBe("say where: program.attachUprobe({ binary: '/path/to/binary', symbol: 'FUNC' })");
+      expect(linksOfProgs([coll.program('sum_enter').id])).toEqual([]);
+    } finally {
+      coll.close();
+    }
+  });
+
+  it('attachUprobe and its retprobe see every call of the test binary, its arguments and results; a pid filter sees none of another process', () => {
+    const progsBefore = kernelProgs();
+    const coll = Collection.load(obj('trace_probes.o'), { programs: ['sum_enter', 'sum_exit'] });
+    const ids = [coll.program('sum_enter').id, coll.program('sum_exit').id];
+    try {
+      const totals = () => coll.map('totals').get(0) as { enter: bigint; exit: bigint; args: bigint; results: bigint };
+      const enter = coll.program('sum_enter').attachUprobe({ binary: sum.path, symbol: 'h_sum' });
+      const exit = coll.program('sum_exit').attachUprobe({ binary: sum.path, symbol: 'h_sum', retprobe: true });
+      expect([enter.kind, exit.kind, enter.target]).toEqual(['uprobe', 'uretprobe', `${sum.path}:h_sum`]);
+      expect(linksOfProgs(ids).length).toBe(2);
+      const printed = run(25);
+      // h_sum(i, 2i) for i < 25: 3 * (0 + ... + 24) = 900, which the program printed.
+      expect(printed).toBe(900n);
+      expect(totals()).toMatchObject({ enter: 25n, exit: 25n, args: printed, results: printed });
+      enter.detach();
+      exit.detach();
+      run(7);
+      expect(totals()).toMatchObject({ enter: 25n, exit: 25n });
+      using only = coll.program('sum_enter').attachUprobe({ binary: sum.path, symbol: 'h_sum', pid: process.pid });
+      run(7);
+      expect(totals().enter).toBe(25n);
+      expect(only.attached).toBe(true);
+    } finally {
+      coll.close();
+    }
+    expect(linksOfProgs(ids)).toEqual([]);
+    expect(kernelProgs().filter((id) => !progsBefore.includes(id))).toEqual([]);
+  });
+
+  it('a pinned uprobe link outlives coll.close(), keeps counting, and goes with detachPinnedLink', () => {
+    const pin = `/sys/fs/bpf/${uniqueName('bpfts_tl')}`;
+    const coll = Collection.load(obj('trace_probes.o'), { programs: ['sum_enter'] });
+    const prog = coll.program('sum_enter');
+    try {
+      const link = prog.attachUprobe({ binary: sum.path, symbol: 'h_sum' });
+      link.pin(pin);
+      expect(link.pinnedAt).toBe(pin);
+      const totals = coll.map('totals').id;
+      coll.close();
+      expect(link.attached).toBe(false);
+      expect(existsSync(pin)).toBe(true);
+      expect(linksOfProgs([prog.id]).map((l) => l.type)).toEqual(['perf_event']);
+      expect(kernelProgs()).toContain(prog.id); // held by the pinned link
+      run(6);
+      // struct probe_totals.enter, as bpftool reads the map the program still holds.
+      const value = (JSON.parse(execFileSync(bpftool!, ['-j', 'map', 'lookup', 'id', String(totals), 'key', '0', '0', '0', '0'], { encoding: 'utf8' })) as { value: string[] }).value;
+      expect(Buffer.from(value.slice(0, 8).map((b) => Number(b))).readBigUInt64LE(0)).toBe(6n);
+      detachPinnedLink(pin);
+      expect(existsSync(pin)).toBe(false);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+    } finally {
+      coll.close();
+      rmSync(pin, { force: true });
+    }
+  });
+});
+
+describe.skipIf(!root || !bpftool)('perf software events', () => {
+  it('attachPerfEvent runs on cpu-clock samples on every online CPU, one kernel link each, until detached; one path cannot pin them', async () => {
+    const coll = Collection.load(obj('trace_probes.o'), { programs: ['on_sample'] });
+    const prog = coll.program('on_sample');
+    try {
+      const samples = () => (coll.map('totals').get(0) as { samples: bigint }).samples;
+      const link = prog.attachPerfEvent({ event: 'cpu-clock', frequency: 1000 });
+      expect(link.ids.length).toBe(Number(online()));
+      expect(linksOfProgs([prog.id]).map((l) => l.id).sort()).toEqual([...link.ids].sort());
+      expect(() => link.pin('/sys/fs/bpf/unused')).toThrow(/cannot pin/);
+      const until = Date.now() + 100;
+      while (Date.now() < until) getppid(100);
+      link.detach();
+      const n = samples();
+      expect(n).toBeGreaterThan(0n);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(samples()).toBe(n);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+    } finally {
+      coll.close();
+    }
+  });
+});
+
+describe.skipIf(!root || !bpftool)('kprobes on a kernel without them', () => {
+  const noKprobes = !existsSync('/sys/bus/event_source/devices/kprobe') && !existsSync('/sys/kernel/tracing/kprobe_events');
+  if (!noKprobes) console.warn('\n*** SKIPPING: this kernel has kprobes, so the errors of a kernel without them cannot be checked here ***\n');
+
+  it.runIf(noKprobes)('attach() on kretprobe/ip_rcv_core and attachKprobe are KprobesUnavailableErrors; nothing is left attached', () => {
+    const coll = Collection.load(obj('icmp_trace_kretprobe.o'));
+    const prog = coll.program('icmp_ip_rcv');
+    try {
+      for (const attach of [() => prog.attach(), () => prog.attachKprobe('ip_rcv_core', { retprobe: true })]) {
+        let err: unknown;
+        try {
+          attach();
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(KprobesUnavailableError);
+        expect((err as KprobesUnavailableError).func).toBe('ip_rcv_core');
+        expect((err as Error).message).toMatch(/^this kernel has no kprobes \(CONFIG_KPROBES is not set/);
+      }
+      expect(prog.links).toEqual([]);
+      expect(linksOfProgs([prog.id])).toEqual([]);
+    } finally {
+      coll.close();
+    }
+  });
+});
+
+describe.skipIf(!root || !bpftool || !clang)('BTF-attached programs', () => {
+  it('an fentry program this kernel refuses is a TracingUnsupportedError from Collection.load; on a kernel that loads it, attachFentry attaches', () => {
+    const build = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="fentry/tcp_connect"']);
+    const progsBefore = kernelProgs();
+    try {
+      let coll: Collection | undefined;
+      let err: unknown;
+      try {
+        coll = Collection.load(build.path);
+      } catch (e) {
+        err = e;
+      }
+      if (coll) {
+        try {
+          const link = coll.program('prog').attachFentry();
+          expect(linksOfProgs([coll.program('prog').id]).map((l) => l.id)).toEqual(link.ids);
+        } finally {
+          coll.close();
+        }
+        return;
+      }
+      expect(err).toBeInstanceOf(TracingUnsupportedError);
+      expect((err as Error).message).toBe('this kernel refuses fentry programs (tcp_connect) with EPERM');
+      expect((err as TracingUnsupportedError).hint).toMatch(/trampolines/);
+      expect(kernelProgs().filter((id) => !progsBefore.includes(id))).toEqual([]);
+    } finally {
+      build.cleanup();
+    }
+  });
+
+  it('tp_btf/sched_switch: attach() and attachTracing() link it with BPF_LINK_CREATE; attachFentry on it is an error', async () => {
+    const build = buildTestObject(clang!, 'btf_attach', ['-DSEC_NAME="tp_btf/sched_switch"']);
+    let coll: Collection | undefined;
+    try {
+      try {
+        coll = Collection.load(build.path);
+      } catch (e) {
+        // A kernel that refuses tp_btf says so in the same typed way.
+        expect(e).toBeInstanceOf(TracingUnsupportedError);
+        expect((e as Error).message).toMatch(/^this kernel refuses tp_btf programs \(sched_switch\) with E/);
+        return;
+      }
+      const prog = coll.program('prog');
+      expect(() => prog.attachFentry()).toThrow("program 'prog' is in section 'tp_btf/sched_switch', not a fentry section");
+      const link = prog.attach();
+      expect([link.kind, link.target]).toEqual(['tp_btf', 'sched_switch']);
+      const other = prog.attachTracing();
+      expect(linksOfProgs([prog.id]).map((l) => l.id).sort()).toEqual([...link.ids, ...other.ids].sort());
+      await new Promise((r) => setTimeout(r, 30));
+      coll.close();
+      expect(linksOfProgs([prog.id])).toEqual([]);
+      expect(kernelProgs()).not.toContain(prog.id);
+    } finally {
+      coll?.close();
+      build.cleanup();
+    }
+  });
+});
