@@ -144,6 +144,36 @@ describe.skipIf(!root || !bpftool)('tracepoints and perf event array readers thr
     expect(perfFds()).toBe(fdsBefore);
   });
 
+  it('a full one-page ring gives { kind: "lost" } events counting exactly the outputs the kernel refused, and only whole records', () => {
+    const coll = traceEvents('emit_perf', { perHit: 20, size: 1004 });
+    try {
+      const reader = coll.map('perf_events').reader<Event>({ type: 'struct event', pages: 1 });
+      coll.program('emit_perf').attachTracepoint('syscalls:sys_enter_getppid');
+      getppid(5);
+      const first = reader.drain();
+      // The kernel writes PERF_RECORD_LOST at the next output that finds room: one more record flushes it.
+      coll.map('trace_config').set(0, { tgid: process.pid, per_hit: 1, size: 1004 });
+      getppid(1);
+      const events = [...first, ...reader.drain()];
+      const failed = Number(coll.map('counters').get(1)); // PERF_FAILED
+      const sent = Number(coll.map('counters').get(0)); // PERF_SENT
+      expect(failed).toBeGreaterThan(0);
+      expect(sent + failed).toBe(101);
+      const lost = events.flatMap((e) => (e.kind === 'lost' ? [e.lost] : []));
+      expect(lost.reduce((a, b) => a + b, 0)).toBe(failed);
+      expect(reader.lost).toBe(failed);
+      const records = events.flatMap((e) => (e.kind === 'record' ? [e] : []));
+      expect(records.length).toBe(sent);
+      expect(reader.records).toBe(sent);
+      for (const r of records) {
+        expect([r.value.len, r.value.pid, r.value.words[246]]).toEqual([1004, process.pid, ~r.value.seq >>> 0]);
+        expect(r.value.words[245]).toBe(Math.imul(245, 0x9e3779b1) >>> 0);
+      }
+    } finally {
+      coll.close();
+    }
+  });
+
   it('a reader on a map that is neither a perf event array nor a ring buffer is an error naming its type', () => {
     const coll = Collection.load(obj('trace_events.o'), { programs: ['emit_perf'] });
     try {
