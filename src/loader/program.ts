@@ -151,6 +151,9 @@ export class Program {
 
   /** A uprobe or uretprobe on a function of an executable or shared library. */
   attachUprobe(o: UprobeAttachOptions): TracingLink {
+    if (o.symbol === undefined && o.offset === undefined) {
+      throw new TracingError(`a uprobe on ${o.binary} needs a symbol or a file offset`, { hint: "e.g. attachUprobe({ binary, symbol: 'main' })" });
+    }
     const where = o.symbol === undefined
       ? `0x${(o.offset ?? 0).toString(16)}`
       : `${o.symbol}${o.offset ? `+${o.offset}` : ''}`;
