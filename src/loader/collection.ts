@@ -6,7 +6,9 @@ import { BpfError } from '../errors.js';
 import {
   NameNotFoundError, applyConstants, dataVariables, laidOutBtf, readObject, type DataVariable,
 } from '../object/index.js';
+import { explainTracingLoadFailure } from './attach/tracing.js';
 import { BpfMap } from './map.js';
+import { LoadError } from './object/errors.js';
 import { loadObject, objectNameOf, type LoadedObject, type LoadOptions } from './object/load.js';
 import type { CreatedMap } from './object/maps.js';
 import { Program } from './program.js';
@@ -109,7 +111,14 @@ export class Collection {
       ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
       ...(options.warn ? { warn: options.warn } : {}),
     };
-    return new Collection(loadObject(obj, o), btf);
+    let loaded: LoadedObject;
+    try {
+      loaded = loadObject(obj, o);
+    } catch (e) {
+      // fentry/fexit/... on a kernel without BPF trampolines fail at load: say that, not just EPERM.
+      throw e instanceof LoadError && e.section !== undefined ? explainTracingLoadFailure(e, e.section) : e;
+    }
+    return new Collection(loaded, btf);
   }
 
   /** The names of the maps (map symbols, and `.data`/`.bss`/`.rodata` for global data). */
@@ -138,7 +147,10 @@ export class Collection {
     return p;
   }
 
-  /** Detaches every link made through this collection's programs and closes every descriptor; pins stay. */
+  /**
+   * Detaches every link made through this collection's programs, closes the map readers and every
+   * descriptor; pins stay, and so does a pinned link's attachment.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -146,7 +158,14 @@ export class Collection {
     let first: unknown;
     for (const p of this.#programs.values()) {
       try {
-        p.detachAll();
+        p.closeLinks();
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    for (const m of this.#maps.values()) {
+      try {
+        m.closeReaders();
       } catch (e) {
         first ??= e;
       }

@@ -3,8 +3,15 @@
 // syscalls, ABI layouts and netlink builders are in bpfts/loader/raw.
 export { Collection, Globals, NameNotFoundError, onExit, type CollectionOptions } from './collection.js';
 export { BpfMap, BpfMap as Map, MapOperationError, mapTypeName, type SetOptions, type UpdateMode } from './map.js';
-export { Program } from './program.js';
-export { Link, TcLink, KernelLink, detachTcFilters, type Netns, type TcAttachOptions, type XdpMode } from './link.js';
+export {
+  Program, type KprobeAttachOptions, type PerfEventAttachOptions, type TracepointTarget, type UprobeAttachOptions,
+} from './program.js';
+export { Link, TcLink, KernelLink, detachTcFilters, type LinkKind, type Netns, type TcAttachOptions, type XdpMode } from './link.js';
+export { TracingLink } from './tracing-links.js';
+export type { Binding, TracingKind } from './attach/tracing.js';
+export { AmbiguousSymbolError, KprobesUnavailableError, TracingError, TracingUnsupportedError } from './attach/tracing-errors.js';
+export { MapReader, type LostRecords, type ReaderOptions, type TraceEvent, type TraceRecord } from './readers-typed.js';
+export { TracePipeReader } from './readers/trace-pipe.js';
 export type { Direction } from './netlink/index.js';
 export type { TestRunOptions, TestRunResult } from './sys/bpf.js';
 export { Fd } from './sys/fd.js';

@@ -4,6 +4,7 @@ import { BpfError } from '../errors.js';
 import { bpf_attach_type } from '../uapi/index.js';
 import { XDP_FLAGS } from './abi/index.js';
 import { attachTc, detachTc, tcFilters, type TcDetachResult } from './attach/tc.js';
+import type { TracingKind } from './attach/tracing.js';
 import { netnsPath } from './attach/devices.js';
 import { clsactDelete, inNetns, linkIndex, tcFilterDelete, withNetlink, type Direction } from './netlink/index.js';
 import { linkCreate, linkDetach, linkGetInfo } from './sys/bpf.js';
@@ -17,18 +18,20 @@ export function netnsFile(netns: Netns | undefined): string | undefined {
   return netns === undefined || netns.startsWith('/') ? netns : netnsPath(netns);
 }
 
+/**
+ * What a link attaches: 'tc' (a cls_bpf filter), 'tcx' or 'xdp' (bpf links on a device), or a
+ * tracing hook ('tracepoint', 'raw_tp', 'kprobe', 'uprobe', 'perf_event', 'fentry', ...).
+ */
+export type LinkKind = 'tc' | 'tcx' | 'xdp' | TracingKind;
+
 /** One attachment of a program. */
 export abstract class Link {
   #attached = true;
   #onDetach: (() => void) | undefined;
 
-  constructor(
-    /** 'tc' (a cls_bpf filter), 'tcx' or 'xdp' (bpf links). */
-    readonly kind: 'tc' | 'tcx' | 'xdp',
-    readonly dev: string,
-    readonly netns: Netns | undefined,
-  ) {}
+  constructor(readonly kind: LinkKind) {}
 
+  /** False once detached, or closed (a pinned link then stays in the kernel, but not through this handle). */
   get attached(): boolean {
     return this.#attached;
   }
@@ -38,18 +41,35 @@ export abstract class Link {
     this.#onDetach = fn;
   }
 
-  /** Takes off what this link attached (and nothing else); later calls do nothing. */
+  /** Takes off what this link attached (and nothing else, its pin too); later calls do nothing. */
   detach(): void {
+    this.#end(() => this.remove());
+  }
+
+  /**
+   * Lets go of the handle, as the collection's close() does: a pinned link stays attached (its pin
+   * holds it), anything else is detached.
+   */
+  close(): void {
+    this.#end(() => this.release());
+  }
+
+  #end(how: () => void): void {
     if (!this.#attached) return;
     this.#attached = false;
     try {
-      this.remove();
+      how();
     } finally {
       this.#onDetach?.();
     }
   }
 
   protected abstract remove(): void;
+
+  /** What close() does; links that cannot be pinned are simply detached. */
+  protected release(): void {
+    this.remove();
+  }
 
   [Symbol.dispose](): void {
     this.detach();
@@ -78,6 +98,8 @@ export interface TcAttachOptions {
 
 /** A cls_bpf filter on a clsact hook. */
 export class TcLink extends Link {
+  readonly dev: string;
+  readonly netns: Netns | undefined;
   readonly direction: Direction;
   readonly priority: number;
   readonly handle: number;
@@ -86,7 +108,9 @@ export class TcLink extends Link {
 
   /** @internal */
   constructor(prog: Fd, progId: number, o: TcAttachOptions) {
-    super('tc', o.dev, o.netns);
+    super('tc');
+    this.dev = o.dev;
+    this.netns = o.netns;
     const netns = netnsFile(o.netns);
     const undo = new Undo();
     const att = (() => {
@@ -152,11 +176,11 @@ export class KernelLink extends Link {
   /** @internal */
   constructor(
     kind: 'tcx' | 'xdp',
-    dev: string,
-    netns: Netns | undefined,
+    readonly dev: string,
+    readonly netns: Netns | undefined,
     readonly fd: Fd,
   ) {
-    super(kind, dev, netns);
+    super(kind);
   }
 
   /** The kernel's link id (`bpftool link show id N`). */

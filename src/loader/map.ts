@@ -7,6 +7,7 @@ import {
   BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_NOEXIST,
 } from '../uapi/index.js';
 import type { MapSpec } from './object/maps.js';
+import { MapReader, type ReaderOptions } from './readers-typed.js';
 import {
   mapDeleteElem, mapElemSizes, mapGetFdById, mapGetInfo, mapGetNextKey, mapLookupAndDeleteElem, mapLookupBatch,
   mapLookupElem, mapUpdateElem, type MapElemSizes,
@@ -49,6 +50,7 @@ export class BpfMap<K = CValue, V = CValue> {
   readonly #values: BtfCodec;
   readonly #inner: MapSpec | undefined;
   readonly #btf: Btf | undefined;
+  readonly #readers = new Set<MapReader<unknown>>();
 
   /** Wraps an open map descriptor; `btf` and the type ids give its keys and values their C types. */
   constructor(
@@ -268,8 +270,29 @@ export class BpfMap<K = CValue, V = CValue> {
     });
   }
 
-  /** Closes the descriptor (the collection's close closes its maps' too; closing twice does nothing). */
+  /**
+   * perf_event_array and ringbuf maps: an async iterator of the records programs send, decoded as
+   * `type` ('struct event') through the object's BTF. Perf event arrays take `pages` per CPU ring,
+   * `wakeupEvents` or `wakeupBytes`, and `cpus`. Closed by its close(), the map's or the collection's.
+   */
+  reader<R = CValue>(options: ReaderOptions & { type: string }): MapReader<R>;
+  reader(options?: ReaderOptions): MapReader<undefined>;
+  reader(options: ReaderOptions = {}): MapReader<unknown> {
+    const r = MapReader.open<unknown>(this, this.#btf, options);
+    this.#readers.add(r);
+    r.onClose(() => this.#readers.delete(r));
+    return r;
+  }
+
+  /** @internal Closes the readers opened on this map (before its descriptor goes: they take their events out of it). */
+  closeReaders(): void {
+    for (const r of [...this.#readers]) r.close();
+  }
+
+  /** Closes the map's readers and the descriptor (the collection's close closes its maps' too; closing twice does nothing). */
   close(): void {
+    if (this.fd.closed) return;
+    this.closeReaders();
     this.fd.close();
   }
 

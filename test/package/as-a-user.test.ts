@@ -47,9 +47,10 @@ describe('the published API', () => {
   it('bpfts/loader exports the designed API only; the raw layer is bpfts/loader/raw', async () => {
     const loader = await import('bpfts/loader');
     expect(Object.keys(loader).sort()).toEqual([
-      'BpfError', 'BpfMap', 'BtfValueError', 'Collection', 'Fd', 'Globals', 'InvalidNameError', 'KernelLink', 'Link',
-      'LoadError', 'Map', 'MapOperationError', 'MapSizeError', 'NameNotFoundError', 'NativeBindingError', 'Program',
-      'ProgramRejectedError', 'SyscallError', 'TcLink', 'VerifierError', 'detachTcFilters', 'mapTypeName', 'onExit', 'possibleCpus',
+      'AmbiguousSymbolError', 'BpfError', 'BpfMap', 'BtfValueError', 'Collection', 'Fd', 'Globals', 'InvalidNameError', 'KernelLink',
+      'KprobesUnavailableError', 'Link', 'LoadError', 'Map', 'MapOperationError', 'MapReader', 'MapSizeError', 'NameNotFoundError',
+      'NativeBindingError', 'Program', 'ProgramRejectedError', 'SyscallError', 'TcLink', 'TracePipeReader', 'TracingError', 'TracingLink',
+      'TracingUnsupportedError', 'VerifierError', 'detachTcFilters', 'mapTypeName', 'onExit', 'possibleCpus',
     ]);
     expect(loader.Map).toBe(loader.BpfMap);
     const raw = await import('bpfts/loader/raw');
