@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'loader', 'index.js');
+const built = join(root, 'dist', 'loader', 'raw.js');
 if (!existsSync(built)) {
   console.error('probe-helpers: dist/ is missing; run `npm run build` first');
   process.exit(2);

@@ -97,7 +97,7 @@ describe.skipIf(!root || !bpftool)('tracepoints', () => {
   });
 
   it.skipIf(!tool('unshare'))('mounts tracefs at /sys/kernel/tracing when it is not mounted (in a mount namespace of its own)', () => {
-    const loader = join(repoRoot, 'dist', 'loader', 'index.js');
+    const loader = join(repoRoot, 'dist', 'loader', 'raw.js');
     const script = `while umount /sys/kernel/tracing 2>/dev/null; do :; done; grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts; ` +
       `node -e 'import("${loader}").then((m) => console.log(m.tracefsRoot(), m.tracepointId("syscalls", "sys_enter_getppid")))'; ` +
       `grep -c ' /sys/kernel/tracing tracefs ' /proc/self/mounts`;

@@ -126,8 +126,10 @@ export function kernelVerdict(obj: BpfObject, program: string, type: string | un
       load();
     } catch (e) {
       // The loader asks for a log only after a failure, and not after E2BIG (which also means
-      // "too many instructions" before the verifier runs): the complexity limit is E2BIG too.
-      if (!(e instanceof SyscallError) || e instanceof ProgramRejectedError || e.errno !== ERRNO.E2BIG) throw e;
+      // "too many instructions" before the verifier runs): the complexity limit is E2BIG too. The
+      // loader reports the failed syscall as a LoadError naming the step, the SyscallError its cause.
+      const sys = e instanceof SyscallError ? e : e instanceof LoadError && e.cause instanceof SyscallError ? e.cause : undefined;
+      if (sys === undefined || e instanceof ProgramRejectedError || sys.errno !== ERRNO.E2BIG) throw e;
       load(1);
     }
     return { verdict: 'loads' };
