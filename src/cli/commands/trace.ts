@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
 import {
-  LoadError, PerfEventArrayReader, RingBufferReader, attachFromSection, attachSpec, decodeRecord, explainTracingLoadFailure,
+  LoadError, PerfEventArrayReader, faultsFromEnvironment, RingBufferReader, attachFromSection, attachSpec, decodeRecord, explainTracingLoadFailure,
   loadObject, objectNameOf, parseAttachSpec, recordType, type AttachSpec, type LoadedObject, type RecordType, type RingReader,
   type TracingLink,
 } from '../../loader/raw.js';
@@ -125,6 +125,7 @@ fentry/fexit programs, gets an error naming what works instead.`,
     const pages = intOption(args, 'pages');
     const bytes = readInput(path);
     requirePrivilege('bpfts trace');
+    faultsFromEnvironment();
     const object = readObject(bytes);
     const plan = attachPlan(args, object.programs);
 
