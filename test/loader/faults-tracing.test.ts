@@ -170,3 +170,73 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of a tracin
     }
   }, 600_000);
 });
+
+// `bpfts trace` in this process: its reader's perf rings (perf_event_open, mmap and
+// PERF_EVENT_IOC_ENABLE per CPU) and the attach. Every call failing in turn must end the command
+// with a BpfError, no perf event descriptor of this process left open, no link of its program and
+// no object it created in the kernel.
+describe.skipIf(!root || !tools)('a kernel call failing at any point of bpfts trace leaves nothing behind', () => {
+  const traceCases = [
+    { label: 'trace_events.o on a tracepoint, perf event array reader', args: [objectPath('bpfel', 'trace_events.o'), '--attach', 'emit_perf=tracepoint:syscalls:sys_enter_getppid', '--events', 'perf_events', '--duration', '0.05'] },
+    { label: 'icmp_trace.o on a raw tracepoint', args: [objectPath('bpfel', 'icmp_trace.o'), '--duration', '0.05'] },
+  ];
+  /**
+   * Tear-down calls whose failure changes nothing: clearing a ring's slot in a map about to be freed
+   * (the ring is closed anyway), disabling a perf event just before it is closed.
+   */
+  const BEST_EFFORT = new Set(['BPF_MAP_DELETE_ELEM', 'PERF_EVENT_IOC_DISABLE']);
+  beforeAll(() => probeBtfFeatures());
+  afterAll(() => clearFaults());
+
+  it.each(traceCases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
+    const { trace } = await import('../../src/cli/commands/trace.js');
+    const perf0 = perfFds();
+    const created0: Created[] = [];
+    const counter = injectFaults({ onCall: recordCreated(created0) });
+    const clean = await runCommand(trace, c.args);
+    clearFaults();
+    expect(clean.error, clean.err).toBeUndefined();
+    expect(clean.code).toBe(0);
+    expect(perfFds()).toBe(perf0);
+    expect(await stillAlive(created0)).toEqual([]);
+    const kinds = counter.calls.map((x) => x.kind);
+    const K = kinds.length;
+    const everyCreated: Created[] = [];
+    const outcomes: string[] = [];
+    const attempt = async (plan: FaultPlan, what: string): Promise<'failed' | 'absorbed'> => {
+      const perfBefore = perfFds();
+      const created: Created[] = [];
+      const inj = injectFaults({ errno: ERRNO.EPERM, ...plan, onCall: recordCreated(created) });
+      const r = await runCommand(trace, c.args);
+      clearFaults();
+      const hit = inj.calls.findIndex((x) => x.result < 0 && inj.calls.indexOf(x) >= (plan.at ?? 1) - 1);
+      expect(hit, `${what}: no call failed`).toBeGreaterThanOrEqual(0);
+      const failedKind = inj.calls[hit]!.kind;
+      const progs = new Set(created.filter((o) => o.kind === 'prog').map((o) => o.id));
+      if (r.error === undefined) expect(RETRIED.has(failedKind) || BEST_EFFORT.has(failedKind) || plan.errno === ERRNO.EINVAL, `${what} (${failedKind}) failed and trace still succeeded`).toBe(true);
+      else expect(r.error, `${what} (${failedKind}): ${String(r.error)}`).toBeInstanceOf(BpfError);
+      expect(r.err, `${what}: ${failedKind}`).not.toMatch(/could not detach/);
+      expect(perfFds(), `${what} (${failedKind}): perf event descriptors after`).toBe(perfBefore);
+      expect(linksOf(progs), `${what} (${failedKind}): links after`).toEqual([]);
+      everyCreated.push(...created.map((o) => ({ ...o, call: `${o.call} in the attempt where ${what} (${failedKind}) failed` })));
+      outcomes.push(`${hit + 1}:${failedKind}:${r.error === undefined ? 'absorbed' : ((r.error as { step?: string }).step ?? (r.error as Error).constructor.name)}`);
+      return r.error === undefined ? 'absorbed' : 'failed';
+    };
+    for (let n = 1; n <= K; n++) {
+      if (await attempt({ at: n }, `call ${n} of ${K}`) === 'absorbed' && !BEST_EFFORT.has(kinds[n - 1]!)) {
+        const kind = kinds[n - 1]!;
+        const nth = kinds.slice(0, n).filter((k) => k === kind).length;
+        expect(await attempt({ at: nth, kind, count: 2 }, `${kind} #${nth} and its retry`)).toBe('failed');
+      }
+    }
+    const linkAt = kinds.indexOf('BPF_LINK_CREATE');
+    if (linkAt >= 0) {
+      // A kernel without perf event links answers EINVAL: trace falls back to PERF_EVENT_IOC_SET_BPF, whose failure fails it.
+      expect(await attempt({ at: linkAt + 1, errno: ERRNO.EINVAL }, 'BPF_LINK_CREATE with EINVAL')).toBe('absorbed');
+      expect(await attempt({ at: linkAt + 1, count: 2, errno: ERRNO.EINVAL }, 'BPF_LINK_CREATE and PERF_EVENT_IOC_SET_BPF with EINVAL')).toBe('failed');
+      expect(outcomes.at(-1)).toMatch(/:BPF_LINK_CREATE:perf event$/);
+    }
+    expect(await stillAlive(everyCreated), 'left kernel objects').toEqual([]);
+    console.log(`bpfts trace ${c.label}: ${K} calls (${kinds.join(' ')}); ${outcomes.join(' ')}`);
+  }, 600_000);
+});

@@ -199,7 +199,12 @@ export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Undo, o: BindOptio
   }
   attachStep('perf event', () => ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_ENABLE, 0, 'PERF_EVENT_IOC_ENABLE', explainIoctl('PERF_EVENT_IOC_ENABLE')));
   cleanup.push('disable the perf event', () => {
-    if (!pfd.closed) ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_DISABLE, 0, 'PERF_EVENT_IOC_DISABLE', explainIoctl('PERF_EVENT_IOC_DISABLE'));
+    if (pfd.closed) return;
+    try {
+      ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_DISABLE, 0, 'PERF_EVENT_IOC_DISABLE', explainIoctl('PERF_EVENT_IOC_DISABLE'));
+    } catch {
+      // Closing the event, later in this clean-up, ends it and detaches the program all the same.
+    }
   });
   return link ? { binding: 'link', link } : { binding: 'ioctl' };
 }
