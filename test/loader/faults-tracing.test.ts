@@ -1,13 +1,13 @@
 // Fault injection in the tracing path of `bpfts load --pin DIR` and `bpfts detach --pin DIR`: a
-// tracepoint attach (perf_event_open, BPF_LINK_CREATE for the perf event, PERF_EVENT_IOC_ENABLE)
-// and a raw tracepoint attach (BPF_RAW_TRACEPOINT_OPEN), each with its link pinned. The kernel calls
-// of a clean load and detach are counted, then each call N in turn fails with EPERM. After every
+// tracepoint attach (perf_event_open, BPF_LINK_CREATE for the perf event, PERF_EVENT_IOC_ENABLE),
+// a raw tracepoint attach (BPF_RAW_TRACEPOINT_OPEN) and uprobe/uretprobe attaches (the uprobe
+// PMU), each with its link pinned. The kernel calls of a clean load and detach are counted, then each call N in turn fails with EPERM. After every
 // attempt the error must be a BpfError naming the step, bpffs must be as before, this process must
 // hold no more perf event descriptors than before, bpftool must list no link of the attempt's
 // programs, and no object the attempt created may be left in the kernel.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError } from '../../src/errors.js';
 import { detach } from '../../src/cli/commands/detach.js';
@@ -34,7 +34,18 @@ interface Case {
 const cases: Case[] = [
   { label: 'trace_events.o on tracepoint syscalls:sys_enter_getppid', file: 'trace_events.o', prog: 'emit_perf', attach: ['--tracepoint', 'syscalls:sys_enter_getppid'] },
   { label: 'icmp_trace.o on raw tracepoint netif_receive_skb', file: 'icmp_trace.o', prog: 'icmp_netif_rx', attach: ['--raw-tp', 'netif_receive_skb'] },
+  // The uprobe PMU on this process's libc: calls of getpid by any process run the program while it
+  // is attached, which only counts into the load's own maps.
+  { label: 'trace_probes.o as a uprobe on libc getpid', file: 'trace_probes.o', prog: 'sum_enter', attach: ['--uprobe', `${libc()}:getpid`] },
+  { label: 'trace_probes.o as a uretprobe on libc getpid', file: 'trace_probes.o', prog: 'sum_exit', attach: ['--uretprobe', `${libc()}:getpid`] },
 ];
+
+/** The libc this process runs with, as its memory map names it. */
+function libc(): string {
+  const m = /\s(\/\S*\/libc\.so\.6)$/m.exec(readFileSync('/proc/self/maps', 'utf8'));
+  if (!m) throw new Error('no libc.so.6 in /proc/self/maps');
+  return m[1]!;
+}
 
 /** This process's open perf event descriptors, as /proc/self/fd links name them. */
 function perfFds(): number {
@@ -86,7 +97,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of a tracin
   });
 
   it.each(cases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
-    const pinDir = `${pinRoot}/${c.file.replace(/\W/g, '_')}`;
+    const pinDir = `${pinRoot}/${c.file.replace(/\W/g, '_')}_${c.prog}`;
     const loadArgs = [objectPath('bpfel', c.file), '--prog', c.prog, ...c.attach, '--pin', pinDir];
     const detachArgs = ['--pin', pinDir];
     const watched = [pinRoot];
@@ -111,7 +122,7 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of a tracin
       expect(perfFds()).toBe(perf0);
       expect(await stillAlive(created0)).toEqual([]);
       const K = kinds.length;
-      if (c.attach[0] === '--tracepoint') expect(kinds).toEqual(expect.arrayContaining(['perf_event_open', 'BPF_LINK_CREATE', 'PERF_EVENT_IOC_ENABLE']));
+      if (c.attach[0] !== '--raw-tp') expect(kinds).toEqual(expect.arrayContaining(['perf_event_open', 'BPF_LINK_CREATE', 'PERF_EVENT_IOC_ENABLE']));
       else expect(kinds).toContain('BPF_RAW_TRACEPOINT_OPEN');
 
       const outcomes: string[] = [];
