@@ -1,10 +1,11 @@
 // Fault injection in the tracing path of `bpfts load --pin DIR` and `bpfts detach --pin DIR`: a
 // tracepoint attach (perf_event_open, BPF_LINK_CREATE for the perf event, PERF_EVENT_IOC_ENABLE),
 // a raw tracepoint attach (BPF_RAW_TRACEPOINT_OPEN) and uprobe/uretprobe attaches (the uprobe
-// PMU), each with its link pinned. The kernel calls of a clean load and detach are counted, then each call N in turn fails with EPERM. After every
-// attempt the error must be a BpfError naming the step, bpffs must be as before, this process must
-// hold no more perf event descriptors than before, bpftool must list no link of the attempt's
-// programs, and no object the attempt created may be left in the kernel.
+// PMU), each with its link pinned. The kernel calls of a clean load and detach are counted, then
+// each call N in turn fails with EPERM. After every attempt the error must be a BpfError naming the
+// step, bpffs must be as before, this process must hold no more perf event descriptors than
+// before, bpftool must list no link of the attempt's programs, and no object the attempt created
+// may be left in the kernel.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -183,12 +184,13 @@ describe.skipIf(!root || !tools)('a kernel call failing at any point of a tracin
 });
 
 // `bpfts trace` in this process: its reader's perf rings (perf_event_open, mmap and
-// PERF_EVENT_IOC_ENABLE per CPU) and the attach. Every call failing in turn must end the command
+// PERF_EVENT_IOC_ENABLE per CPU) or ring buffer mappings, and the attach. Every call failing in turn must end the command
 // with a BpfError, no perf event descriptor of this process left open, no link of its program and
 // no object it created in the kernel.
 describe.skipIf(!root || !tools)('a kernel call failing at any point of bpfts trace leaves nothing behind', () => {
   const traceCases = [
     { label: 'trace_events.o on a tracepoint, perf event array reader', args: [objectPath('bpfel', 'trace_events.o'), '--attach', 'emit_perf=tracepoint:syscalls:sys_enter_getppid', '--events', 'perf_events', '--duration', '0.05'] },
+    { label: 'trace_events.o on a tracepoint, ring buffer reader', args: [objectPath('bpfel', 'trace_events.o'), '--attach', 'emit_ringbuf=tracepoint:syscalls:sys_enter_getppid', '--events', 'ring_events', '--duration', '0.05'] },
     { label: 'icmp_trace.o on a raw tracepoint', args: [objectPath('bpfel', 'icmp_trace.o'), '--duration', '0.05'] },
   ];
   /**
