@@ -138,7 +138,7 @@ export function holdFile(): string {
  * Runs the CLI with the fault hook armed by `faults`. Once the child says it is paused, `onPause`
  * runs, then `signal` is sent, then the hold file `release` (if any) is removed so the child goes on.
  */
-export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: () => void | Promise<void>, release?: string): Promise<ChildResult> {
+export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, onPause?: (pid: number) => void | Promise<void>, release?: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, BPFTS_TEST_FAULTS: faults }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -149,7 +149,7 @@ export function runCli(args: string[], faults: string, signal?: NodeJS.Signals, 
       stderr += d.toString();
       if (!paused && /test fault hook: paused at call/.test(stderr)) {
         paused = true;
-        void Promise.resolve(onPause?.()).then(() => {
+        void Promise.resolve(onPause?.(child.pid!)).then(() => {
           if (signal) child.kill(signal);
           if (release) rmSync(release, { force: true });
         });

@@ -45,7 +45,7 @@ function attachOf(o: ManifestObject): Attach {
   const a = o.programs[0]!.attach;
   if (a === 'xdp') return { kind: 'xdp' };
   if (a === 'tc' || a === 'tc-ingress' || a === 'tc-egress') return { kind: 'tc', direction: a === 'tc-egress' ? 'egress' : 'ingress' };
-  // Socket filters and tracing programs: the load and its pins (tracing attaches go through perf_event_open, which the hook does not count).
+  // Socket filters and tracing programs: the load and its pins (tracing attaches: faults-tracing.test.ts).
   return { kind: 'none' };
 }
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
 import {
-  LoadError, PerfEventArrayReader, RingBufferReader, attachFromSection, attachSpec, decodeRecord, explainTracingLoadFailure,
+  LoadError, PerfEventArrayReader, faultsFromEnvironment, RingBufferReader, attachFromSection, attachSpec, decodeRecord, explainTracingLoadFailure,
   loadObject, objectNameOf, parseAttachSpec, recordType, type AttachSpec, type LoadedObject, type RecordType, type RingReader,
   type TracingLink,
 } from '../../loader/raw.js';
@@ -95,7 +95,8 @@ the kernel dropped N records because a ring was full. Perf records carry the ker
 8 bytes with their size word.
 
 bpfts detaches and unloads everything on Ctrl-C, SIGTERM, after --count N records or after
---duration SECONDS; nothing stays attached. A kernel without kprobes, or one that refuses
+--duration SECONDS, and exits with 0; nothing stays attached. A signal during the set-up stops it
+at the next step, attaching nothing more. A kernel without kprobes, or one that refuses
 fentry/fexit programs, gets an error naming what works instead.`,
   options: {
     attach: { type: 'string', multiple: true, valueName: 'PROG=KIND:TARGET', description: 'attach program PROG there (repeatable)' },
@@ -125,21 +126,33 @@ fentry/fexit programs, gets an error naming what works instead.`,
     const pages = intOption(args, 'pages');
     const bytes = readInput(path);
     requirePrivilege('bpfts trace');
+    faultsFromEnvironment();
     const object = readObject(bytes);
     const plan = attachPlan(args, object.programs);
 
     let loaded: LoadedObject | undefined;
     let reader: RingReader | undefined;
     const links: TracingLink[] = [];
-    const stop = () => reader?.close();
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      reader?.close();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Signals reach JavaScript only between synchronous steps: yielding once lets a pending one in,
+    // so that Ctrl-C during the set-up ends it there instead of after attaching.
+    const stopping = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return stopped;
+    };
     try {
       try {
         loaded = loadObject(object, { programs: [...plan.keys()], objectName: objectNameOf(path), warn: (m) => io.err(`bpfts trace: warning: ${m}\n`) });
       } catch (e) {
         throw e instanceof LoadError && e.section !== undefined ? explainTracingLoadFailure(e, e.section) : e;
       }
+      if (await stopping()) return 0;
       const map = eventsMap(loaded, str(args, 'events'));
       const typeText = str(args, 'type');
       if (typeText !== undefined && !object.btf) throw new UsageError('--type needs the object\'s BTF, and the object has none');
@@ -150,12 +163,14 @@ fentry/fexit programs, gets an error naming what works instead.`,
           : PerfEventArrayReader.open(map.fd, pages === undefined ? {} : { pages });
       }
       for (const p of loaded.programs) {
+        if (await stopping()) return 0;
         const spec = plan.get(p.name)!;
         const made = attachSpec(p.fd, spec);
         links.push(...made);
         for (const l of made) for (const n of l.notes) io.err(`bpfts trace: ${p.name}: ${n}\n`);
         io.err(`bpfts trace: ${p.name} attached: ${made.map((l) => `${l.kind} ${l.target}`).join(', ')}\n`);
       }
+      if (await stopping()) return 0;
       if (!reader) {
         io.err(`bpfts trace: ${basename(path)} has no perf event array or ring buffer; the programs stay attached until Ctrl-C${duration ? ` or ${duration} s` : ''}\n`);
         await waitForStop(duration);

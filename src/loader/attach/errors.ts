@@ -18,7 +18,11 @@ export function attachStep<T>(step: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof SyscallError) throw new AttachError(`${step}: ${e.message}`, step, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
-    throw e;
+    throw stepError(step, e);
   }
+}
+
+/** `e` as attachStep throws it: a failed kernel call becomes an AttachError naming `step`, anything else is unchanged. */
+export function stepError(step: string, e: unknown): unknown {
+  return e instanceof SyscallError ? new AttachError(`${step}: ${e.message}`, step, { cause: e, ...(e.hint ? { hint: e.hint } : {}) }) : e;
 }

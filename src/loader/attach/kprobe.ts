@@ -4,13 +4,13 @@
 // (ip_rcv_core → ip_rcv_core.isra.0) and the kernel only probes names that exist. A kernel
 // without kprobes gets a KprobesUnavailableError naming what works for the same function.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { perf_type_id } from '../abi/perf-event.js';
 import { vmlinuxBtf } from '../object/kernel-btf.js';
 import { addressOf, pinnedCopy } from '../sys/libc.js';
 import type { FdLike } from '../sys/fd.js';
 import { perfEventAttr } from '../sys/perf.js';
-import { availableEvents, tracefsRoot, tracepointId } from './tracefs.js';
+import { availableEvents, tracefsRoot, tracepointId, writeTracefs } from './tracefs.js';
 import { AmbiguousSymbolError, KprobesUnavailableError, TracingError } from './tracing-errors.js';
 import { TracingLink, guarded, bindPerfEvent, cleanupAtExit, openPerfEvent, type BindOptions } from './tracing.js';
 import { probePmu } from './uprobe.js';
@@ -128,9 +128,9 @@ export function attachKprobe(prog: FdLike, func: string, o: KprobeOptions = {}):
     } else {
       const event = `${resolved.symbol.replace(/\W/g, '_')}_${process.pid}_${randomBytes(3).toString('hex')}`;
       const group = 'bpfts';
-      appendFileSync(eventsFile!, `${o.retprobe ? 'r' : 'p'}:${group}/${event} ${target}\n`);
+      writeTracefs(eventsFile!, `${o.retprobe ? 'r' : 'p'}:${group}/${event} ${target}\n`, 'kprobe_events');
       // Runs after the perf event is closed (cleanup goes newest first): the kernel keeps a probe event in use busy.
-      cleanup.push(`remove kprobe event ${group}/${event}`, () => appendFileSync(eventsFile!, `-:${group}/${event}\n`));
+      cleanup.push(`remove kprobe event ${group}/${event}`, () => writeTracefs(eventsFile!, `-:${group}/${event}\n`, 'kprobe_events'));
       notes.push(`through tracefs kprobe_events as ${group}/${event}`);
       attr = perfEventAttr().set('type', perf_type_id.PERF_TYPE_TRACEPOINT).set('config', tracepointId(group, event));
     }

@@ -1,7 +1,10 @@
 // tracefs: where tracepoint ids, the kprobe_events control file and trace_pipe live. It is mounted
 // at /sys/kernel/tracing when no tracefs is found (libbpf and bpftool do the same), and left
 // mounted: a mount is no attachment, and other tools expect it there.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { ERRNO } from '../../uapi/index.js';
+import { SyscallError } from '../sys/errors.js';
+import { faults } from '../sys/faults.js';
 import { mountFs } from '../sys/perf.js';
 import { TracingError } from './tracing-errors.js';
 
@@ -43,4 +46,25 @@ export function tracepointId(category: string, name: string): number {
 export function availableEvents(): string[] {
   const file = `${tracefsRoot()}/available_events`;
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(':')) : [];
+}
+
+/**
+ * Appends a command to a tracefs control file (kprobe_events, uprobe_events), counted by the test
+ * fault hook as `kind`; a refusal is a SyscallError naming the file.
+ */
+export function writeTracefs(file: string, text: string, kind: string): void {
+  const explain = `the kernel refused '${text.trim()}' in ${file}`;
+  if (faults) {
+    const injected = faults.enter(kind);
+    if (injected) throw new SyscallError(`write ${kind}`, injected, explain);
+  }
+  try {
+    appendFileSync(file, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const errno = code !== undefined && code in ERRNO ? ERRNO[code as keyof typeof ERRNO] : ERRNO.EINVAL;
+    faults?.leave(-errno);
+    throw new SyscallError(`write ${kind}`, errno, explain);
+  }
+  faults?.leave(0);
 }

@@ -12,6 +12,7 @@ import { SyscallError } from '../sys/errors.js';
 import type { Fd, FdLike } from '../sys/fd.js';
 import { ioctl, perfEventAttr, perfEventOpen, setAttrFlags } from '../sys/perf.js';
 import { Undo } from '../object/undo.js';
+import { attachStep, stepError } from './errors.js';
 import { tracepointId } from './tracefs.js';
 import { TracingError, TracingUnsupportedError } from './tracing-errors.js';
 
@@ -111,7 +112,8 @@ export class TracingLink implements Disposable {
         hint: 'pinning tracing attachments needs BPF_LINK_CREATE for perf events (Linux 5.15+)',
       });
     }
-    objPin(this.#link, path);
+    const link = this.#link;
+    attachStep(`pin ${path}`, () => objPin(link, path));
     this.#pinnedAt = path;
     this.#cleanup.push(`unpin ${path}`, () => rmSync(path, { force: true }));
     // A pinned attachment outlives the process: the exit hook must leave it (and its probe event) alone.
@@ -185,7 +187,7 @@ export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Undo, o: BindOptio
         ...(o.cookie !== undefined ? { perfEvent: { bpfCookie: o.cookie } } : {}),
       });
     } catch (e) {
-      if (mode === 'link' || !(e instanceof SyscallError) || !NO_PERF_LINK.has(e.errnoName)) throw e;
+      if (mode === 'link' || !(e instanceof SyscallError) || !NO_PERF_LINK.has(e.errnoName)) throw stepError('tracing link', e);
     }
   }
   if (link) {
@@ -193,18 +195,23 @@ export function bindPerfEvent(prog: FdLike, pfd: Fd, cleanup: Undo, o: BindOptio
     cleanup.push('close the perf event link', () => l.close());
   } else {
     if (o.cookie !== undefined) throw new TracingError('attach cookies need BPF_LINK_CREATE for perf events (Linux 5.15+)');
-    ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_SET_BPF, typeof prog === 'number' ? prog : prog.value, 'PERF_EVENT_IOC_SET_BPF', explainIoctl('PERF_EVENT_IOC_SET_BPF'));
+    attachStep('perf event', () => ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_SET_BPF, typeof prog === 'number' ? prog : prog.value, 'PERF_EVENT_IOC_SET_BPF', explainIoctl('PERF_EVENT_IOC_SET_BPF')));
   }
-  ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_ENABLE, 0, 'PERF_EVENT_IOC_ENABLE', explainIoctl('PERF_EVENT_IOC_ENABLE'));
+  attachStep('perf event', () => ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_ENABLE, 0, 'PERF_EVENT_IOC_ENABLE', explainIoctl('PERF_EVENT_IOC_ENABLE')));
   cleanup.push('disable the perf event', () => {
-    if (!pfd.closed) ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_DISABLE, 0, 'PERF_EVENT_IOC_DISABLE', explainIoctl('PERF_EVENT_IOC_DISABLE'));
+    if (pfd.closed) return;
+    try {
+      ioctl(pfd, PERF_EVENT_IOC.PERF_EVENT_IOC_DISABLE, 0, 'PERF_EVENT_IOC_DISABLE', explainIoctl('PERF_EVENT_IOC_DISABLE'));
+    } catch {
+      // Closing the event, later in this clean-up, ends it and detaches the program all the same.
+    }
   });
   return link ? { binding: 'link', link } : { binding: 'ioctl' };
 }
 
 /** Opens a perf event on one CPU (pid -1: every task) or for one task (cpu -1), and registers its closing. */
 export function openPerfEvent(attr: ReturnType<typeof perfEventAttr>, cpu: number, cleanup: Undo, pid = -1): Fd {
-  const pfd = perfEventOpen(attr, pid, cpu, -1, PERF_FLAG.PERF_FLAG_FD_CLOEXEC);
+  const pfd = attachStep('perf event', () => perfEventOpen(attr, pid, cpu, -1, PERF_FLAG.PERF_FLAG_FD_CLOEXEC));
   cleanup.push('close the perf event', () => pfd.close());
   return pfd;
 }
@@ -237,15 +244,16 @@ export function attachTracepoint(prog: FdLike, spec: string, o: BindOptions = {}
 export function attachRawTracepoint(prog: FdLike, name: string, o: { cookie?: bigint } = {}): TracingLink {
   if (!/^\w+$/.test(name)) throw new TracingError(`'${name}' is not a raw tracepoint name`, { hint: 'raw tracepoints are named without a category, e.g. sched_switch' });
   return guarded((cleanup) => {
-    let link: Fd;
-    try {
-      link = rawTracepointOpen(prog, name, o.cookie);
-    } catch (e) {
-      if (e instanceof SyscallError && e.errnoName === 'ENOENT') {
-        throw new TracingError(`this kernel has no raw tracepoint '${name}'`, { hint: 'raw tracepoints carry the tracepoint names without the category (sched_switch, netif_receive_skb)', cause: e });
+    const link = attachStep('tracing link', () => {
+      try {
+        return rawTracepointOpen(prog, name, o.cookie);
+      } catch (e) {
+        if (e instanceof SyscallError && e.errnoName === 'ENOENT') {
+          throw new TracingError(`this kernel has no raw tracepoint '${name}'`, { hint: 'raw tracepoints carry the tracepoint names without the category (sched_switch, netif_receive_skb)', cause: e });
+        }
+        throw e;
       }
-      throw e;
-    }
+    });
     cleanup.push('close the raw tracepoint link', () => link.close());
     return new TracingLink({ kind: 'raw_tp', target: name, binding: 'link', link, cleanup });
   });
@@ -368,6 +376,10 @@ export function attachBtfTracing(prog: FdLike, kind: BtfTracingKind, target: str
  * gets to it (milliseconds, longer on a loaded machine).
  */
 export function detachPinnedLink(path: string): void {
+  attachStep('tracing link', () => detachLinkAt(path));
+}
+
+function detachLinkAt(path: string): void {
   const link = objGet(path, 0, 'link');
   let id: number;
   try {

@@ -74,7 +74,7 @@ export class FaultInjector {
 }
 
 const CREATES: Record<string, 'prog' | 'map' | 'btf' | 'link'> = {
-  BPF_PROG_LOAD: 'prog', BPF_MAP_CREATE: 'map', BPF_BTF_LOAD: 'btf', BPF_LINK_CREATE: 'link',
+  BPF_PROG_LOAD: 'prog', BPF_MAP_CREATE: 'map', BPF_BTF_LOAD: 'btf', BPF_LINK_CREATE: 'link', BPF_RAW_TRACEPOINT_OPEN: 'link',
 };
 
 /**

@@ -9,6 +9,7 @@ import {
 import { StructView } from '../abi/layout.js';
 import { errnoName } from '../../uapi/index.js';
 import { SyscallError } from './errors.js';
+import { faults } from './faults.js';
 import { Fd, type FdLike, fdNumber } from './fd.js';
 import { ffi, lastErrno, libcLibrary, pinned } from './libc.js';
 
@@ -53,6 +54,22 @@ function check(call: string, r: number, explain: (errno: number) => string): num
   throw new SyscallError(call, errno, explain(errno));
 }
 
+/**
+ * Makes a call that creates or changes something in the kernel through the test fault hook
+ * (faults.ts), which counts it as `kind` and may fail it: its result, or SyscallError.
+ */
+function hooked(kind: string, call: () => number, explain: (errno: number) => string): number {
+  if (faults) {
+    const injected = faults.enter(kind);
+    if (injected) throw new SyscallError(kind, injected, explain(injected));
+  }
+  const r = call();
+  const errno = r < 0 ? lastErrno() : 0;
+  faults?.leave(r < 0 ? -errno : r);
+  if (r < 0) throw new SyscallError(kind, errno, explain(errno));
+  return r;
+}
+
 /** What a failed perf_event_open most likely means. */
 export function explainPerfErrno(errno: number): string {
   switch (errnoName(errno)) {
@@ -80,8 +97,8 @@ export function explainPerfErrno(errno: number): string {
 export function perfEventOpen(attr: StructView<keyof typeof PERF_EVENT_ATTR.fields>, pid: number, cpu: number, groupFd: number, flags: number): Fd {
   const nr = SYS_perf_event_open[process.arch];
   if (nr === undefined) throw new BpfError(`the perf_event_open() syscall number is not known for architecture ${process.arch}`);
-  const r = Number(perfLibc().syscall(nr, 'void *', attr.bytes, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', flags));
-  return new Fd(check('perf_event_open', r, explainPerfErrno), 'perf event');
+  const r = hooked('perf_event_open', () => Number(perfLibc().syscall(nr, 'void *', attr.bytes, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', flags)), explainPerfErrno);
+  return new Fd(r, 'perf event');
 }
 
 /** A zeroed perf_event_attr with its size field set. */
@@ -97,14 +114,14 @@ export function setAttrFlags(attr: StructView<keyof typeof PERF_EVENT_ATTR.field
   dv.setBigUint64(PERF_EVENT_ATTR_FLAGS_OFFSET, word, true);
 }
 
-/** ioctl(fd, request, arg) with an integer argument. */
+/** ioctl(fd, request, arg) with an integer argument; `what` (the request's name) is its fault hook kind. */
 export function ioctl(fd: FdLike, request: number, arg: number, what: string, explain: (errno: number) => string): void {
-  check(what, Number(perfLibc().ioctl(fdNumber(fd), request, 'unsigned long', arg)), explain);
+  hooked(what, () => Number(perfLibc().ioctl(fdNumber(fd), request, 'unsigned long', arg)), explain);
 }
 
 /** mount(2) of a pseudo file system such as tracefs (no flags, no options). */
 export function mountFs(fstype: string, target: string): void {
-  check('mount', perfLibc().mount(fstype, target, fstype, 0, null), (errno) =>
+  hooked('mount', () => perfLibc().mount(fstype, target, fstype, 0, null), (errno) =>
     errnoName(errno) === 'EPERM' ? `mounting ${fstype} at ${target} needs root (CAP_SYS_ADMIN)` : `could not mount ${fstype} at ${target}`);
 }
 
@@ -128,11 +145,16 @@ export class Mapping {
 
   /** mmap(NULL, length, prot, MAP_SHARED, fd, offset). */
   static map(fd: FdLike, length: number, prot: number, offset: number, what: string): Mapping {
-    const addr = BigInt.asUintN(64, BigInt(perfLibc().mmap(null, length, prot, MMAP.MAP_SHARED, fdNumber(fd), offset)));
-    if (addr === MAP_FAILED || addr === 0n) {
-      const errno = lastErrno();
-      throw new SyscallError('mmap', errno, `could not map ${length} bytes of the ${what}${errnoName(errno) === 'EPERM' ? ' (the locked-memory limit of perf buffers, kernel.perf_event_mlock_kb, may be exhausted)' : ''}`);
+    const explain = (errno: number) => `could not map ${length} bytes of the ${what}${errnoName(errno) === 'EPERM' ? ' (the locked-memory limit of perf buffers, kernel.perf_event_mlock_kb, may be exhausted)' : ''}`;
+    if (faults) {
+      const injected = faults.enter('mmap');
+      if (injected) throw new SyscallError('mmap', injected, explain(injected));
     }
+    const addr = BigInt.asUintN(64, BigInt(perfLibc().mmap(null, length, prot, MMAP.MAP_SHARED, fdNumber(fd), offset)));
+    const failed = addr === MAP_FAILED || addr === 0n;
+    const errno = failed ? lastErrno() : 0;
+    faults?.leave(failed ? -errno : 0);
+    if (failed) throw new SyscallError('mmap', errno, explain(errno));
     return new Mapping(addr, length);
   }
 
