@@ -13,6 +13,9 @@ import { TestNetns } from './fixtures.js';
 
 export const DEV = 'veth0';
 
+/** Kernel calls a failure of which the loader retries another way: they may fail without the load failing. */
+export const RETRIED: ReadonlySet<string> = new Set(['BPF_PROG_LOAD', 'BPF_BTF_LOAD', 'BPF_MAP_CREATE']);
+
 function tcJson<T>(ns: TestNetns, args: string[]): T {
   return JSON.parse(execFileSync('tc', ['-j', '-n', ns.name, ...args], { encoding: 'utf8' }) || '[]') as T;
 }

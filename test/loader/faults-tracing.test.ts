@@ -18,7 +18,7 @@ import { clearFaults, injectFaults, type FaultPlan } from '../../src/loader/sys/
 import { ERRNO } from '../../src/uapi/index.js';
 import { objectPath } from '../bpf/manifest.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { bpffsState, recordCreated, runCommand, stillAlive, type Created } from './fault-bench.js';
+import { RETRIED, bpffsState, recordCreated, runCommand, stillAlive, type Created } from './fault-bench.js';
 
 const root = haveRoot();
 const tools = root && !!tool('bpftool');
@@ -82,9 +82,6 @@ function expectedStep(kinds: readonly string[], i: number, detachFrom: number, c
     default: throw new Error(`no step known for ${kinds[i]} (call ${i + 1})`);
   }
 }
-
-/** Kernel calls a failure of which the loader retries another way: they may fail without the load failing. */
-const RETRIED = new Set(['BPF_PROG_LOAD', 'BPF_BTF_LOAD', 'BPF_MAP_CREATE']);
 
 describe.skipIf(!root || !tools)('a kernel call failing at any point of a tracing load and detach leaves nothing behind', () => {
   const pinRoot = `/sys/fs/bpf/bpfts-tfaults-${process.pid}-${randomBytes(3).toString('hex')}`;

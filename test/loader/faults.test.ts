@@ -16,7 +16,7 @@ import { clearFaults, injectFaults, type FaultPlan } from '../../src/loader/sys/
 import { ERRNO } from '../../src/uapi/index.js';
 import { loadManifest, objectPath, type ManifestObject } from '../bpf/manifest.js';
 import { haveRoot, tool } from '../helpers/env.js';
-import { DEV, bpffsState, netState, recordCreated, runCommand, stillAlive, type Created } from './fault-bench.js';
+import { DEV, RETRIED, bpffsState, netState, recordCreated, runCommand, stillAlive, type Created } from './fault-bench.js';
 import { TestNetns } from './fixtures.js';
 
 const root = haveRoot();
@@ -84,9 +84,6 @@ function expectedStep(kinds: readonly string[], i: number, c: Case, pinDir: stri
     default: throw new Error(`no step known for ${kinds[i]} (call ${i + 1})`);
   }
 }
-
-/** Kernel calls a failure of which the loader retries another way: they may fail without the load failing. */
-const RETRIED = new Set(['BPF_PROG_LOAD', 'BPF_BTF_LOAD', 'BPF_MAP_CREATE']);
 
 describe.skipIf(!root || !tools)('a kernel call failing at any point of load and detach leaves nothing behind', () => {
   const pinRoot = `/sys/fs/bpf/bpfts-faults-${process.pid}-${randomBytes(3).toString('hex')}`;
