@@ -2,36 +2,22 @@
 // network namespaces this test creates, with real traffic: their output is checked against the
 // traffic sent, then SIGINT must end them and leave nothing behind (qdisc, filters, links, XDP,
 // programs). `ip`, `tc` and bpftool are the oracles.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+import { NamespacePair, sh } from './namespace-pair.js';
 
 const root = haveRoot();
 const bpftool = root ? tool('bpftool') : undefined;
 
 const id = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const nsA = `bpfts-ex-a-${id}`;
-const nsB = `bpfts-ex-b-${id}`;
-const short = randomBytes(3).toString('hex');
-const devA = `exa${short}`;
-const devB = `exb${short}`;
-const subnet = 1 + (parseInt(short.slice(0, 2), 16) % 250);
-const addrA = `10.198.${subnet}.1`;
-const addrB = `10.198.${subnet}.2`;
-
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Whether a TCP connection from A to addr:port is accepted within a second. */
-function connects(port: number, addr = addrB): boolean {
-  const script = `const s=require('net').connect(${port},'${addr}');s.setTimeout(1000);s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
-  return spawnSync('ip', ['netns', 'exec', nsA, process.execPath, '-e', script], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-}
+const pair = new NamespacePair(id, 'ex', '10.198');
+const { nsA, nsB, devA, devB, addrA, addrB } = pair;
+const connects = (port: number, addr?: string) => pair.connects(port, addr);
 
 /** `count` UDP datagrams of one byte from A (port 40000) to B:9999. */
 function udp(count: number): void {
@@ -104,23 +90,11 @@ it("the README's library example is examples/monitor.ts as it stands", () => {
 });
 
 describe.skipIf(!root || !bpftool)('examples/ against real traffic in network namespaces', () => {
-  let server: ChildProcess | undefined;
   const running: Example[] = [];
 
   beforeAll(() => {
     sh(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(repoRoot, 'examples')]);
-    sh('ip', ['netns', 'add', nsA]);
-    sh('ip', ['netns', 'add', nsB]);
-    sh('ip', ['-n', nsA, 'link', 'add', devA, 'type', 'veth', 'peer', 'name', devB, 'netns', nsB]);
-    sh('ip', ['-n', nsA, 'addr', 'add', `${addrA}/24`, 'dev', devA]);
-    sh('ip', ['-n', nsB, 'addr', 'add', `${addrB}/24`, 'dev', devB]);
-    for (const [ns, dev] of [[nsA, devA], [nsB, devB]] as const) {
-      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    const serve = `const net=require('net');for(const p of [80,8080])net.createServer((s)=>s.end()).listen(p,'${addrB}');`;
-    server = spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', serve], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && !connects(8080); i++) spawnSync('sleep', ['0.1']);
+    pair.up();
   }, 60_000);
 
   afterEach(async () => {
@@ -128,8 +102,7 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
   });
 
   afterAll(() => {
-    server?.kill();
-    for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
+    pair.down();
     expect(sh('ip', ['netns', 'list'])).not.toContain(id);
   });
 
@@ -166,7 +139,7 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
   });
 
   it('proxy: the client reaches the backend through the target address; both maps are printed', async () => {
-    const virtual = `10.198.${subnet}.99`;
+    const virtual = pair.host(99);
     resolveToB(virtual);
     expect(connects(80, virtual)).toBe(false);
     const e = start('proxy', [devA, '--netns', nsA, '--target', `${virtual}:80`, '--to', `${addrB}:8080`]);
@@ -181,7 +154,7 @@ describe.skipIf(!root || !bpftool)('examples/ against real traffic in network na
   });
 
   it('DNAT + XDP monitor: the translated address answers, conn_track and the protocol counts are printed', async () => {
-    const virtual = `10.198.${subnet}.98`;
+    const virtual = pair.host(98);
     resolveToB(virtual);
     const e = start('dnat', [devB, '--netns', nsB, '--rule', `${virtual}:80`, '--backend', `${addrB}:8080`]);
     await e.until(/translating/);

@@ -1,12 +1,13 @@
 // bpfts load/detach/show/map dump end to end, in two network namespaces joined by a veth pair that
 // this test creates (addresses 10.199.X.1/24 and .2/24 exist only inside them). The CLI runs as a
 // child process; `ip`, `ping` and `tc` are the independent oracles of what happened to traffic.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRoot, repoRoot, tool } from '../helpers/env.js';
+import { NamespacePair, sh } from './namespace-pair.js';
 
 const root = haveRoot();
 const tc = root ? tool('tc') : undefined;
@@ -15,18 +16,10 @@ const cli = join(repoRoot, 'dist', 'cli', 'main.js');
 const obj = (f: string) => join(repoRoot, 'bpf', 'build', 'bpfel', f);
 
 const id = randomBytes(3).toString('hex');
-const nsA = `bpfts-e2e-a-${id}`;
-const nsB = `bpfts-e2e-b-${id}`;
-const devA = `e2ea${id.slice(0, 4)}`;
-const devB = `e2eb${id.slice(0, 4)}`;
-const subnet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
-const addrA = `10.199.${subnet}.1`;
-const addrB = `10.199.${subnet}.2`;
+const pair = new NamespacePair(id, 'e2e', '10.199');
+const { nsA, nsB, devA, devB, addrB } = pair;
+const connects = (port: number, addr?: string) => pair.connects(port, addr);
 const pinDir = `/sys/fs/bpf/bpfts-e2e-${id}`;
-
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 function bpfts(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -84,12 +77,6 @@ function pings(count = 1): boolean {
   return spawnSync('ip', ['netns', 'exec', nsA, python!, '-c', PING, addrB, String(count)], { stdio: 'ignore', timeout: 30_000 }).status === 0;
 }
 
-/** Whether a TCP connection from A to addr:port is accepted within a second. */
-function connects(port: number, addr = addrB): boolean {
-  const script = `const s=require('net').connect(${port},'${addr}');s.setTimeout(1000);s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
-  return spawnSync('ip', ['netns', 'exec', nsA, process.execPath, '-e', script], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-}
-
 function qdiscs(ns: string, dev: string): string {
   return sh('ip', ['netns', 'exec', ns, tc!, 'qdisc', 'show', 'dev', dev]);
 }
@@ -101,27 +88,13 @@ function tcFilters(ns: string, dev: string, dir: string): TcFilterJson[] {
 }
 
 describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces', () => {
-  let server: ChildProcess | undefined;
-
   beforeAll(() => {
     if (!existsSync(cli)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
-    sh('ip', ['netns', 'add', nsA]);
-    sh('ip', ['netns', 'add', nsB]);
-    sh('ip', ['-n', nsA, 'link', 'add', devA, 'type', 'veth', 'peer', 'name', devB, 'netns', nsB]);
-    sh('ip', ['-n', nsA, 'addr', 'add', `${addrA}/24`, 'dev', devA]);
-    sh('ip', ['-n', nsB, 'addr', 'add', `${addrB}/24`, 'dev', devB]);
-    for (const [ns, dev] of [[nsA, devA], [nsB, devB]] as const) {
-      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    const serve = `const net=require('net');for(const p of [80,8080])net.createServer((s)=>s.end()).listen(p,'${addrB}');`;
-    server = spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', serve], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && !connects(8080); i++) spawnSync('sleep', ['0.1']);
+    pair.up();
   }, 60_000);
 
   afterAll(() => {
-    server?.kill();
-    for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
+    pair.down();
     spawnSync('rm', ['-rf', pinDir]);
     // Nothing of this run may remain: namespaces (and with them veths, qdiscs, filters), pins, tcx link pins.
     const left = sh('ip', ['netns', 'list']);
@@ -248,7 +221,7 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
   });
 
   it('proxy: a client connecting to an address that does not exist reaches the proxied server and gets its replies from that address', () => {
-    const virtual = `10.199.${subnet}.99`;
+    const virtual = pair.host(99);
     // The rewrite happens after neighbour resolution, so the virtual address needs B's MAC.
     resolveToB(virtual);
     const pins = `${pinDir}/proxy`;
@@ -269,7 +242,7 @@ describe.skipIf(!root || !tc || !python)('bpfts end to end in network namespaces
   });
 
   it('DNAT: a client connecting to a translated address reaches the real server, and the replies come from the address it dialled', () => {
-    const virtual = `10.199.${subnet}.98`;
+    const virtual = pair.host(98);
     const tcp = 6;
     // A resolves the translated address to B's MAC: the address itself exists nowhere.
     resolveToB(virtual);
